@@ -1,0 +1,134 @@
+"""The synthese method as a Prefect flow: one thin task per stage.
+
+The tasks call the stages of synthese.pipeline, which read what is pending in DuckDB and
+write their results there: DuckDB, not Prefect's result cache, is the source of truth,
+so the tasks cache nothing (Prefect cannot hash a connection). Only the tasks that call a
+model are retried, and they carry the ``synthese-llm`` tag so that a Prefect concurrency
+limit on that tag keeps two runs from overloading the model.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings
+from synthese.pipeline import Pipeline, check_settings
+
+LLM_TAG = "synthese-llm"
+
+
+@task(name="importer", cache_policy=NO_CACHE)
+def ingest_task(p: Pipeline) -> dict:
+    return p.ingest()
+
+
+@task(name="pseudonymiser", cache_policy=NO_CACHE)
+def pseudonymise_task(p: Pipeline) -> dict:
+    return p.pseudonymise()
+
+
+@task(name="extraire", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
+def extract_task(p: Pipeline) -> dict:
+    return p.extract()
+
+
+@task(name="vectoriser", cache_policy=NO_CACHE)
+def embed_task(p: Pipeline) -> int:
+    return p.embed()
+
+
+@task(name="regrouper", cache_policy=NO_CACHE)
+def cluster_task(p: Pipeline) -> str:
+    return p.cluster()
+
+
+@task(name="resumer", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
+def summarise_task(p: Pipeline) -> dict:
+    return p.summarise()
+
+
+@task(name="synthetiser", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
+def synthesise_task(p: Pipeline) -> str | None:
+    return p.synthesise()
+
+
+@task(name="publier", cache_policy=NO_CACHE)
+def publish_task(p: Pipeline) -> str:
+    return str(p.publish())
+
+
+def artifact_markdown(p: Pipeline) -> str:
+    c, t = p.counts, p.trust
+    rows = [
+        ("Réponses", c.get("answers", 0)), ("Répondants", c.get("respondents", 0)),
+        ("Sans réponse", c.get("blank", 0)), ("Traitées", c.get("processed", 0)),
+        ("En échec", c.get("failed", 0)), ("Arguments", c.get("arguments", 0)),
+        ("Thèmes", c.get("themes", 0)),
+        ("Autres / inclassables", f"{c.get('unassigned_share', 0):.1%}"),
+        ("Nouvelles réponses importées", c.get("new_answers", 0)),
+        ("Appels au modèle effectués / réutilisés", f"{p.stats.made} / {p.stats.reused}"),
+        ("Jetons (entrée / sortie)", f"{p.stats.prompt_tokens} / {p.stats.completion_tokens}"),
+        ("Citations vérifiées", f"{t.get('quotes_verified_share', 0):.1%}"),
+        ("Couverture des répondants", f"{t.get('respondent_coverage', 0):.1%}"),
+    ]
+    lines = ["# Synthèse : bilan de l'exécution", "", "| Indicateur | Valeur |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "## Durées par étape", "", "| Étape | Secondes |", "|---|---|"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in p.timings.items()]
+    lines += ["", "## Réutilisé", "", "```json", str(p.reused), "```", "",
+              f"Rapport : `{p.report_path}`"]
+    return "\n".join(lines)
+
+
+@flow(name="synthese", log_prints=False)
+def consultation(
+    export: str,
+    question: list[str],
+    id_column: str | None = None,
+    db: str = str(DEFAULT_DB),
+    out: str = str(DEFAULT_OUT),
+    limit: int | None = None,
+    llm: Literal["llamacpp", "ollama"] = "llamacpp",
+    model: str | None = None,
+    llm_host: str | None = None,
+    allow_remote_llm: bool = False,
+    embedder: str | None = None,
+    seed: int = 42,
+    pseudonymise: bool = True,
+    k_anonymity: int = 10,
+    progress: bool = True,
+) -> dict:
+    """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method)."""
+    logger = get_run_logger()
+    settings = Settings(
+        export=export, questions=tuple(question), id_column=id_column, db=db, out=out,
+        limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
+        embedder=embedder, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
+    )
+    check_settings(settings)
+    p = Pipeline(settings, log=logger.info, progress=progress)
+    try:
+        ingest_task(p)
+        pseudonymise_task(p)
+        extract_task(p)
+        embed_task(p)
+        cluster_task(p)
+        summarise_task(p)
+        synthesise_task(p)
+        publish_task(p)
+        for line in p.summary_lines():
+            logger.info(line)
+        create_markdown_artifact(markdown=artifact_markdown(p), key="synthese-bilan",
+                                 description="Bilan de l'exécution synthese")
+        return {"run_id": p.run_id, "report": str(p.report_path), "counts": p.counts,
+                "timings": p.timings, "trust": p.trust, "reused": p.reused,
+                "llm_calls": p.stats.as_dict(), "summary": p.summary_lines()}
+    except BaseException:
+        p.record("failed")
+        raise
+    finally:
+        p.close()

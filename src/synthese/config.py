@@ -1,0 +1,49 @@
+"""Run settings: built once at the edge (CLI or flow parameters) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DEFAULT_DB = Path("data/processed/synthese.duckdb")
+DEFAULT_OUT = Path("reports")
+LLM_BACKENDS = ("llamacpp", "ollama")
+
+
+@dataclass(frozen=True)
+class Settings:
+    export: Path
+    questions: tuple[str, ...]
+    id_column: str | None = None
+    db: Path = DEFAULT_DB
+    out: Path = DEFAULT_OUT
+    limit: int | None = None
+    llm: str = "llamacpp"
+    model: str | None = None
+    llm_host: str | None = None
+    allow_remote_llm: bool = False
+    embedder: str | None = None
+    seed: int = 42
+    pseudonymise: bool = True
+    pseudonymisation_config: Path | None = None
+    k_anonymity: int = 10
+    min_cluster_size: int | None = None
+    threads: int | None = field(default=None)
+    report_name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "export", Path(self.export))
+        object.__setattr__(self, "db", Path(self.db))
+        object.__setattr__(self, "out", Path(self.out))
+        qs = (self.questions,) if isinstance(self.questions, str) else tuple(self.questions)
+        object.__setattr__(self, "questions", qs)
+
+    def public(self) -> dict:
+        """The settings as stored in the runs table and shown in the report."""
+        data = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in data.items()}
+
+
+def threads_default() -> int:
+    return max(1, os.cpu_count() or 1)

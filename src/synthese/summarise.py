@@ -1,0 +1,218 @@
+"""Steps 4 and 5: summarise every theme from ALL its arguments, then synthesise.
+
+A theme whose arguments do not fit in the model's context is summarised in stages
+(map-reduce over batches taken in order of closeness to the centroid), never by random
+sampling. Counts and quotes are computed by code elsewhere, never asked of the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, Field, ValidationError
+
+from synthese.calls import CachedLLM
+from synthese.llm import LLMError
+from synthese.prompts import Prompt
+
+SUMMARY_SCHEMA: dict = {
+    "type": "object",
+    "properties": {"titre": {"type": "string"}, "resume": {"type": "string"}},
+    "required": ["titre", "resume"],
+}
+SECTIONS = ("opportunites", "risques", "conditions", "conclusion")
+SECTION_TITLES = {
+    "opportunites": "Opportunités",
+    "risques": "Risques et points de vigilance",
+    "conditions": "Conditions de réussite",
+    "conclusion": "Conclusion",
+}
+_SENTENCE_ITEM = {
+    "type": "object",
+    "properties": {"texte": {"type": "string"}, "themes": {"type": "array", "items": {"type": "integer"}}},
+    "required": ["texte", "themes"],
+}
+SYNTHESIS_SCHEMA: dict = {
+    "type": "object",
+    "properties": {
+        s: {"type": "array", "minItems": 1, "maxItems": 6, "items": _SENTENCE_ITEM} for s in SECTIONS
+    },
+    "required": list(SECTIONS),
+}
+SUMMARY_MAX_TOKENS = 320
+SYNTHESIS_MAX_TOKENS = 1400
+_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"])")
+_STOP = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "à", "au", "aux", "pour", "par", "sur", "dans", "que", "qui", "ne", "pas", "est", "sont", "il", "elle", "ils", "on", "nous", "vous", "je", "se", "ce", "cette", "ces", "son", "sa", "ses", "leur", "leurs", "plus", "mais", "ou", "avec", "être", "avoir", "fait", "faire", "peut", "doit", "tout", "tous", "très", "bien", "aussi", "comme", "sans", "permet", "faut"}
+
+
+class SummaryOut(BaseModel):
+    titre: str = Field(min_length=1)
+    resume: str = Field(min_length=1)
+
+
+class SentenceOut(BaseModel):
+    texte: str
+    themes: list[int] = Field(default_factory=list)
+
+
+class SynthesisOut(BaseModel):
+    opportunites: list[SentenceOut]
+    risques: list[SentenceOut]
+    conditions: list[SentenceOut]
+    conclusion: list[SentenceOut]
+
+
+@dataclass
+class ThemeSummary:
+    title: str
+    summary: str
+    n_stages: int = 1
+    failed: str | None = None
+
+
+@dataclass
+class SynthesisSentence:
+    section: str
+    paragraph: int
+    position: int
+    text: str
+    cluster_ids: list[int]
+    dropped_ids: list[int] = field(default_factory=list)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SPLIT.split(text.strip()) if s.strip()]
+
+
+def keyword_title(texts: list[str], k: int = 4) -> str:
+    """A title made by code, used when the model cannot give one."""
+    words = Counter(
+        w for t in texts for w in re.findall(r"\w+", t.lower()) if len(w) > 3 and w not in _STOP
+    )
+    return " · ".join(w for w, _ in words.most_common(k)) or "Thème"
+
+
+def _ask_summary(llm: CachedLLM, prompt: Prompt, purpose: str, **values: object) -> SummaryOut:
+    messages = prompt.render(**values)
+    last: Exception | None = None
+    for _ in range(2):
+        try:
+            result, _ = llm.chat(
+                prompt, messages, purpose=purpose, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS
+            )
+            return SummaryOut.model_validate_json(result.text)
+        except (LLMError, ValidationError) as exc:
+            last = exc
+    raise LLMError(f"résumé impossible : {str(last).splitlines()[0][:200]}")
+
+
+def batch_by_budget(items: list[str], llm: CachedLLM, budget: int) -> list[list[str]]:
+    """Consecutive batches whose token count stays within ``budget`` (each item kept whole)."""
+    batches: list[list[str]] = [[]]
+    used = 0
+    for item in items:
+        cost = llm.count_tokens(item) + 3
+        if batches[-1] and used + cost > budget:
+            batches.append([])
+            used = 0
+        batches[-1].append(item)
+        used += cost
+    return [b for b in batches if b]
+
+
+def _budget(llm: CachedLLM, prompt: Prompt) -> int:
+    overhead = sum(llm.count_tokens(c) for _, c in prompt.messages) + 120
+    return max(256, llm.context_size - overhead - SUMMARY_MAX_TOKENS - 64)
+
+
+def summarise_theme(
+    arguments: list[str], question: str, llm: CachedLLM, map_prompt: Prompt, reduce_prompt: Prompt
+) -> ThemeSummary:
+    """Summarise all ``arguments`` (ordered most central first) of one theme."""
+    if not arguments:
+        return ThemeSummary("Thème vide", "", 0)
+    try:
+        batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))
+        partials = [
+            _ask_summary(
+                llm, map_prompt, "summary", question=question, n=len(b),
+                arguments="\n".join(f"- {a}" for a in b),
+            )
+            for b in batches
+        ]
+        stages = 1
+        while len(partials) > 1:
+            stages += 1
+            texts = [f"- {p.titre} : {p.resume}" for p in partials]
+            groups = batch_by_budget(texts, llm, _budget(llm, reduce_prompt))
+            if len(groups) == len(texts) and len(texts) > 1:  # cannot shrink: pair them up
+                groups = [texts[i : i + 2] for i in range(0, len(texts), 2)]
+            partials = [
+                _ask_summary(llm, reduce_prompt, "summary", question=question, summaries="\n".join(g))
+                for g in groups
+            ]
+        out = partials[0]
+        return ThemeSummary(" ".join(out.titre.split()).strip(" .«»\""), " ".join(out.resume.split()), stages)
+    except LLMError as exc:
+        return ThemeSummary(keyword_title(arguments), "", 0, failed=str(exc))
+
+
+def themes_block(themes: list[dict], llm: CachedLLM, prompt: Prompt) -> str:
+    """The synthesis input: themes by weight; the lightest ones shortened to fit."""
+    budget = llm.context_size - sum(llm.count_tokens(c) for _, c in prompt.messages) - SYNTHESIS_MAX_TOKENS - 150
+    lines = []
+    used = 0
+    for t in themes:
+        full = f"T{t['cluster_id']} ({t['share']:.0%} des répondants) {t['title']} : {t['summary']}"
+        short = f"T{t['cluster_id']} ({t['share']:.0%} des répondants) {t['title']} : {t['title']}."
+        line = full if used + llm.count_tokens(full) <= budget else short
+        if used + llm.count_tokens(line) > budget:
+            break
+        lines.append(line)
+        used += llm.count_tokens(line)
+    return "\n".join(lines)
+
+
+def synthesise(
+    themes: list[dict], question: str, llm: CachedLLM, prompt: Prompt
+) -> tuple[list[SynthesisSentence], str | None]:
+    """Write the four-section synthesis. ``themes``: dicts with cluster_id, share, title,
+    summary, ordered by weight. Returns (sentences, failure reason or None)."""
+    if not themes:
+        return [], "aucun thème à synthétiser"
+    valid = {t["cluster_id"] for t in themes}
+    messages = prompt.render(question=question, themes=themes_block(themes, llm, prompt))
+    parsed: SynthesisOut | None = None
+    reason = None
+    budget = SYNTHESIS_MAX_TOKENS
+    for _ in range(3):
+        try:
+            result, _ = llm.chat(
+                prompt, messages, purpose="synthesis", schema=SYNTHESIS_SCHEMA, max_tokens=budget
+            )
+            parsed = SynthesisOut.model_validate_json(result.text)
+            break
+        except LLMError as exc:
+            reason = f"appel au modèle en échec : {exc}"
+        except ValidationError:
+            reason = "JSON invalide ou tronqué renvoyé par le modèle"
+            budget = min(3072, budget * 2)
+    if parsed is None:
+        return [], reason
+    sentences: list[SynthesisSentence] = []
+    for section in SECTIONS:
+        for paragraph, item in enumerate(getattr(parsed, section)):
+            ids = [i for i in dict.fromkeys(item.themes) if i in valid]
+            dropped = [i for i in item.themes if i not in valid]
+            for position, text in enumerate(split_sentences(item.texte)):
+                sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
+    return sentences, None
+
+
+def parse_json_list(value: object) -> list:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value or [])

@@ -1,0 +1,129 @@
+"""End to end through every stage, with the fake LLM and embedder, on a real DuckDB file."""
+
+import re
+import shutil
+
+import pytest
+
+from synthese.config import Settings
+from synthese.fakes import FakeEmbedder, FakeLLM
+from synthese.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def pseudonymiser():
+    from synthese.pseudonymise import Pseudonymiser
+
+    return Pseudonymiser()
+
+
+def run(export, tmp_path, llm, pseudonymiser, **kw):
+    settings = Settings(export=export, questions=("q",), id_column="id", db=tmp_path / "s.duckdb",
+                        out=tmp_path / "reports", **kw)
+    p = Pipeline(settings, llm=llm, embedder=FakeEmbedder(), pseudonymiser=pseudonymiser,
+                 log=lambda m: None, progress=False)
+    try:
+        report = p.run_all()
+        return p, report
+    finally:
+        p.close()
+
+
+def _body(html: str) -> str:
+    # the run id, dates and durations differ between runs; the rest must not
+    html = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "RUN", html)
+    html = re.sub(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", "DATE", html)
+    return re.sub(r"(\d+\s*min\s*)?\d+([.,]\d+)?(\s|&nbsp;)*s\b", "N s", html)
+
+
+def test_every_answer_is_processed_blank_or_failed_and_counted(small_export, tmp_path, pseudonymiser):
+    llm = FakeLLM()
+    p, report = run(small_export, tmp_path, llm, pseudonymiser)
+    c = p.counts
+    assert (c["answers"], c["blank"], c["processed"], c["failed"]) == (10, 2, 8, 0)
+    assert report.exists() and c["arguments"] > 0
+    sent = " ".join(m["content"] for call in llm.calls for m in call["messages"][-1:])
+    assert "Marie Curie" not in sent  # a blank answer is never sent
+
+
+def test_second_run_makes_no_model_call_and_gives_the_same_report(small_export, tmp_path, pseudonymiser):
+    _, first = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    saved = first.read_text()
+    llm = FakeLLM()
+    p, second = run(small_export, tmp_path, llm, pseudonymiser)
+    assert llm.calls == [] and p.stats.made == 0
+    assert _body(second.read_text()) == _body(saved)
+    assert p.store is not None
+
+
+def test_reimporting_the_same_export_adds_no_row(small_export, tmp_path, pseudonymiser):
+    _p, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    p2, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    assert p2.counts["new_answers"] == 0 and p2.counts["new_respondents"] == 0
+
+
+def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary(
+        small_export, tmp_path, pseudonymiser):
+    run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    bigger = tmp_path / "export2.csv"
+    shutil.copy(small_export, bigger)
+    with bigger.open("a", encoding="utf-8") as f:
+        f.write("R11;Lille;2nd degré;Noé Brun;Le coût écologique des serveurs d'IA est énorme. "
+                "Les data centers consomment beaucoup d'eau.\n")
+    llm = FakeLLM()
+    p, _ = run(bigger, tmp_path, llm, pseudonymiser)
+    extraction_calls = [c for c in llm.calls if "arguments" in (c["schema"] or {}).get("properties", {})]
+    assert len(extraction_calls) == 1 and "écologique" in extraction_calls[0]["messages"][-1]["content"]
+    assert p.counts["answers"] == 11 and p.counts["new_answers"] == 1
+
+
+def test_model_failures_are_counted_with_reason_and_retried_next_run(small_export, tmp_path, pseudonymiser):
+    p, _ = run(small_export, tmp_path, FakeLLM(fail=10**6), pseudonymiser)
+    assert p.counts["failed"] == 8 and p.counts["processed"] == 0
+    reasons = p.store.__class__(tmp_path / "s.duckdb").query(
+        "SELECT DISTINCT reason FROM core.extractions")["reason"]
+    assert all("échec" in r for r in reasons)
+    p2, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    assert p2.counts["failed"] == 0 and p2.counts["processed"] == 8
+
+
+def test_marts_expose_answers_arguments_clusters_synthesis_and_trace(small_export, tmp_path, pseudonymiser):
+    p, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    from synthese.storage import Store
+
+    with Store(tmp_path / "s.duckdb") as store:
+        answers = store.query("SELECT * FROM marts.answers")
+        assert {"answer_id", "respondent_id", "question", "text", "academie", "degre"} <= set(answers.columns)
+        assert "nom" not in answers.columns
+        args = store.query("SELECT * FROM marts.arguments")
+        assert {"argument_id", "answer_id", "text", "stance", "quote", "quote_start", "quote_end",
+                "quote_score", "flags"} <= set(args.columns)
+        joined = store.query("SELECT a.text, g.quote, g.quote_start, g.quote_end FROM marts.arguments g "
+                             "JOIN marts.answers a USING (answer_id) WHERE g.quote IS NOT NULL")
+        assert len(joined) and all(t[s:e] == q for t, q, s, e in joined.itertuples(index=False))
+        clusters = store.query("SELECT * FROM marts.clusters WHERE run_id = ?", [p.run_id])
+        assert {"run_id", "cluster_id", "label", "summary", "n_arguments", "n_respondents"} <= set(clusters.columns)
+        assert clusters["n_arguments"].sum() == len(args)
+        synthesis = store.query("SELECT * FROM marts.synthesis WHERE run_id = ?", [p.run_id])
+        assert {"opportunites", "risques", "conditions", "conclusion"} <= set(synthesis["section"])
+        trace = store.query("SELECT * FROM marts.trace WHERE run_id = ?", [p.run_id])
+        assert len(trace) == len(args)
+
+
+def test_no_personal_data_outside_raw(small_export, tmp_path, pseudonymiser):
+    _p, report = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    secrets = ["eva.roux@ac-creteil.fr", "06 12 34 56 78", "Jean Martin", "Paul Durand", "Léa Gris"]
+    from synthese.storage import Store
+
+    with Store(tmp_path / "s.duckdb") as store:
+        tables = store.query("SELECT table_schema, table_name FROM information_schema.tables "
+                             "WHERE table_schema <> 'raw'")
+        for schema, table in tables.itertuples(index=False):
+            dump = store.query(f'SELECT * FROM {schema}."{table}"').to_csv()
+            for secret in secrets:
+                assert secret not in dump, (secret, schema, table)
+        raw = store.query("SELECT * FROM raw.respondents").to_csv()
+        assert "Jean Martin" in raw  # kept in raw only, as imported
+    html = report.read_text()
+    for secret in secrets:
+        assert secret not in html
