@@ -1,0 +1,61 @@
+"""Traceability checks by code: supported sentences, citations, coverage (issue 6)."""
+
+import numpy as np
+
+from synthese.config import Settings
+from synthese.fakes import FakeEmbedder, FakeLLM
+from synthese.pipeline import Pipeline
+from synthese.verify import best_themes, support
+
+INVENTED = "Les enseignants exigent une prime annuelle de cinq cents euros versée par la mairie."
+
+
+def test_support_reports_best_candidates_and_threshold():
+    cands = np.eye(3, dtype=np.float32)
+    sents = np.array([[0.9, 0.1, 0.0], [0.3, 0.3, 0.3]], dtype=np.float32)
+    first, second = support(sents, cands, threshold=0.5)
+    assert first.supported and first.best[0] == 0 and first.score == np.float32(0.9)
+    assert not second.supported
+
+
+def test_best_themes_picks_the_themes_of_the_closest_arguments():
+    cands = np.array([[1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32)
+    themes, score = best_themes(np.array([0, 1], dtype=np.float32), np.array([0, 0, 1]), cands, 0.5)
+    assert themes == [1] and score == 1.0
+
+
+def _run(export, tmp_path, llm):
+    settings = Settings(export=export, questions=("q",), id_column="id", db=tmp_path / "s.duckdb",
+                        out=tmp_path / "r", pseudonymise=False)
+    p = Pipeline(settings, llm=llm, embedder=FakeEmbedder(), log=lambda m: None, progress=False)
+    p.run_all()
+    return p
+
+
+def test_an_invented_summary_sentence_is_flagged_unsupported(small_export, tmp_path):
+    p = _run(small_export, tmp_path, FakeLLM(invent=INVENTED))
+    rows = p.store.query("SELECT text, supported, support, argument_ids FROM core.summary_sentences")
+    planted = rows[rows["text"] == INVENTED]
+    assert len(planted) >= 1 and not planted["supported"].any()
+    others = rows[rows["text"] != INVENTED]
+    assert others["supported"].all() and all(len(ids) > 0 for ids in others["argument_ids"])
+    assert p.trust["summary_sentences_supported_share"] < 1.0
+    html = p.report_path.read_text()
+    assert "non étayée" in html
+    stored = p.store.query("SELECT trust FROM core.runs WHERE run_id = ?", [p.run_id])["trust"][0]
+    assert "summary_sentences_supported_share" in stored
+    p.close()
+
+
+def test_trust_figures_are_printed_and_stored(small_export, tmp_path):
+    p = _run(small_export, tmp_path, FakeLLM())
+    t = p.trust
+    assert t["quotes_verified_share"] == 1.0 and t["quotes_exact_share"] == 1.0
+    assert t["synthesis_sentences_cited_share"] == 1.0
+    assert 0 < t["respondent_coverage"] <= 1.0
+    text = "\n".join(p.summary_lines())
+    assert "citations vérifiées 100.0%" in text and "couverture des répondants" in text
+    trace = p.store.query("SELECT * FROM marts.trace WHERE run_id = ?", [p.run_id])
+    assert {"quote_start", "quote_end", "match_kind", "argument_flags", "cluster_id",
+            "summary_key"} <= set(trace.columns)
+    p.close()
