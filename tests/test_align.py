@@ -35,3 +35,8 @@ def test_every_located_span_is_verbatim():
         assert m is not None
         assert ANSWER[m.start:m.end] == m.span(ANSWER)
         assert not ANSWER[m.start].isspace() and not ANSWER[m.end - 1].isspace()
+
+
+def test_quote_cut_mid_word_by_the_length_bound_is_widened_to_whole_words():
+    m = locate_quote(ANSWER, "peut aider les élè")
+    assert m.kind == "exact" and m.span(ANSWER) == "peut aider les élèves"

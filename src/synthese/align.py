@@ -78,7 +78,9 @@ def locate_quote(answer: str, quote: str, *, threshold: float = FUZZY_THRESHOLD)
         return None
     pos = answer.find(quote)
     if pos >= 0:
-        return QuoteMatch(pos, pos + len(quote), "exact", 100.0)
+        # a quote cut by the length bound may stop mid-word: widen to whole words
+        start, end = _trim(answer, *_expand_to_words(answer, pos, pos + len(quote)))
+        return QuoteMatch(start, end, "exact", 100.0)
 
     norm_answer, amap = _normalise_with_map(answer)
     norm_quote, _ = _normalise_with_map(quote)

@@ -31,7 +31,12 @@ from synthese.llm import LLMError
 from synthese.prompts import Prompt
 
 STANCES = ("pour", "contre", "nuance", "hors_sujet")
-MAX_ARGUMENTS = 8
+MAX_ARGUMENTS = 6
+# Bounds enforced by the grammar: generation time is dominated by output tokens, and the
+# small models otherwise copy whole answers into both fields. A quote cut by the bound
+# is still a verbatim prefix of a passage, which align.py locates.
+MAX_ARGUMENT_CHARS = 200
+MAX_QUOTE_CHARS = 160
 CHUNK_CHARS = 1800  # answers longer than this are extracted chunk by chunk
 LLM_RETRIES = 2
 
@@ -44,9 +49,9 @@ EXTRACTION_SCHEMA: dict = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "argument": {"type": "string"},
+                    "argument": {"type": "string", "maxLength": MAX_ARGUMENT_CHARS},
                     "position": {"type": "string", "enum": list(STANCES)},
-                    "citation": {"type": "string"},
+                    "citation": {"type": "string", "maxLength": MAX_QUOTE_CHARS},
                 },
                 "required": ["argument", "position", "citation"],
             },
