@@ -5,6 +5,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := data/raw/demo_enseignants_ia.csv
+DEMO_QUESTION := Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?
 
 .PHONY: setup demo test lint clean-db
 
@@ -19,7 +20,7 @@ setup: $(BIN)/synthese
 	$(BIN)/synthese models fetch
 
 demo: setup
-	$(BIN)/synthese run $(DEMO) --question q_usage_ia --id-column id_reponse
+	$(BIN)/synthese run $(DEMO) --question q_usage_ia --question-text "$(DEMO_QUESTION)" --id-column id_reponse
 
 test: setup
 	$(BIN)/python -m pytest

@@ -54,7 +54,8 @@ def run(
         from flows.consultation import consultation
 
         result = consultation(
-            export=str(export), question=list(question), id_column=id_column, db=str(db),
+            export=str(export), question=list(question), id_column=id_column,
+            question_text=list(question_text or []), db=str(db),
             out=str(out), limit=limit, llm=llm, model=model, llm_host=llm_host,
             allow_remote_llm=allow_remote_llm, embedder=embedder, seed=seed,
             pseudonymise=pseudonymise, k_anonymity=k_anonymity,

@@ -16,6 +16,7 @@ class Settings:
     export: Path
     questions: tuple[str, ...]
     id_column: str | None = None
+    question_texts: tuple[str, ...] = ()  # the questions as asked, aligned with `questions`
     db: Path = DEFAULT_DB
     out: Path = DEFAULT_OUT
     limit: int | None = None
@@ -38,6 +39,15 @@ class Settings:
         object.__setattr__(self, "out", Path(self.out))
         qs = (self.questions,) if isinstance(self.questions, str) else tuple(self.questions)
         object.__setattr__(self, "questions", qs)
+        texts = self.question_texts
+        object.__setattr__(self, "question_texts",
+                           (texts,) if isinstance(texts, str) else tuple(texts or ()))
+
+    def question_text(self, column: str) -> str:
+        """The question as asked (for the model and the report); the column name by default."""
+        if column in self.questions and self.questions.index(column) < len(self.question_texts):
+            return self.question_texts[self.questions.index(column)]
+        return column
 
     def public(self) -> dict:
         """The settings as stored in the runs table and shown in the report."""

@@ -281,7 +281,7 @@ class Pipeline:
         return self._answer_counts()
 
     def _question_text(self, column: str) -> str:
-        return column
+        return self.settings.question_text(column)
 
     def _write_extractions(self, extractions: list[Extraction], key: str) -> None:
         if not extractions:
@@ -464,7 +464,7 @@ class Pipeline:
         return {"made": made, "reused": reused}
 
     def _question_label(self) -> str:
-        return " / ".join(self.settings.questions)
+        return " / ".join(self.settings.question_text(q) for q in self.settings.questions)
 
     def _cluster_arguments(self) -> pd.DataFrame:
         args = self._arguments()
@@ -696,6 +696,8 @@ def check_settings(settings: Settings) -> None:
         raise SyntheseError("Aucune colonne de question : donnez au moins --question COLONNE.")
     if settings.limit is not None and settings.limit < 1:
         raise SyntheseError(f"--limit doit être un entier positif (reçu : {settings.limit}).")
+    if len(settings.question_texts) > len(settings.questions):
+        raise SyntheseError("Plus de --question-text que de --question : donnez-en un par colonne.")
     if settings.llm not in ("llamacpp", "ollama"):
         raise SyntheseError(f"Moteur de langage inconnu : {settings.llm} (llamacpp ou ollama).")
 

@@ -120,7 +120,7 @@ def build_report_data(p: Pipeline) -> dict[str, Any]:
     llm = p.llm.llm
     return {
         "title": "Synthèse des réponses libres",
-        "question": " / ".join(s.questions),
+        "question": p._question_label(),
         "source": p.source,
         "generated_at": p.started_at.isoformat(),
         "run_id": p.run_id,
