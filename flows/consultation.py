@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings
+from synthese.errors import SyntheseError
 from synthese.pipeline import Pipeline, check_settings
 
 LLM_TAG = "synthese-llm"
@@ -84,11 +85,18 @@ def artifact_markdown(p: Pipeline) -> str:
     return "\n".join(lines)
 
 
+def log_user_error(logger, exc: SyntheseError) -> None:
+    """Log a user-facing error as one French line, so that it reads first in the run's logs
+    (Prefect then fails the run and adds its own traceback below)."""
+    logger.error("Erreur : %s", exc)
+
+
 @flow(name="synthese", log_prints=False)
 def consultation(
     export: str,
     question: list[str],
     id_column: str | None = None,
+    question_text: list[str] | None = None,
     db: str = str(DEFAULT_DB),
     out: str = str(DEFAULT_OUT),
     limit: int | None = None,
@@ -102,15 +110,39 @@ def consultation(
     k_anonymity: int = 10,
     progress: bool = True,
 ) -> dict:
-    """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method)."""
+    """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method).
+
+    Args:
+        export: Fichier exporté de la consultation (CSV, XLSX ou ODS), chemin relatif au projet.
+        question: Colonne(s) de question libre à analyser.
+        id_column: Colonne identifiant le répondant (sinon le numéro de ligne).
+        question_text: Intitulé(s) de la question posée, dans l'ordre des colonnes.
+        db: Base DuckDB où tout est enregistré.
+        out: Dossier du rapport HTML.
+        limit: Ne traiter que les N premières lignes.
+        llm: Moteur de langage : llamacpp (embarqué) ou ollama.
+        model: Modèle (nom embarqué, fichier .gguf, ou nom Ollama).
+        llm_host: Adresse du serveur Ollama (boucle locale seulement, sauf autorisation).
+        allow_remote_llm: Autoriser un serveur de modèle hors de cette machine.
+        embedder: Modèle de vectorisation (par défaut celui de docs/embeddings.md).
+        seed: Graine aléatoire.
+        pseudonymise: Pseudonymiser avant tout modèle (ne désactiver que sur décision habilitée).
+        k_anonymity: Taille minimale des groupes affichés dans les ventilations.
+        progress: Afficher les barres de progression.
+    """
     logger = get_run_logger()
     settings = Settings(
-        export=export, questions=tuple(question), id_column=id_column, db=db, out=out,
+        export=export, questions=tuple(question), id_column=id_column,
+        question_texts=tuple(question_text or ()), db=db, out=out,
         limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
         embedder=embedder, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
     )
-    check_settings(settings)
-    p = Pipeline(settings, log=logger.info, progress=progress)
+    try:
+        check_settings(settings)
+        p = Pipeline(settings, log=logger.info, progress=progress)
+    except SyntheseError as exc:
+        log_user_error(logger, exc)
+        raise
     try:
         ingest_task(p)
         pseudonymise_task(p)
@@ -127,7 +159,9 @@ def consultation(
         return {"run_id": p.run_id, "report": str(p.report_path), "counts": p.counts,
                 "timings": p.timings, "trust": p.trust, "reused": p.reused,
                 "llm_calls": p.stats.as_dict(), "summary": p.summary_lines()}
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, SyntheseError):
+            log_user_error(logger, exc)
         p.record("failed")
         raise
     finally:

@@ -32,6 +32,9 @@ def run(
     question: Annotated[list[str], typer.Option("--question", "-q",
                                                 help="Colonne de question libre (répétable).")],
     id_column: Annotated[str | None, typer.Option(help="Colonne identifiant le répondant.")] = None,
+    question_text: Annotated[list[str] | None, typer.Option(
+        help="Intitulé de la question posée, dans l'ordre des --question (par défaut : le nom "
+             "de la colonne).")] = None,
     db: Annotated[Path, typer.Option(help="Base DuckDB.")] = DEFAULT_DB,
     out: Annotated[Path, typer.Option(help="Dossier du rapport HTML.")] = DEFAULT_OUT,
     limit: Annotated[int | None, typer.Option(help="Ne traiter que les N premières lignes.")] = None,

@@ -111,6 +111,13 @@ MIGRATIONS: list[str] = [
         tokens JSON, reused JSON, trust JSON, clustering_id VARCHAR,
         synthesis_key VARCHAR, report_path VARCHAR);
     """,
+    # 2: the exports seen in the inbox folder (flows/inbox.py), one row per file content
+    """
+    CREATE TABLE core.inbox_files (
+        file_sha256 VARCHAR PRIMARY KEY, file_name VARCHAR, status VARCHAR, reason VARCHAR,
+        attempts INTEGER, run_id VARCHAR, flow_run_id VARCHAR, first_seen_at TIMESTAMP,
+        processed_at TIMESTAMP);
+    """,
 ]
 
 # The views are recreated after every run: marts.answers spreads the respondents'
