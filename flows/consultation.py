@@ -105,6 +105,7 @@ def consultation(
     llm_host: str | None = None,
     allow_remote_llm: bool = False,
     embedder: str | None = None,
+    threads: int | None = None,
     seed: int = 42,
     pseudonymise: bool = True,
     k_anonymity: int = 10,
@@ -125,6 +126,7 @@ def consultation(
         llm_host: Adresse du serveur Ollama (boucle locale seulement, sauf autorisation).
         allow_remote_llm: Autoriser un serveur de modèle hors de cette machine.
         embedder: Modèle de vectorisation (par défaut celui de docs/embeddings.md).
+        threads: Fils de calcul du modèle embarqué (par défaut : tous les cœurs).
         seed: Graine aléatoire.
         pseudonymise: Pseudonymiser avant tout modèle (ne désactiver que sur décision habilitée).
         k_anonymity: Taille minimale des groupes affichés dans les ventilations.
@@ -135,7 +137,7 @@ def consultation(
         export=export, questions=tuple(question), id_column=id_column,
         question_texts=tuple(question_text or ()), db=db, out=out,
         limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
-        embedder=embedder, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
+        embedder=embedder, threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
     )
     try:
         check_settings(settings)

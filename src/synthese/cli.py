@@ -44,6 +44,8 @@ def run(
     allow_remote_llm: Annotated[bool, typer.Option(
         help="Autoriser un serveur de modèle hors de cette machine (les réponses la quittent).")] = False,
     embedder: Annotated[str | None, typer.Option(help="Modèle de vectorisation.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="Fils de calcul du modèle embarqué (par défaut : tous les cœurs).")] = None,
     seed: Annotated[int, typer.Option(help="Graine aléatoire.")] = 42,
     pseudonymise: Annotated[bool, typer.Option(
         "--pseudonymise/--no-pseudonymise",
@@ -60,7 +62,7 @@ def run(
             export=str(export), question=list(question), id_column=id_column,
             question_text=list(question_text or []), db=str(db),
             out=str(out), limit=limit, llm=llm, model=model, llm_host=llm_host,
-            allow_remote_llm=allow_remote_llm, embedder=embedder, seed=seed,
+            allow_remote_llm=allow_remote_llm, embedder=embedder, threads=threads, seed=seed,
             pseudonymise=pseudonymise, k_anonymity=k_anonymity,
         )
     except SyntheseError as exc:
