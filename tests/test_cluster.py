@@ -1,0 +1,370 @@
+"""Tests for synthese.cluster: seeded UMAP + HDBSCAN, noise attachment, two levels.
+
+UMAP compiles numba code on its first fit in a process (~18 s), so the fits on real-sized
+data are shared through module-scoped fixtures and the tests using them are marked slow.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthese.cluster import (
+    TINY_CORPUS,
+    ClusterResult,
+    centroids,
+    cluster_vectors,
+    representatives,
+)
+from synthese.errors import SyntheseError
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+COMMENTS = DATA / "grand-debat-mel" / "by_theme_comments"
+DIM = 384
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x, dtype=float), where=norms > 0)
+
+
+def _hashed_bag_of_words(text: str, dim: int = DIM) -> np.ndarray:
+    """A cheap deterministic text vector: real texts give the real density continuum
+    (and so real HDBSCAN noise) that clean synthetic blobs never produce."""
+    vector = np.zeros(dim, dtype=np.float32)
+    for word in re.findall(r"\w{4,}", text.lower()):
+        h = zlib.crc32(word.encode("utf-8"))
+        vector[h % dim] += 1.0 if (h >> 16) & 1 else -1.0
+    return vector
+
+
+def _core_centroids(vectors: np.ndarray, result: ClusterResult) -> dict[int, np.ndarray]:
+    """Centroids of the points HDBSCAN itself clustered, under their final theme ids."""
+    core_labels = np.where(result.was_noise, -1, result.labels)
+    return centroids(vectors, core_labels)
+
+
+@pytest.fixture(scope="module")
+def comment_vectors() -> np.ndarray:
+    texts = []
+    for path in sorted(COMMENTS.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as f:
+            texts += [row["body"] for row in csv.DictReader(f, delimiter=";") if row["body"]]
+    assert len(texts) > 600
+    return np.stack([_hashed_bag_of_words(t) for t in texts])
+
+
+@pytest.fixture(scope="module")
+def comment_result(comment_vectors: np.ndarray) -> ClusterResult:
+    return cluster_vectors(comment_vectors, seed=42)
+
+
+@pytest.fixture(scope="module")
+def blobs() -> tuple[np.ndarray, np.ndarray]:
+    """30 well-separated blobs of distinct sizes (12..41 points) in 384-d."""
+    rng = np.random.default_rng(7)
+    centres = _unit(rng.normal(size=(30, DIM)))
+    truth = np.repeat(np.arange(30), np.arange(12, 42))
+    points = centres[truth] + rng.normal(0, 0.75 / np.sqrt(DIM), (truth.size, DIM))
+    return _unit(points).astype(np.float32), truth
+
+
+@pytest.fixture(scope="module")
+def blob_result(blobs: tuple[np.ndarray, np.ndarray]) -> ClusterResult:
+    return cluster_vectors(blobs[0], seed=42)
+
+
+# --- real-text corpus: determinism and noise -------------------------------------------
+
+
+@pytest.mark.slow
+def test_same_seed_gives_same_labels(comment_vectors, comment_result):
+    again = cluster_vectors(comment_vectors, seed=42)
+    assert np.array_equal(again.labels, comment_result.labels)
+    assert np.array_equal(again.was_noise, comment_result.was_noise)
+    assert again.params == comment_result.params
+
+
+@pytest.mark.slow
+def test_hdbscan_noise_is_attached_and_lowers_unassigned_share(comment_result):
+    noise_share = float(comment_result.was_noise.mean())
+    assert noise_share > 0.1  # real texts do produce HDBSCAN noise
+    assert comment_result.unassigned_share < noise_share
+    assert comment_result.unassigned_share < 0.5 * noise_share
+    assert comment_result.params["attached"] > 0
+    # Only noise can end up unassigned: HDBSCAN's clustered points keep their theme.
+    assert np.all(comment_result.was_noise[comment_result.labels == -1])
+
+
+@pytest.mark.slow
+def test_default_attachment_respects_the_recorded_threshold(comment_vectors, comment_result):
+    threshold = comment_result.params["attach_threshold"]
+    assert comment_result.params["attach_rule"].startswith("p")
+    _assert_attachment_rule(comment_vectors, comment_result, threshold)
+
+
+@pytest.mark.slow
+def test_explicit_threshold_is_used_and_respected(comment_vectors, comment_result):
+    strict = cluster_vectors(comment_vectors, seed=42, attach_threshold=0.3)
+    assert strict.params["attach_threshold"] == 0.3
+    assert strict.params["attach_rule"] == "fixed"
+    # Same reduction and HDBSCAN run: only the attachment differs.
+    assert np.array_equal(strict.was_noise, comment_result.was_noise)
+    _assert_attachment_rule(comment_vectors, strict, 0.3)
+
+
+def _assert_attachment_rule(vectors: np.ndarray, result: ClusterResult, threshold: float):
+    cents = _core_centroids(vectors, result)
+    ids = np.array(sorted(cents))
+    sims = _unit(vectors[result.was_noise]) @ np.stack([cents[i] for i in ids]).T
+    labels = result.labels[result.was_noise]
+    attached = labels >= 0
+    assert np.all(sims[~attached].max(axis=1) < threshold)
+    assert np.all(sims[attached].max(axis=1) >= threshold)
+    assert np.array_equal(ids[sims[attached].argmax(axis=1)], labels[attached])
+
+
+@pytest.mark.slow
+def test_dominant_copy_pasted_answer_stays_one_theme(comment_vectors):
+    # A campaign: 1,000 near-copies of one answer next to ~690 varied ones (59 %). The guard
+    # against HDBSCAN's giant-theme collapse must not dissolve such a theme into noise.
+    rng = np.random.default_rng(5)
+    source = _unit(comment_vectors[3])
+    copies = source + rng.normal(0, 0.05 / np.sqrt(DIM), (1000, DIM))
+    result = cluster_vectors(np.vstack([comment_vectors, copies]).astype(np.float32), seed=42)
+    campaign = result.labels[-1000:]
+    assert np.mean(campaign == 0) >= 0.95  # the biggest theme, neither split nor dissolved
+    # ...while the varied answers, first lumped into one sparse theme, are split.
+    assert result.params["giant_splits"] >= 1
+    assert result.n_clusters >= 3
+
+
+@pytest.mark.slow
+def test_similarity_is_cosine_to_final_centroid_and_nan_when_unassigned(
+    comment_vectors, comment_result
+):
+    labels = comment_result.labels
+    cents = centroids(comment_vectors, labels)
+    assigned = np.flatnonzero(labels >= 0)
+    expected = np.array([_unit(comment_vectors[i]) @ cents[labels[i]] for i in assigned])
+    assert np.allclose(comment_result.similarity[assigned], expected, atol=1e-5)
+    assert np.all(np.isnan(comment_result.similarity[labels == -1]))
+
+
+# --- synthetic blobs: sizes, second level, params --------------------------------------
+
+
+@pytest.mark.slow
+def test_well_separated_blobs_are_recovered(blobs, blob_result):
+    from sklearn.metrics import adjusted_rand_score
+
+    assert blob_result.n_clusters == 30
+    assert adjusted_rand_score(blobs[1], blob_result.labels) > 0.95
+
+
+@pytest.mark.slow
+def test_labels_are_renumbered_by_decreasing_size(blob_result):
+    sizes = np.bincount(blob_result.labels[blob_result.labels >= 0])
+    assert sizes.size == blob_result.n_clusters
+    assert np.all(np.diff(sizes) <= 0)
+    assert sizes[0] == 41  # the biggest blob is theme 0
+
+
+@pytest.mark.slow
+def test_many_themes_get_a_second_level(blob_result):
+    parents = blob_result.parents
+    assert parents is not None
+    assert parents.shape == (blob_result.n_clusters,)
+    n_parents = int(parents.max()) + 1
+    assert 4 <= n_parents <= 7  # about sqrt(30)
+    assert set(parents.tolist()) == set(range(n_parents))
+    assert blob_result.params["n_parents"] == n_parents
+    # Parents are numbered by decreasing number of arguments too.
+    weight = [
+        np.sum(np.isin(blob_result.labels, np.flatnonzero(parents == p))) for p in range(n_parents)
+    ]
+    assert weight == sorted(weight, reverse=True)
+
+
+@pytest.mark.slow
+def test_few_themes_stay_on_one_level(blobs, blob_result):
+    flat = cluster_vectors(blobs[0], seed=42, max_themes_flat=40)
+    assert flat.parents is None
+    assert flat.params["n_parents"] == 0
+
+
+@pytest.mark.slow
+def test_params_record_what_was_used(blob_result):
+    p = blob_result.params
+    n = p["n_vectors"]
+    assert p["method"] == "umap+hdbscan"
+    assert p["umap_n_neighbors"] == int(np.clip(round(np.sqrt(n)), 5, 50))
+    assert p["umap_n_components"] == 5
+    assert p["umap_min_dist"] == 0.0
+    assert p["umap_metric"] == "cosine"
+    assert p["seed"] == 42
+    assert p["hdbscan_min_cluster_size"] == max(5, round(n / 100))
+    assert p["hdbscan_min_samples"] == 5
+    assert p["giant_theme_share"] == 0.25
+    assert p["attach_rule"] == "p2 clustered"
+    assert p["n_clusters"] == blob_result.n_clusters
+    assert p["unassigned_share"] == round(blob_result.unassigned_share, 4)
+    assert {"umap-learn", "hdbscan", "scikit-learn"} <= set(p["versions"])
+
+
+@pytest.mark.slow
+def test_explicit_min_cluster_size_is_used(blobs):
+    result = cluster_vectors(blobs[0], seed=42, min_cluster_size=200)
+    assert result.params["hdbscan_min_cluster_size"] == 200
+    assert result.n_clusters < 30
+
+
+# --- the guard against HDBSCAN's giant-theme collapse (5-d, like UMAP's output) -------
+
+
+def _giant_and_far_blob(sub_blob_spread: float | None) -> np.ndarray:
+    """900 points (3 touching Gaussian blobs, or one) next to a far blob of 60, in 5-d."""
+    rng = np.random.default_rng(0)
+    if sub_blob_spread is None:
+        giant = rng.normal(size=(900, 5))
+    else:
+        corners = np.zeros((3, 5))
+        corners[1, 0] = sub_blob_spread
+        corners[2, :2] = sub_blob_spread / 2, sub_blob_spread * 0.87
+        giant = np.vstack([rng.normal(size=(300, 5)) + c for c in corners])
+    return np.vstack([giant, rng.normal(0, 0.3, (60, 5)) + 20.0])
+
+
+def test_giant_theme_made_of_sub_themes_is_split():
+    import hdbscan
+
+    from synthese.cluster import _hdbscan_labels, _hdbscan_params
+
+    points = _giant_and_far_blob(6.0)
+    settings = _hdbscan_params(len(points), None)
+    plain = hdbscan.HDBSCAN(**settings).fit(points).labels_
+    assert plain.max() + 1 == 2  # the collapse: 900 points in one theme, 60 in the other
+    params: dict = {}
+    labels = _hdbscan_labels(points, settings, params)
+    sizes = np.bincount(labels[labels >= 0])
+    assert np.count_nonzero(sizes) == 4
+    assert sizes.max() <= 300
+    assert params["giant_splits"] == 1
+
+
+def test_giant_theme_without_sub_themes_is_kept_whole():
+    from synthese.cluster import _hdbscan_labels, _hdbscan_params
+
+    points = _giant_and_far_blob(None)
+    params: dict = {}
+    labels = _hdbscan_labels(points, _hdbscan_params(len(points), None), params)
+    assert sorted(np.bincount(labels[labels >= 0]).tolist()) == [60, 900]
+    assert params["giant_splits"] == 0
+
+
+# --- tiny corpora: no UMAP, never a crash ----------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, TINY_CORPUS - 1])
+def test_tiny_corpora_never_crash(n):
+    rng = np.random.default_rng(n)
+    result = cluster_vectors(_unit(rng.normal(size=(n, DIM))) if n else np.zeros((0, DIM)))
+    assert result.labels.shape == (n,)
+    assert result.was_noise.shape == (n,)
+    assert result.similarity.shape == (n,)
+    assert result.params["method"] == "agglomerative"
+    assert 0.0 <= result.unassigned_share <= 1.0
+
+
+def test_empty_corpus_has_no_theme():
+    result = cluster_vectors(np.empty((0, DIM), dtype=np.float32))
+    assert result.n_clusters == 0
+    assert result.unassigned_share == 0.0
+    assert result.parents is None
+
+
+def test_single_argument_is_its_own_theme():
+    result = cluster_vectors(_unit(np.ones((1, DIM))))
+    assert result.labels.tolist() == [0]
+    assert result.similarity[0] == pytest.approx(1.0)
+
+
+def test_tiny_corpus_groups_close_vectors_and_leaves_the_stranger_out():
+    rng = np.random.default_rng(1)
+    a, b, stranger = _unit(rng.normal(size=(3, DIM)))
+    jitter = rng.normal(0, 0.2 / np.sqrt(DIM), (5, DIM))
+    vectors = _unit(np.stack([b, a, b, a, stranger]) + jitter)
+    result = cluster_vectors(vectors)
+    # Two pairs of near-duplicates: equal sizes, so the pair seen first (b) is theme 0.
+    assert result.labels.tolist() == [0, 1, 0, 1, -1]
+    assert result.was_noise.tolist() == [False, False, False, False, True]
+    assert result.unassigned_share == pytest.approx(0.2)
+
+
+def test_two_unrelated_vectors_stay_unassigned_and_two_close_ones_form_a_theme():
+    far = cluster_vectors(np.eye(2, DIM, dtype=np.float32))
+    assert far.labels.tolist() == [-1, -1]
+    close = cluster_vectors(_unit(np.array([[1.0, 0.1] + [0] * 382, [1.0, 0.0] + [0] * 382])))
+    assert close.labels.tolist() == [0, 0]
+
+
+def test_all_zero_vector_is_similar_to_nothing():
+    rng = np.random.default_rng(3)
+    a = _unit(rng.normal(size=DIM))
+    near = _unit(np.stack([a, a]) + rng.normal(0, 0.2 / np.sqrt(DIM), (2, DIM)))
+    result = cluster_vectors(np.vstack([near, np.zeros((1, DIM))]))
+    assert result.labels.tolist() == [0, 0, -1]
+
+
+def test_vectors_are_normalised_before_use():
+    rng = np.random.default_rng(2)
+    a, b = _unit(rng.normal(size=(2, DIM)))
+    base = _unit(np.stack([a, a, b, b]) + rng.normal(0, 0.2 / np.sqrt(DIM), (4, DIM)))
+    scaled = base * np.array([[1.0], [3.0], [0.5], [10.0]])
+    expected = cluster_vectors(base)
+    assert expected.labels.tolist() == [0, 0, 1, 1]
+    assert np.array_equal(cluster_vectors(scaled).labels, expected.labels)
+
+
+def test_non_finite_vector_is_a_user_error_naming_the_row():
+    vectors = np.ones((3, DIM), dtype=np.float32)
+    vectors[2, 5] = np.nan
+    with pytest.raises(SyntheseError, match="n° 2"):
+        cluster_vectors(vectors)
+
+
+def test_vectors_must_be_a_matrix():
+    with pytest.raises(SyntheseError, match="matrice"):
+        cluster_vectors(np.ones(DIM))
+
+
+# --- representatives and centroids -----------------------------------------------------
+
+
+def test_representatives_are_closest_to_centroid_ties_by_index():
+    angles = np.radians([40.0, 20.0, 0.0, 20.0, 90.0, 35.0])
+    vectors = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    labels = np.array([0, 0, 0, 0, 1, 2])
+    # Theme 0's centroid points at 20°: rows 1 and 3 sit on it (a tie, so by index),
+    # rows 0 and 2 are 20° away.
+    assert representatives(vectors, labels, 0, k=2) == [1, 3]
+    top = representatives(vectors, labels, 0, k=10)
+    assert top[:2] == [1, 3] and sorted(top[2:]) == [0, 2]
+    assert representatives(vectors, labels, 1) == [4]
+    assert representatives(vectors, labels, 7) == []
+    assert representatives(vectors, labels, 0, k=0) == []
+
+
+def test_centroids_are_unit_means_and_skip_unassigned():
+    vectors = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [5.0, 5.0]])
+    labels = np.array([0, 0, 1, -1])
+    cents = centroids(vectors, labels)
+    assert sorted(cents) == [0, 1]
+    assert np.allclose(cents[0], [np.sqrt(0.5), np.sqrt(0.5)])
+    assert np.allclose(cents[1], [np.sqrt(0.5), np.sqrt(0.5)])
+    assert all(np.linalg.norm(c) == pytest.approx(1.0) for c in cents.values())
