@@ -180,7 +180,14 @@ class Pipeline:
         from synthese.ingest import is_blank
 
         t0 = time.perf_counter()
-        method = "aucune" if not self.settings.pseudonymise else self.pseudonymiser.method
+        if not self.settings.pseudonymise:
+            method = "aucune"
+        elif self._pseudonymiser is not None:
+            method = self._pseudonymiser.method
+        else:  # known without loading spaCy, so a rerun with nothing new loads nothing
+            from synthese.pseudonymise import pseudonymisation_method
+
+            method = pseudonymisation_method(self.settings.pseudonymisation_config)
         where, params = self._scope_sql()
         pending = self.store.query(
             f"SELECT r.answer_id, r.respondent_id, r.question, r.text FROM raw.answers r "

