@@ -124,6 +124,44 @@ def pseudonymise_cmd(
         _fail(str(exc))
 
 
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[Path, typer.Argument(
+        help="Jeu étiqueté : CSV id,text,labels (thèmes) ou id,text,argument (arguments).")],
+    fmt: Annotated[str | None, typer.Option("--format", help="themes ou arguments.")] = None,
+    llm: Annotated[str, typer.Option(help="llamacpp, ollama ou fake (sans modèle).")] = "llamacpp",
+    model: Annotated[str | None, typer.Option(help="Modèle de langage.")] = None,
+    llm_host: Annotated[str | None, typer.Option(help="Adresse du serveur Ollama.")] = None,
+    embedder: Annotated[str | None, typer.Option(help="Modèle de vectorisation.")] = None,
+    seed: Annotated[list[int] | None, typer.Option(help="Graines (répétable).")] = None,
+    units: Annotated[str, typer.Option(help="answers, sentences ou arguments.")] = "answers",
+    limit: Annotated[int | None, typer.Option(help="Ne prendre que N réponses.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Seuil d'appariement (cosinus).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Base DuckDB des appels au modèle.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Fils du modèle embarqué.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Écrire aussi le tableau ici.")] = None,
+) -> None:
+    """Mesurer la qualité et la vitesse sur un jeu étiqueté (voir docs/datasets.md)."""
+    from synthese.evaluate import run_eval
+    from synthese.fakes import FakeLLM
+
+    try:
+        result = run_eval(
+            dataset, fmt=fmt, llm_backend=llm, model=model, llm_host=llm_host,
+            embedder_name=embedder, seeds=tuple(seed or (42, 43)), units=units, limit=limit,
+            threshold=threshold, cache=cache, threads=threads,
+            llm=FakeLLM() if llm == "fake" else None,
+            log=lambda m: typer.echo(m, err=True),
+        )
+    except SyntheseError as exc:
+        _fail(str(exc))
+    text = result.markdown()
+    typer.echo(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     app()
 
