@@ -140,6 +140,10 @@ def eval_cmd(
     cache: Annotated[Path | None, typer.Option(help="Base DuckDB des appels au modèle.")] = None,
     threads: Annotated[int | None, typer.Option(help="Fils du modèle embarqué.")] = None,
     out: Annotated[Path | None, typer.Option(help="Écrire aussi le tableau ici.")] = None,
+    pseudonymise: Annotated[bool, typer.Option(
+        "--pseudonymise/--no-pseudonymise", help="Pseudonymiser les textes comme le pipeline.")] = True,
+    question: Annotated[str | None, typer.Option(
+        help="Question posée, si le fichier n'a pas de colonne question.")] = None,
 ) -> None:
     """Mesurer la qualité et la vitesse sur un jeu étiqueté (voir docs/datasets.md)."""
     from synthese.evaluate import run_eval
@@ -149,7 +153,8 @@ def eval_cmd(
         result = run_eval(
             dataset, fmt=fmt, llm_backend=llm, model=model, llm_host=llm_host,
             embedder_name=embedder, seeds=tuple(seed or (42, 43)), units=units, limit=limit,
-            threshold=threshold, cache=cache, threads=threads,
+            threshold=threshold, cache=cache, threads=threads, pseudonymise=pseudonymise,
+            question=question,
             llm=FakeLLM() if llm == "fake" else None,
             log=lambda m: typer.echo(m, err=True),
         )
