@@ -211,8 +211,3 @@ def synthesise(
                 sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
     return sentences, None
 
-
-def parse_json_list(value: object) -> list:
-    if isinstance(value, str):
-        return json.loads(value)
-    return list(value or [])
