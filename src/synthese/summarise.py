@@ -7,7 +7,6 @@ sampling. Counts and quotes are computed by code elsewhere, never asked of the m
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
