@@ -19,8 +19,11 @@ from synthese.prompts import Prompt
 
 SUMMARY_SCHEMA: dict = {
     "type": "object",
-    "properties": {"titre": {"type": "string"}, "resume": {"type": "string"}},
+    "properties": {"titre": {"type": "string", "maxLength": 120},
+                   "resume": {"type": "string", "maxLength": 1200}},
     "required": ["titre", "resume"],
+    # Without it the grammar lets the model add keys, and small models loop on them.
+    "additionalProperties": False,
 }
 SECTIONS = ("opportunites", "risques", "conditions", "conclusion")
 SECTION_TITLES = {
@@ -31,8 +34,10 @@ SECTION_TITLES = {
 }
 _SENTENCE_ITEM = {
     "type": "object",
-    "properties": {"texte": {"type": "string"}, "themes": {"type": "array", "items": {"type": "integer"}}},
+    "properties": {"texte": {"type": "string", "maxLength": 400},
+                   "themes": {"type": "array", "maxItems": 6, "items": {"type": "integer"}}},
     "required": ["texte", "themes"],
+    "additionalProperties": False,
 }
 SYNTHESIS_SCHEMA: dict = {
     "type": "object",
@@ -40,6 +45,7 @@ SYNTHESIS_SCHEMA: dict = {
         s: {"type": "array", "minItems": 1, "maxItems": 6, "items": _SENTENCE_ITEM} for s in SECTIONS
     },
     "required": list(SECTIONS),
+    "additionalProperties": False,
 }
 SUMMARY_MAX_TOKENS = 320
 SYNTHESIS_MAX_TOKENS = 1400
