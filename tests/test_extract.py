@@ -137,3 +137,28 @@ def test_extractor_key_changes_with_model_or_prompt():
     other = load_prompt("summarise_cluster", 1)
     assert extractor_key("m1", PROMPT) != extractor_key("m2", PROMPT)
     assert extractor_key("m1", PROMPT) != extractor_key("m1", other)
+
+
+def test_a_prompt_file_sets_the_order_the_model_writes_the_fields_in():
+    from synthese.extract import EXTRACTION_SCHEMA, schema_for
+    from synthese.prompts import parse_prompt
+
+    text = PROMPT.text.replace("version: 1\n", "version: 9\nfields: citation, argument, position\n", 1)
+    reordered = parse_prompt("extract_arguments", 9, text)
+    assert reordered.option("fields") == "citation, argument, position"
+    assert schema_for(PROMPT) is EXTRACTION_SCHEMA
+    items = schema_for(reordered)["properties"]["arguments"]["items"]["properties"]
+    assert list(items) == ["citation", "argument", "position"]
+    assert extractor_key("m1", reordered) != extractor_key("m1", PROMPT)
+    # The fake answers whatever the order; the arguments still come back checked.
+    e = extract_answer("a1", ANSWER, Q, CachedLLM(FakeLLM(), None), reordered)
+    assert e.status == "processed" and all(a.match_kind == "exact" for a in e.arguments)
+
+
+def test_a_prompt_cannot_drop_an_extraction_field():
+    import pytest
+
+    from synthese.extract import extraction_schema
+
+    with pytest.raises(ValueError):
+        extraction_schema(("argument", "citation"))

@@ -188,6 +188,7 @@ class LlamaCppLLM:
         timeout_s: float = 300,
         verbosity: int = 1,
         cache_prompt: bool = True,
+        parallel: int = 1,
     ) -> None:
         import xllamacpp
 
@@ -219,8 +220,12 @@ class LlamaCppLLM:
 
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
-        params.n_ctx = context_size
-        params.n_parallel = 1  # one slot: sequential calls reuse its KV cache
+        # Each of the ``parallel`` slots gets ``context_size`` tokens. The pipeline uses one
+        # slot (sequential calls reuse its KV cache); more slots serve concurrent requests
+        # with continuous batching (benchmarks/extraction_strategies.py compares them).
+        self.parallel = max(1, int(parallel))
+        params.n_ctx = context_size * self.parallel
+        params.n_parallel = self.parallel
         params.n_predict = -1  # bounded per request by max_tokens
         params.ctx_shift = False  # an over-long request is an error, not silent truncation
         params.cpuparams.n_threads = self.threads

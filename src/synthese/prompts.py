@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 _BLOCK = re.compile(r"^### (system|user|assistant)\s*$", re.MULTILINE)
+_META = re.compile(r"^(\w+): (.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class Prompt:
     text: str
     sha256: str
     messages: tuple[tuple[str, str], ...]  # (role, content), the last one a template
+    meta: tuple[tuple[str, str], ...] = ()  # the front matter's one-line "key: value" entries
+
+    def option(self, key: str, default: str | None = None) -> str | None:
+        """A front-matter value (e.g. ``fields`` of extract_arguments), or ``default``."""
+        return dict(self.meta).get(key, default)
 
     @property
     def label(self) -> str:
@@ -44,11 +50,17 @@ class Prompt:
 
 def load_prompt(name: str, version: int = 1) -> Prompt:
     text = resources.files("synthese").joinpath(f"prompts/{name}.v{version}.md").read_text("utf-8")
-    body = text.split("\n---\n", 1)[1] if text.startswith("---") else text
+    return parse_prompt(name, version, text)
+
+
+def parse_prompt(name: str, version: int, text: str) -> Prompt:
+    """A Prompt from the text of a prompt file (front matter optional)."""
+    head, body = text.split("\n---\n", 1) if text.startswith("---") else ("", text)
+    meta = tuple((m.group(1), m.group(2).strip()) for m in _META.finditer(head))
     parts = _BLOCK.split(body)
     messages = tuple(
         (parts[i], parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)
     )
     if not messages or messages[-1][0] != "user":
         raise ValueError(f"prompt {name}.v{version} must end with a user block")
-    return Prompt(name, version, text, hashlib.sha256(text.encode()).hexdigest(), messages)
+    return Prompt(name, version, text, hashlib.sha256(text.encode()).hexdigest(), messages, meta)
