@@ -127,3 +127,20 @@ def test_no_personal_data_outside_raw(small_export, tmp_path, pseudonymiser):
     html = report.read_text()
     for secret in secrets:
         assert secret not in html
+
+
+def test_progress_goes_to_the_log_when_stderr_is_not_a_terminal():
+    from synthese.pipeline import _Progress
+
+    lines: list[str] = []
+    with _Progress(25, "Extraction", True, lines.append) as bar:
+        for _ in range(25):
+            bar.advance()
+    # one line per tenth of the work (every 3 items of 25), and the last one
+    assert len(lines) == 9
+    assert lines[0].startswith("Extraction : 3/25 (12%)")
+    assert lines[-1].startswith("Extraction : 25/25 (100%)")
+    silent: list[str] = []
+    with _Progress(25, "Extraction", False, silent.append) as bar:
+        bar.advance()
+    assert silent == []

@@ -265,7 +265,7 @@ class Pipeline:
             self.log(f"Extraction des arguments : {len(pending)} réponses à traiter.")
             question_of = dict(zip(pending["answer_id"], pending["question"]))
             batch: list[Extraction] = []
-            with _Progress(len(pending), "Extraction", self.progress) as bar:
+            with _Progress(len(pending), "Extraction", self.progress, self.log) as bar:
                 mark = [len(self.llm.keys_log)]
 
                 def on_done(extraction: Extraction) -> None:
@@ -433,7 +433,7 @@ class Pipeline:
             "ORDER BY cluster_id", [self.clustering_id])
         args = self._cluster_arguments()
         made = reused = 0
-        with _Progress(len(clusters), "Résumés des thèmes", self.progress) as bar:
+        with _Progress(len(clusters), "Résumés des thèmes", self.progress, self.log) as bar:
             for c in clusters.itertuples(index=False):
                 key = content_hash(c.members_key, self.llm.model_id,
                                    self.prompts["summary"].sha256, self.prompts["reduce"].sha256)
@@ -662,14 +662,25 @@ class _RateColumn(ProgressColumn):
 
 
 class _Progress:
-    """A rich progress bar with answers/s and ETA; silent when disabled."""
+    """A rich progress bar with answers/s and ETA on a terminal; elsewhere (a Prefect
+    worker, a log file) one log line per tenth of the work, so that progress shows in
+    the run's logs. Silent when disabled."""
 
-    def __init__(self, total: int, label: str, enabled: bool):
+    def __init__(self, total: int, label: str, enabled: bool, log: Log | None = None):
         self.total, self.label, self.enabled = total, label, enabled and total > 0
+        self.log = log
         self._progress = None
+        self._done = 0
+        self._step = max(1, -(-total // 10))
+        self._started = time.perf_counter()
 
     def __enter__(self) -> Self:
-        if self.enabled:
+        if not self.enabled:
+            return self
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if console.is_terminal or self.log is None:
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -680,15 +691,22 @@ class _Progress:
 
             self._progress = Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                _RateColumn(), TimeRemainingColumn(), transient=False,
+                _RateColumn(), TimeRemainingColumn(), transient=False, console=console,
             )
             self._progress.start()
             self._task = self._progress.add_task(self.label, total=self.total)
         return self
 
     def advance(self) -> None:
+        self._done += 1
         if self._progress is not None:
             self._progress.advance(self._task)
+        elif self.enabled and self.log is not None and (
+                self._done % self._step == 0 or self._done == self.total):
+            elapsed = time.perf_counter() - self._started
+            left = elapsed / self._done * (self.total - self._done)
+            self.log(f"{self.label} : {self._done}/{self.total} ({self._done / self.total:.0%}), "
+                     f"{elapsed / self._done:.1f} s par élément, reste environ {left / 60:.0f} min.")
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
