@@ -144,3 +144,44 @@ def test_progress_goes_to_the_log_when_stderr_is_not_a_terminal():
     with _Progress(25, "Extraction", False, silent.append) as bar:
         bar.advance()
     assert silent == []
+
+
+class SomeSummariesFailLLM(FakeLLM):
+    """Extracts and synthesises, but the first theme summary asked for comes back as
+    broken JSON (and so does its retry, which the cache answers)."""
+
+    summaries_asked = 0
+
+    def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
+        if schema and "titre" in schema.get("properties", {}):
+            self.summaries_asked += 1
+        if schema and "titre" in schema.get("properties", {}) and self.summaries_asked == 1:
+            from synthese.llm import LLMResult
+
+            self.calls.append({"messages": messages, "schema": schema})
+            return LLMResult('{"titre": "Thè', 10, 5, 0.01, "length")
+        return super().chat(messages, schema=schema, max_tokens=max_tokens)
+
+
+def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
+    from synthese.storage import Store
+
+    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
+              "La formation continue des enseignants manque cruellement",
+              "Les données personnelles des élèves partent chez des entreprises américaines",
+              "Le réseau wifi du collège tombe en panne chaque semaine"]
+    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
+                       for i in range(12)]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _, report = run(export, tmp_path, SomeSummariesFailLLM(), pseudonymiser)
+    assert report.exists()
+    store = Store(tmp_path / "s.duckdb", read_only=True)
+    rows = store.query("SELECT summary_key, failure, title, summary FROM core.summaries")
+    failed = rows[rows["failure"].notna()]
+    assert len(failed) and len(failed) < len(rows) and failed["summary"].isna().all()
+    # the code still titles each theme; only the summaries written are checked
+    assert rows["title"].str.len().gt(0).all()
+    checked = set(store.query("SELECT DISTINCT summary_key FROM core.summary_sentences")["summary_key"])
+    assert checked == set(rows[rows["failure"].isna()]["summary_key"])
+    assert "nan" not in re.sub(r"<script.*?</script>", "", report.read_text("utf-8"), flags=re.DOTALL).split()

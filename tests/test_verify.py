@@ -59,3 +59,15 @@ def test_trust_figures_are_printed_and_stored(small_export, tmp_path):
     assert {"quote_start", "quote_end", "match_kind", "argument_flags", "cluster_id",
             "summary_key"} <= set(trace.columns)
     p.close()
+
+
+def test_tidy_summary_undoes_loops_repeats_and_cut_sentences():
+    from synthese.summarise import tidy_summary
+
+    looping = ("L'IA aide les enseignants à l'école primaire, à l'école primaire, à l'école "
+               "primaire, à l'école primaire. Elle inquiète les parents. Elle inquiète les "
+               "parents. Les élèves doivent apprendre à pen")
+    assert tidy_summary(looping) == ("L'IA aide les enseignants à l'école primaire. "
+                                     "Elle inquiète les parents.")
+    assert tidy_summary("Une seule phrase coupée par la limi") == "Une seule phrase coupée par la limi"
+    assert tidy_summary("  Deux  phrases. Bien finies ! ") == "Deux phrases. Bien finies !"

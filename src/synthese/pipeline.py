@@ -34,7 +34,7 @@ from synthese.extract import Extraction, extract_answers, extractor_key
 from synthese.keys import content_hash
 from synthese.prompts import load_prompt
 from synthese.storage import Store
-from synthese.summarise import summarise_theme, synthesise
+from synthese.summarise import SUMMARY_MAX_TOKENS, SUMMARY_SCHEMA, summarise_theme, synthesise
 from synthese.verify import SUPPORT_THRESHOLD, best_themes, support
 
 Log = Callable[[str], None]
@@ -436,7 +436,8 @@ class Pipeline:
         with _Progress(len(clusters), "Résumés des thèmes", self.progress, self.log) as bar:
             for c in clusters.itertuples(index=False):
                 key = content_hash(c.members_key, self.llm.model_id,
-                                   self.prompts["summary"].sha256, self.prompts["reduce"].sha256)
+                                   self.prompts["summary"].sha256, self.prompts["reduce"].sha256,
+                                   SUMMARY_SCHEMA, SUMMARY_MAX_TOKENS)
                 if not self.store.scalar("SELECT count(*) FROM core.summaries WHERE summary_key = ? "
                                          "AND failure IS NULL", [key]):
                     # a failed summary is tried again (its successful calls are cached)
@@ -510,7 +511,8 @@ class Pipeline:
             if self.store.scalar("SELECT count(*) FROM core.summary_sentences WHERE summary_key = ? "
                                  "AND check_key = ?", [r.summary_key, check_key]):
                 continue
-            sentences = split_sentences(r.summary or "")
+            # A failed summary is NULL, i.e. NaN in pandas (truthy, so "or" does not catch it).
+            sentences = split_sentences(r.summary if isinstance(r.summary, str) else "")
             members = args[args["cluster_id"] == r.cluster_id]
             cand = self.store.get_embeddings(list(members["text_hash"]), self.embedder.model_id)
             for pos, (sentence, sup) in enumerate(zip(sentences, support(self._vectors(sentences), cand))):

@@ -67,10 +67,11 @@ def build_report_data(p: Pipeline) -> dict[str, Any]:
         summ = sentences[sentences["summary_key"] == c.summary_key]
         themes.append({
             "cluster_id": int(c.cluster_id),
-            "label": c.title or ("Autres / inclassables" if c.cluster_id < 0 else f"Thème {c.cluster_id}"),
+            "label": (c.title if isinstance(c.title, str) and c.title
+                      else "Autres / inclassables" if c.cluster_id < 0 else f"Thème {c.cluster_id}"),
             "parent_id": None if pd.isna(c.parent_id) else int(c.parent_id),
             "parent_label": c.parent_label if isinstance(c.parent_label, str) else None,
-            "summary": c.summary or "",
+            "summary": c.summary if isinstance(c.summary, str) else "",  # NULL when it failed
             "summary_sentences": [
                 {"text": r.text, "supported": bool(r.supported), "support": float(r.support),
                  "argument_ids": list(r.argument_ids)}
