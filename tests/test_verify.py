@@ -71,3 +71,31 @@ def test_tidy_summary_undoes_loops_repeats_and_cut_sentences():
                                      "Elle inquiète les parents.")
     assert tidy_summary("Une seule phrase coupée par la limi") == "Une seule phrase coupée par la limi"
     assert tidy_summary("  Deux  phrases. Bien finies ! ") == "Deux phrases. Bien finies !"
+
+
+def test_the_synthesis_keeps_each_sentence_once():
+    import json
+
+    from synthese.calls import CachedLLM
+    from synthese.llm import LLMResult
+    from synthese.prompts import load_prompt
+    from synthese.summarise import synthesise
+
+    same = "L'IA aide les enseignants à préparer les cours."
+    reply = {"opportunites": [{"texte": same, "themes": [0]}, {"texte": same, "themes": [0]}],
+             "risques": [{"texte": "La triche inquiète.", "themes": [1]}],
+             "conditions": [{"texte": "Former les enseignants.", "themes": [1]}],
+             "conclusion": [{"texte": same + " Tout dépendra des moyens.", "themes": [0, 1]}]}
+
+    class Scripted(FakeLLM):
+        def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
+            return LLMResult(json.dumps(reply, ensure_ascii=False), 10, 10, 0.01, "stop")
+
+    themes = [{"cluster_id": 0, "share": 0.5, "title": "Préparation", "summary": same},
+              {"cluster_id": 1, "share": 0.4, "title": "Triche", "summary": "La triche inquiète."}]
+    sentences, failure = synthesise(themes, "Q ?", CachedLLM(Scripted(), None),
+                                    load_prompt("synthesise", 1))
+    assert failure is None
+    assert [s.text for s in sentences].count(same) == 1
+    assert [(s.section, s.paragraph, s.text) for s in sentences if s.section == "conclusion"] == [
+        ("conclusion", 0, "Tout dépendra des moyens.")]

@@ -220,11 +220,14 @@ def breakdowns(p: Pipeline) -> list[dict[str, Any]]:
         if values.empty or values.nunique() > 40 or values.nunique() < 2:
             continue
         merged = small_groups(frame[[column]].dropna(), column, k=p.settings.k_anonymity)
-        counts = merged.groupby("group", sort=False).size().sort_values(ascending=False)
+        sizes = merged.groupby("group", sort=False).size()
+        # Largest first, ties by name: the rows come from a DISTINCT query without order,
+        # and the same data must give the same report.
+        counts = sorted(sizes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
         suppressed = set(merged.loc[merged["suppressed"], "group"])
         out.append({"column": column, "k": p.settings.k_anonymity,
                     "groups": [{"group": g, "n": None if g in suppressed else int(n)}
-                               for g, n in counts.items()]})
+                               for g, n in counts]})
     return out
 
 

@@ -235,11 +235,21 @@ def synthesise(
     if parsed is None:
         return [], reason
     sentences: list[SynthesisSentence] = []
+    seen: set[str] = set()
     for section in SECTIONS:
-        for paragraph, item in enumerate(getattr(parsed, section)):
+        paragraph = 0
+        for item in getattr(parsed, section):
             ids = [i for i in dict.fromkeys(item.themes) if i in valid]
             dropped = [i for i in item.themes if i not in valid]
-            for position, text in enumerate(split_sentences(item.texte)):
+            # Small models repeat whole sentences across paragraphs: each is kept once.
+            texts = []
+            for text in split_sentences(tidy_summary(item.texte)):
+                key = " ".join(re.findall(r"\w+", text.lower()))
+                if key and key not in seen:
+                    seen.add(key)
+                    texts.append(text)
+            for position, text in enumerate(texts):
                 sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
+            paragraph += 1 if texts else 0
     return sentences, None
 
