@@ -96,6 +96,18 @@ def test_the_synthesis_keeps_each_sentence_once():
     sentences, failure = synthesise(themes, "Q ?", CachedLLM(Scripted(), None),
                                     load_prompt("synthesise", 1))
     assert failure is None
-    assert [s.text for s in sentences].count(same) == 1
-    assert [(s.section, s.paragraph, s.text) for s in sentences if s.section == "conclusion"] == [
-        ("conclusion", 0, "Tout dépendra des moyens.")]
+    opportunities = [s.text for s in sentences if s.section == "opportunites"]
+    assert opportunities == [same]
+    # each section keeps its sentences: a repetition across sections stays visible
+    assert [(s.paragraph, s.text) for s in sentences if s.section == "conclusion"] == [
+        (0, same), (0, "Tout dépendra des moyens.")]
+
+
+def test_a_theme_title_that_restates_the_question_is_replaced_by_code():
+    from synthese.summarise import theme_title
+
+    q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
+    args = ["Les élèves trichent avec ChatGPT.", "La triche avec ChatGPT explose.", "ChatGPT facilite la triche."]
+    assert theme_title("L'usage de l'intelligence artificielle dans les établissements scolaires", q, args) \
+        == "chatgpt · triche · élèves · trichent"
+    assert theme_title(" La triche avec ChatGPT. ", q, args) == "La triche avec ChatGPT"

@@ -160,6 +160,18 @@ def _budget(llm: CachedLLM, prompt: Prompt) -> int:
     return max(256, llm.context_size - overhead - SUMMARY_MAX_TOKENS - 64)
 
 
+def theme_title(title: str, question: str, arguments: list[str]) -> str:
+    """The model's title, unless it only restates the question (the 0.5B titled 14 of the
+    20 demo themes « L'usage de l'intelligence artificielle dans les établissements
+    scolaires »): then a title made by code from the theme's most frequent words."""
+    from rapidfuzz import fuzz
+
+    clean = " ".join(title.split()).strip(" .«»\"")
+    if len(clean) < 3 or fuzz.token_set_ratio(clean.lower(), question.lower()) >= 80:
+        return keyword_title(arguments)
+    return clean
+
+
 def summarise_theme(
     arguments: list[str], question: str, llm: CachedLLM, map_prompt: Prompt, reduce_prompt: Prompt
 ) -> ThemeSummary:
@@ -187,7 +199,7 @@ def summarise_theme(
                 for g in groups
             ]
         out = partials[0]
-        return ThemeSummary(" ".join(out.titre.split()).strip(" .«»\""), tidy_summary(out.resume), stages)
+        return ThemeSummary(theme_title(out.titre, question, arguments), tidy_summary(out.resume), stages)
     except LLMError as exc:
         return ThemeSummary(keyword_title(arguments), "", 0, failed=str(exc))
 
@@ -235,13 +247,14 @@ def synthesise(
     if parsed is None:
         return [], reason
     sentences: list[SynthesisSentence] = []
-    seen: set[str] = set()
     for section in SECTIONS:
+        seen: set[str] = set()
         paragraph = 0
         for item in getattr(parsed, section):
             ids = [i for i in dict.fromkeys(item.themes) if i in valid]
             dropped = [i for i in item.themes if i not in valid]
-            # Small models repeat whole sentences across paragraphs: each is kept once.
+            # Small models repeat whole sentences across paragraphs: each is kept once per
+            # section (a repetition across sections stays visible to the reader).
             texts = []
             for text in split_sentences(tidy_summary(item.texte)):
                 key = " ".join(re.findall(r"\w+", text.lower()))
