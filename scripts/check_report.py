@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from cdp import Chromium  # tests/cdp.py, the DevTools client
+from cdp import Chromium, foreign_requests, page_errors  # tests/cdp.py, the DevTools client
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,12 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             shot = s.send("Page.captureScreenshot", format="png")
             args.screenshot.write_bytes(base64.b64decode(shot["data"]))
             print(f"capture : {args.screenshot}")
-        requests = [e["params"]["request"]["url"] for e in s.events
-                    if e["method"] == "Network.requestWillBeSent"]
-        outside = [u for u in requests if u.split("#")[0] != url and not u.startswith("data:")]
-        errors = [e for e in s.events if e["method"] == "Runtime.exceptionThrown"
-                  or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")
-                  or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] == "error")]
+        outside = foreign_requests(s.events, url)
+        errors = page_errors(s.events)
     print(f"requêtes réseau hors du fichier : {len(outside)} ; erreurs de console : {len(errors)}")
     for u in outside:
         print(f"  requête : {u}")

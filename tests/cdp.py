@@ -186,3 +186,23 @@ class Session:
         since = len(self.events)
         self.send("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired", timeout=timeout, since=since)
+
+
+def requested_urls(events: list[dict]) -> list[str]:
+    """Every URL the page asked for (``Network`` must be enabled)."""
+    return [e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"]
+
+
+def foreign_requests(events: list[dict], page_url: str) -> list[str]:
+    """Requests for anything but the page's own file (anchors aside) or a data: URL."""
+    return [u for u in requested_urls(events)
+            if u.split("#")[0] != page_url and not u.startswith("data:")]
+
+
+def page_errors(events: list[dict], levels: tuple[str, ...] = ("error",)) -> list[dict]:
+    """Uncaught exceptions, and console calls or log entries at one of ``levels``
+    (``Runtime`` and ``Log`` must be enabled)."""
+    return [e for e in events
+            if e["method"] == "Runtime.exceptionThrown"
+            or (e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in levels)
+            or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in levels)]

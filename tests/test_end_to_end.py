@@ -48,7 +48,7 @@ def test_demo_run_counts_every_answer_and_leaves_few_arguments_unassigned(demo_r
 
 
 def test_demo_report_click_through_in_chromium(demo_run, tmp_path):
-    from cdp import Chromium
+    from cdp import Chromium, foreign_requests, page_errors
 
     url = demo_run.report_path.resolve().as_uri()
     with Store(demo_run.settings.db) as store:
@@ -78,12 +78,8 @@ def test_demo_report_click_through_in_chromium(demo_run, tmp_path):
             f"[...document.querySelectorAll('#answer-{arg.answer_id} mark.actif')]"
             ".map(m => m.textContent)")
         assert marks == [arg.quote]
-        requests = [e["params"]["request"]["url"] for e in s.events
-                    if e["method"] == "Network.requestWillBeSent"]
-        assert all(u.split("#")[0] == url or u.startswith("data:") for u in requests)
-        errors = [e for e in s.events if e["method"] == "Runtime.exceptionThrown"
-                  or (e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error")]
-        assert errors == []
+        assert foreign_requests(s.events, url) == []
+        assert page_errors(s.events) == []
 
 
 def test_grand_debat_run_stores_no_author_name_email_or_phone_outside_raw(tmp_path):

@@ -370,28 +370,16 @@ def _find_argument(sample: dict, predicate) -> dict:
 
 
 def test_page_makes_no_network_request_and_logs_no_error(browser, report_url: str) -> None:
+    from cdp import foreign_requests, page_errors, requested_urls
+
     since = _load(browser, report_url)
     browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     _click(browser, "#synthese a.ref-theme")
     events = browser.events[since:]
-    requests = [
-        e["params"]["request"]["url"] for e in events if e["method"] == "Network.requestWillBeSent"
-    ]
-    foreign = [u for u in requests if u.split("#")[0] != report_url and not u.startswith("data:")]
+    requests = requested_urls(events)
+    foreign = foreign_requests(events, report_url)
     assert requests and not foreign, foreign
-    errors = [
-        e
-        for e in events
-        if e["method"] == "Runtime.exceptionThrown"
-        or (
-            e["method"] == "Runtime.consoleAPICalled"
-            and e["params"]["type"] in ("error", "assert", "warning")
-        )
-        or (
-            e["method"] == "Log.entryAdded"
-            and e["params"]["entry"]["level"] in ("error", "warning")
-        )
-    ]
+    errors = page_errors(events, levels=("error", "assert", "warning"))
     assert errors == []
     assert browser.evaluate("document.title").startswith("Synthèse des réponses libres")
 

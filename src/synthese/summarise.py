@@ -98,6 +98,18 @@ def split_sentences(text: str) -> list[str]:
 _REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
 
 
+def new_sentences(sentences: list[str], seen: set[str]) -> list[str]:
+    """The sentences whose words were not said before (case and punctuation aside);
+    ``seen`` is updated, so that it can span several texts."""
+    kept = []
+    for sentence in sentences:
+        key = " ".join(re.findall(r"\w+", sentence.lower()))
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return kept
+
+
 def tidy_summary(text: str) -> str:
     """Undo the visible failures of small models in a summary, by code.
 
@@ -107,13 +119,7 @@ def tidy_summary(text: str) -> str:
       only one.
     """
     text = " ".join(_REPEATED.sub(r"\1", " ".join(text.split())).split())
-    kept: list[str] = []
-    seen: set[str] = set()
-    for sentence in split_sentences(text):
-        key = " ".join(re.findall(r"\w+", sentence.lower()))
-        if key and key not in seen:
-            seen.add(key)
-            kept.append(sentence)
+    kept = new_sentences(split_sentences(text), set())
     if len(kept) > 1 and not kept[-1].endswith((".", "!", "?", "…", "»", ")")):
         kept.pop()
     return " ".join(kept)
@@ -255,12 +261,7 @@ def synthesise(
             dropped = [i for i in item.themes if i not in valid]
             # Small models repeat whole sentences across paragraphs: each is kept once per
             # section (a repetition across sections stays visible to the reader).
-            texts = []
-            for text in split_sentences(tidy_summary(item.texte)):
-                key = " ".join(re.findall(r"\w+", text.lower()))
-                if key and key not in seen:
-                    seen.add(key)
-                    texts.append(text)
+            texts = new_sentences(split_sentences(tidy_summary(item.texte)), seen)
             for position, text in enumerate(texts):
                 sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
             paragraph += 1 if texts else 0
