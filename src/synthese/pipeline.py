@@ -233,7 +233,8 @@ class Pipeline:
         all_counts: Counter[str] = Counter()
         for value in total["entity_counts"]:
             all_counts.update(json.loads(value or "{}"))
-        self.counts["entities"] = dict(all_counts)
+        # Largest first, ties by name: the rows come without order, the report must not vary.
+        self.counts["entities"] = dict(sorted(all_counts.items(), key=lambda kv: (-kv[1], kv[0])))
         self.counts["pseudonymisation"] = method
         if self.settings.pseudonymise:
             detail = ", ".join(f"{k} {v}" for k, v in sorted(all_counts.items())) or "aucune"
