@@ -141,8 +141,7 @@ def run_batched(llm: CachedLLM, items: list[tuple[str, str, str]], k: int) -> tu
         numbered = "\n".join(f"[{n}] {text}" for n, (_, text, _) in enumerate(group, 1))
         messages = batch_prompt.render(question=group[0][2], answers=numbered)
         budget = sum(_max_tokens(llm, text) for _, text, _ in group)
-        result, _ = llm.chat(batch_prompt, messages, purpose="extraction",
-                             schema=batch_schema(len(group)), max_tokens=min(4096, budget))
+        result = llm.chat(messages, schema=batch_schema(len(group)), max_tokens=min(4096, budget))
         try:
             entries = json.loads(result.text)["reponses"]
             parsed = [ExtractionOut.model_validate({"arguments": e["arguments"]}) for e in entries]

@@ -6,8 +6,8 @@
     # argument extraction with the embedded LLM (slow: 5-40 s per answer on 2 busy cores)
     ... benchmarks/run_eval.py ../shared/data/an-egalite-dev/arguments.csv \
             --model qwen2.5-coder-0.5b --limit 16 --cache benchmarks/out/eval-cache.duckdb
-    # baseline: the answer's sentences as its arguments (FakeLLM), no model at all
-    ... benchmarks/run_eval.py ../shared/data/an-egalite-dev/arguments.csv --llm fake
+    # baseline: the answer's sentences as its arguments (the baseline backend), no model at all
+    ... benchmarks/run_eval.py ../shared/data/an-egalite-dev/arguments.csv --llm baseline
     # the matching threshold: similarity of hand-judged paraphrase pairs vs other pairs
     ... benchmarks/run_eval.py --calibrate
 
@@ -87,8 +87,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Évaluer synthese sur un jeu étiqueté.")
     p.add_argument("dataset", nargs="?", type=Path, help="CSV id,text,labels ou id,text,argument")
     p.add_argument("--format", dest="fmt", choices=["themes", "arguments"], default=None)
-    p.add_argument("--llm", default="llamacpp", choices=["llamacpp", "ollama", "fake"],
-                   help="fake : FakeLLM, qui rend les phrases de la réponse (niveau de base)")
+    p.add_argument("--llm", default="llamacpp", choices=["llamacpp", "ollama", "baseline"],
+                   help="baseline : sans modèle, les phrases de la réponse (niveau de base)")
     p.add_argument("--model", default=None)
     p.add_argument("--llm-host", default=None)
     p.add_argument("--embedder", default=None)
@@ -120,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
             if args.dataset is None:
                 raise SyntheseError("Indiquez le fichier du jeu d'évaluation (ou --calibrate).")
             from synthese.evaluate import ArgumentEval, run_eval
-            from synthese.fakes import FakeLLM
 
             result = run_eval(
                 args.dataset, fmt=args.fmt, llm_backend=args.llm, model=args.model,
@@ -128,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 seeds=tuple(args.seed or (42, 43)), units=args.units, limit=args.limit,
                 pseudonymise=args.pseudonymise, threshold=args.threshold, cache=args.cache,
                 min_cluster_size=args.min_cluster_size, question=args.question,
-                threads=args.threads, llm=FakeLLM() if args.llm == "fake" else None,
+                threads=args.threads,
                 log=lambda m: print(m, file=sys.stderr, flush=True),
             )
             text = result.markdown()

@@ -10,9 +10,9 @@ carrying a name, an email or a phone number (so that pseudonymisation has work t
 
 - ``full``: the whole pipeline on a temporary DuckDB file (ingest, pseudonymisation,
   extraction, embedding with the default embedder, clustering, summaries, synthesis, marts and
-  the HTML report) with the deterministic FakeLLM standing in for the language model: it
+  the HTML report) with the deterministic baseline backend (synthese.baseline) standing in for the language model: it
   returns each answer's sentences as its arguments, so every non-LLM stage sees realistic
-  volumes. Time per stage comes from ``Pipeline.timings``.
+  volumes. Time per stage is measured around each of ``runner.STAGES``.
 - ``embed-cluster``: N synthetic argument sentences through the default embedder and
   ``cluster_vectors`` only: the scope of the target (100,000 arguments in under 10 minutes
   and 6 GB).
@@ -174,10 +174,10 @@ def _peak_mb() -> float:
 
 
 def worker_full(n: int) -> dict:
-    """The whole pipeline with the FakeLLM on a temporary DuckDB file."""
+    """The whole pipeline with the baseline LLM (no model) on a temporary DuckDB file."""
     from synthese.config import Settings
-    from synthese.fakes import FakeLLM
-    from synthese.pipeline import Pipeline
+    from synthese.llm import make_llm
+    from synthese.runner import STAGES, close_run, execute, open_run, record
 
     answers, _ = generate(n)
     with tempfile.TemporaryDirectory(prefix="synthese-scale-") as tmp:
@@ -185,20 +185,20 @@ def worker_full(n: int) -> dict:
         settings = Settings(export=export, questions=("q",), id_column="id",
                             db=Path(tmp) / "s.duckdb", out=Path(tmp) / "reports")
         started = time.perf_counter()
-        pipeline = Pipeline(settings, llm=FakeLLM(), log=lambda m: None, progress=False)
+        run = open_run(settings, llm=make_llm("baseline"), log=lambda m: None, progress=False)
         stages: list[tuple[str, int, float, float, float]] = []
+        done: dict = {}
         try:
-            for stage in ("ingest", "pseudonymise", "extract", "embed", "cluster",
-                          "summarise", "synthesise", "publish"):
+            for stage in STAGES:
                 t0, cpu = time.perf_counter(), time.process_time()
-                getattr(pipeline, stage)()
-                stages.append((stage, 0, time.perf_counter() - t0, _peak_mb(),
+                done[stage.name] = execute(stage, run, done)
+                stages.append((stage.name, 0, time.perf_counter() - t0, _peak_mb(),
                                time.process_time() - cpu))
-            counts = dict(pipeline.counts)
-            report_mb = pipeline.report_path.stat().st_size / 1e6
+            counts = record(run, done, "completed")["counts"]
+            report_mb = done["publish"].report_path.stat().st_size / 1e6
             db_mb = settings.db.stat().st_size / 1e6
         finally:
-            pipeline.close()
+            close_run(run)
     n_args = int(counts.get("arguments", 0))
     items = {"ingest": n, "pseudonymise": n, "extract": n, "embed": n_args,
              "cluster": n_args, "summarise": int(counts.get("themes", 0)),
@@ -240,8 +240,8 @@ def worker_embed_cluster(n: int) -> dict:
 
 
 STAGE_FR = {"ingest": "import", "pseudonymise": "pseudonymisation", "extract": "extraction "
-            "(FakeLLM)", "embed": "vectorisation", "cluster": "regroupement",
-            "summarise": "résumés (FakeLLM)", "synthesise": "synthèse (FakeLLM)",
+            "(sans modèle)", "embed": "vectorisation", "cluster": "regroupement",
+            "summarise": "résumés (sans modèle)", "synthesise": "synthèse (sans modèle)",
             "publish": "marts + rapport HTML"}
 UNIT_FR = {"ingest": "réponses", "pseudonymise": "réponses", "extract": "réponses",
            "embed": "arguments", "cluster": "arguments", "summarise": "thèmes",

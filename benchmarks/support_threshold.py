@@ -63,22 +63,9 @@ THRESHOLDS = [0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70]
 
 
 def load_themes(store: Store) -> tuple[str, list[dict]]:
-    run = store.query(
-        "SELECT run_id, clustering_id, config FROM core.runs WHERE status = 'completed' "
-        "ORDER BY finished_at DESC LIMIT 1")
-    if run.empty:
+    embed_model, themes = store.latest_run_themes()
+    if embed_model is None:
         raise SystemExit("aucun run terminé dans cette base")
-    clustering_id = run["clustering_id"].iloc[0]
-    embed_model = store.scalar(
-        "SELECT embed_model_id FROM core.clusterings WHERE clustering_id = ?", [clustering_id])
-    themes = store.query(
-        "SELECT c.cluster_id, s.summary, list(a.text_hash) AS hashes "
-        "FROM core.clusters c JOIN core.summaries s USING (summary_key) "
-        "JOIN core.assignments x ON x.clustering_id = c.clustering_id AND x.cluster_id = c.cluster_id "
-        "JOIN core.arguments a ON a.argument_id = x.argument_id "
-        "WHERE c.clustering_id = ? AND c.cluster_id >= 0 AND s.summary IS NOT NULL "
-        "GROUP BY c.cluster_id, s.summary, c.n_arguments ORDER BY c.n_arguments DESC, c.cluster_id",
-        [clustering_id])
     out = []
     for t in themes.itertuples(index=False):
         out.append({"cluster_id": int(t.cluster_id), "sentences": split_sentences(t.summary),

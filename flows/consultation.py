@@ -1,6 +1,6 @@
 """The synthese method as a Prefect flow: one thin task per stage.
 
-The tasks call the stages of synthese.pipeline, which read what is pending in DuckDB and
+The tasks run the stages of synthese.runner.STAGES, which read what is pending in DuckDB and
 write their results there: DuckDB, not Prefect's result cache, is the source of truth,
 so the tasks cache nothing (Prefect cannot hash a connection). Only the tasks that call a
 model are retried, and they carry the ``synthese-llm`` tag so that a Prefect concurrency
@@ -15,55 +15,35 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings
+from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
 from synthese.errors import SyntheseError
-from synthese.pipeline import Pipeline, check_settings
+from synthese.runner import (
+    STAGES,
+    Stage,
+    close_run,
+    execute,
+    open_run,
+    record,
+    run_stages,
+    summary_lines,
+)
 
 LLM_TAG = "synthese-llm"
 
 
-@task(name="importer", cache_policy=NO_CACHE)
-def ingest_task(p: Pipeline) -> dict:
-    return p.ingest()
+def _task(stage: Stage):
+    """The Prefect task of a stage: retried and limited by tag only when it calls a model."""
+    options: dict = {"name": stage.task_name, "cache_policy": NO_CACHE}
+    if stage.calls_llm:
+        options.update(retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
+    return task(**options)(execute)
 
 
-@task(name="pseudonymiser", cache_policy=NO_CACHE)
-def pseudonymise_task(p: Pipeline) -> dict:
-    return p.pseudonymise()
+TASKS = {stage.name: _task(stage) for stage in STAGES}
 
 
-@task(name="extraire", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
-def extract_task(p: Pipeline) -> dict:
-    return p.extract()
-
-
-@task(name="vectoriser", cache_policy=NO_CACHE)
-def embed_task(p: Pipeline) -> int:
-    return p.embed()
-
-
-@task(name="regrouper", cache_policy=NO_CACHE)
-def cluster_task(p: Pipeline) -> str:
-    return p.cluster()
-
-
-@task(name="resumer", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
-def summarise_task(p: Pipeline) -> dict:
-    return p.summarise()
-
-
-@task(name="synthetiser", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, tags=[LLM_TAG])
-def synthesise_task(p: Pipeline) -> str | None:
-    return p.synthesise()
-
-
-@task(name="publier", cache_policy=NO_CACHE)
-def publish_task(p: Pipeline) -> str:
-    return str(p.publish())
-
-
-def artifact_markdown(p: Pipeline) -> str:
-    c, t = p.counts, p.trust
+def artifact_markdown(row: dict) -> str:
+    c, t, tokens = row["counts"], row["trust"], row["tokens"]
     rows = [
         ("Réponses", c.get("answers", 0)), ("Répondants", c.get("respondents", 0)),
         ("Sans réponse", c.get("blank", 0)), ("Traitées", c.get("processed", 0)),
@@ -71,17 +51,17 @@ def artifact_markdown(p: Pipeline) -> str:
         ("Thèmes", c.get("themes", 0)),
         ("Autres / inclassables", f"{c.get('unassigned_share', 0):.1%}"),
         ("Nouvelles réponses importées", c.get("new_answers", 0)),
-        ("Appels au modèle effectués / réutilisés", f"{p.stats.made} / {p.stats.reused}"),
-        ("Jetons (entrée / sortie)", f"{p.stats.prompt_tokens} / {p.stats.completion_tokens}"),
+        ("Appels au modèle effectués / réutilisés", f"{tokens['made']} / {tokens['reused']}"),
+        ("Jetons (entrée / sortie)", f"{tokens['prompt_tokens']} / {tokens['completion_tokens']}"),
         ("Citations vérifiées", f"{t.get('quotes_verified_share', 0):.1%}"),
         ("Couverture des répondants", f"{t.get('respondent_coverage', 0):.1%}"),
     ]
     lines = ["# Synthèse : bilan de l'exécution", "", "| Indicateur | Valeur |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", "## Durées par étape", "", "| Étape | Secondes |", "|---|---|"]
-    lines += [f"| {k} | {v:.1f} |" for k, v in p.timings.items()]
-    lines += ["", "## Réutilisé", "", "```json", str(p.reused), "```", "",
-              f"Rapport : `{p.report_path}`"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in row["timings"].items()]
+    lines += ["", "## Réutilisé", "", "```json", str(row["reused"]), "```", "",
+              f"Rapport : `{row['report_path']}`"]
     return "\n".join(lines)
 
 
@@ -100,7 +80,7 @@ def consultation(
     db: str = str(DEFAULT_DB),
     out: str = str(DEFAULT_OUT),
     limit: int | None = None,
-    llm: Literal["llamacpp", "ollama"] = "llamacpp",
+    llm: Literal["llamacpp", "ollama", "baseline"] = "llamacpp",
     model: str | None = None,
     llm_host: str | None = None,
     allow_remote_llm: bool = False,
@@ -121,7 +101,8 @@ def consultation(
         db: Base DuckDB où tout est enregistré.
         out: Dossier du rapport HTML.
         limit: Ne traiter que les N premières lignes.
-        llm: Moteur de langage : llamacpp (embarqué) ou ollama.
+        llm: Moteur de langage : llamacpp (embarqué), ollama, ou baseline (sans modèle : les
+            phrases des réponses, pour essayer un export).
         model: Modèle (nom embarqué, fichier .gguf, ou nom Ollama).
         llm_host: Adresse du serveur Ollama (boucle locale seulement, sauf autorisation).
         allow_remote_llm: Autoriser un serveur de modèle hors de cette machine.
@@ -141,30 +122,26 @@ def consultation(
     )
     try:
         check_settings(settings)
-        p = Pipeline(settings, log=logger.info, progress=progress)
+        run = open_run(settings, log=logger.info, progress=progress)
     except SyntheseError as exc:
         log_user_error(logger, exc)
         raise
+    done: dict = {}
     try:
-        ingest_task(p)
-        pseudonymise_task(p)
-        extract_task(p)
-        embed_task(p)
-        cluster_task(p)
-        summarise_task(p)
-        synthesise_task(p)
-        publish_task(p)
-        for line in p.summary_lines():
+        run_stages(run, done, call=lambda stage, r, d: TASKS[stage.name](stage, r, d))
+        row = record(run, done, "completed")
+        lines = summary_lines(row)
+        for line in lines:
             logger.info(line)
-        create_markdown_artifact(markdown=artifact_markdown(p), key="synthese-bilan",
+        create_markdown_artifact(markdown=artifact_markdown(row), key="synthese-bilan",
                                  description="Bilan de l'exécution synthese")
-        return {"run_id": p.run_id, "report": str(p.report_path), "counts": p.counts,
-                "timings": p.timings, "trust": p.trust, "reused": p.reused,
-                "llm_calls": p.stats.as_dict(), "summary": p.summary_lines()}
+        return {"run_id": row["run_id"], "report": row["report_path"], "counts": row["counts"],
+                "timings": row["timings"], "trust": row["trust"], "reused": row["reused"],
+                "llm_calls": row["tokens"], "summary": lines}
     except BaseException as exc:
         if isinstance(exc, SyntheseError):
             log_user_error(logger, exc)
-        p.record("failed")
+        record(run, done, "failed")
         raise
     finally:
-        p.close()
+        close_run(run)

@@ -58,18 +58,15 @@ def find_exports(folder: Path, min_age_seconds: float = 0.0, now: float | None =
 
 
 def known_files(db: str | Path) -> dict[str, dict[str, Any]]:
-    """The inbox records of a database, by file SHA-256."""
+    """The latest inbox record of each file of a database, by file SHA-256."""
     with Store(db) as store:
-        rows = store.query("SELECT * FROM core.inbox_files")
-    return {r["file_sha256"]: r for r in rows.to_dict("records")}
+        return store.inbox_files()
 
 
 def record_file(db: str | Path, row: dict[str, Any]) -> None:
-    """Insert or replace one inbox record."""
-    with Store(db) as store, store.transaction():
-        store.con.execute("DELETE FROM core.inbox_files WHERE file_sha256 = ?",
-                          [row["file_sha256"]])
-        store.insert_rows("core.inbox_files", [row])
+    """Append one attempt at a file (the latest attempt is the file's record)."""
+    with Store(db) as store:
+        store.record_inbox_file(row)
 
 
 def should_process(record: dict[str, Any] | None, max_attempts: int, retry_failed: bool) -> bool:

@@ -20,14 +20,14 @@ DEMO = REPO / "data" / "raw" / "demo_enseignants_ia.csv"
 
 @pytest.fixture
 def fake_llm():
-    from synthese.fakes import FakeLLM
+    from fakes import FakeLLM
 
     return FakeLLM()
 
 
 @pytest.fixture
 def fake_embedder():
-    from synthese.fakes import FakeEmbedder
+    from fakes import FakeEmbedder
 
     return FakeEmbedder()
 

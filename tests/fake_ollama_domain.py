@@ -1,7 +1,7 @@
 """The fake Ollama server with the domain-aware fake model, as a script.
 
 Starts ``FakeOllamaServer`` (tests/fake_ollama.py, Ollama's real HTTP protocol) with
-``synthese.fakes.respond`` as its model, on 127.0.0.1 only, prints its URL on stdout and
+``synthese.baseline.respond`` as its model, on 127.0.0.1 only, prints its URL on stdout and
 serves until SIGTERM or SIGINT. Used by the deployment test and by hand:
 
     .venv/bin/python tests/fake_ollama_domain.py --port 11434 --model fake --log calls.jsonl
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_ollama import FakeOllamaServer
 
-from synthese.fakes import respond
+from synthese.baseline import respond
 
 
 def call_kind(schema: object) -> str:

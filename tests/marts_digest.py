@@ -90,20 +90,16 @@ def demo_run(tmp: Path):
     """The demo consultation through every stage with the fake LLM and embedder."""
     sys.path.insert(0, str(HERE))
     from conftest import DEMO
+    from fakes import FakeEmbedder, FakeLLM
 
     from synthese.config import Settings
-    from synthese.fakes import FakeEmbedder, FakeLLM
-    from synthese.pipeline import Pipeline
+    from synthese.runner import run_all
 
     settings = Settings(export=DEMO, questions=("q_usage_ia",), id_column="id_reponse",
                         db=tmp / "demo.duckdb", out=tmp / "reports")
-    p = Pipeline(settings, llm=FakeLLM(), embedder=FakeEmbedder(), log=lambda m: None,
-                 progress=False)
-    try:
-        p.run_all()
-    finally:
-        p.close()
-    return settings.db, p.report_path
+    row = run_all(settings, llm=FakeLLM(), embedder=FakeEmbedder(), log=lambda m: None,
+                  progress=False)
+    return settings.db, Path(row["report_path"])
 
 
 if __name__ == "__main__":

@@ -199,21 +199,38 @@ def test_few_themes_stay_on_one_level(blobs, blob_result):
 
 
 @pytest.mark.slow
-def test_params_record_what_was_used(blob_result):
-    p = blob_result.params
-    n = p["n_vectors"]
-    assert p["method"] == "umap+hdbscan"
-    assert p["umap_n_neighbors"] == int(np.clip(round(np.sqrt(n)), 5, 50))
-    assert p["umap_n_components"] == 5
-    assert p["umap_min_dist"] == 0.0
-    assert p["umap_metric"] == "cosine"
-    assert p["seed"] == 42
-    assert p["hdbscan_min_cluster_size"] == max(5, round(n / 100))
-    assert p["hdbscan_min_samples"] == 5
-    assert p["giant_theme_share"] == 0.25
-    assert p["attach_rule"] == "p2 clustered"
-    assert p["n_clusters"] == blob_result.n_clusters
-    assert p["unassigned_share"] == round(blob_result.unassigned_share, 4)
+def test_params_record_what_umap_and_hdbscan_were_given(blobs, monkeypatch):
+    import hdbscan
+    import umap
+
+    given: dict[str, list[dict]] = {"umap": [], "hdbscan": []}
+    real_umap, real_hdbscan = umap.UMAP, hdbscan.HDBSCAN
+
+    def spy_umap(**kwargs):
+        given["umap"].append(kwargs)
+        return real_umap(**kwargs)
+
+    def spy_hdbscan(**kwargs):
+        given["hdbscan"].append(kwargs)
+        return real_hdbscan(**kwargs)
+
+    monkeypatch.setattr(umap, "UMAP", spy_umap)
+    monkeypatch.setattr(hdbscan, "HDBSCAN", spy_hdbscan)
+    result = cluster_vectors(blobs[0], seed=7)
+    p = result.params
+
+    (u,) = given["umap"]
+    assert {k: u[k] for k in ("n_neighbors", "n_components", "min_dist", "metric", "n_epochs")} \
+        == {k: p[f"umap_{k}"] for k in ("n_neighbors", "n_components", "min_dist", "metric",
+                                        "n_epochs")}
+    assert u["random_state"] == p["seed"] == 7
+    first = given["hdbscan"][0]
+    assert {k: first[k] for k in ("min_cluster_size", "min_samples", "cluster_selection_method")} \
+        == {k: p[f"hdbscan_{k}"] for k in ("min_cluster_size", "min_samples",
+                                           "cluster_selection_method")}
+    assert p["n_vectors"] == len(blobs[0])
+    assert p["n_clusters"] == result.n_clusters
+    assert p["unassigned_share"] == round(result.unassigned_share, 4)
     assert {"umap-learn", "hdbscan", "scikit-learn"} <= set(p["versions"])
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from synthese import embed
-from synthese.embed import DEFAULT_EMBEDDER, EMBEDDERS, available_embedders, make_embedder
+from synthese.embed import EMBEDDERS, available_embedders, make_embedder
 from synthese.errors import SyntheseError
 
 CHEATING = "Les élèves utilisent ChatGPT pour tricher"
@@ -26,10 +26,12 @@ def embedder():
     return make_embedder()
 
 
-def test_default_model_is_a_shipped_candidate_and_loads_by_default(embedder):
-    assert DEFAULT_EMBEDDER in EMBEDDERS
-    assert embedder.name == DEFAULT_EMBEDDER
-    assert embedder.model_id.startswith(f"{DEFAULT_EMBEDDER}@")
+def test_the_default_embedder_is_known_without_loading_it(embedder):
+    lazy = make_embedder(lazy=True)
+
+    assert lazy.model_id == embedder.model_id and not lazy.loaded
+    np.testing.assert_array_equal(lazy.embed([CHEATING]), embedder.embed([CHEATING]))
+    assert lazy.loaded
 
 
 def test_vectors_are_float32_unit_rows_of_the_model_dimension(embedder):

@@ -12,10 +12,11 @@ import re
 import pandas as pd
 import pytest
 from conftest import DEMO, GRAND_DEBAT
+from fakes import FakeLLM
+from runs import Done
 
 from synthese.config import Settings
-from synthese.fakes import FakeLLM
-from synthese.pipeline import Pipeline
+from synthese.runner import run_all
 from synthese.storage import Store
 
 pytestmark = pytest.mark.slow
@@ -28,10 +29,8 @@ PHONE = re.compile(r"(?<!\w)(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w)")
 def _run(export, questions, id_column, tmp_path):
     settings = Settings(export=export, questions=questions, id_column=id_column,
                         db=tmp_path / "s.duckdb", out=tmp_path / "reports")
-    p = Pipeline(settings, llm=FakeLLM(), log=lambda m: None, progress=False)
-    p.run_all()
-    p.close()
-    return p
+    # the default embedder, as a user gets it
+    return Done(settings, run_all(settings, llm=FakeLLM(), log=lambda m: None, progress=False))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fakes import FakeEmbedder, FakeLLM
 
 from synthese.errors import SyntheseError
 from synthese.evaluate import (
@@ -25,7 +26,6 @@ from synthese.evaluate import (
     split_sentences,
     theme_f1,
 )
-from synthese.fakes import FakeEmbedder, FakeLLM
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

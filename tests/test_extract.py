@@ -1,8 +1,9 @@
 import json
 
+from fakes import FakeLLM
+
 from synthese.calls import CachedLLM
 from synthese.extract import extract_answer, extractor_key, salvage_json, split_chunks
-from synthese.fakes import FakeLLM
 from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.storage import Store

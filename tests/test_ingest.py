@@ -412,7 +412,6 @@ def test_fifty_thousand_character_answer_is_kept_whole_with_a_warning(tmp_path):
 
     assert len(answers) == 12
     assert answers["text"].iat[10] == long_answer
-    assert MAX_ANSWER_CHARS < 50_000
     expected = (
         "Ligne 12, colonne « body » : réponse très longue (50 000 caractères) ; "
         "elle sera traitée par morceaux."
@@ -420,6 +419,16 @@ def test_fifty_thousand_character_answer_is_kept_whole_with_a_warning(tmp_path):
     assert export.warnings == [expected]
     build_answers(export, ["body"])  # a second call does not repeat the warning
     assert len(export.warnings) == 1
+
+
+def test_only_answers_longer_than_the_bound_are_flagged(tmp_path):
+    at_bound, over = "x" * MAX_ANSWER_CHARS, "x" * (MAX_ANSWER_CHARS + 1)
+    path = write(tmp_path / "export.csv", f"id;body\n1;{at_bound}\n2;{over}\n")
+    export = read_export(path)
+
+    build_answers(export, ["body"])
+
+    assert len(export.warnings) == 1 and export.warnings[0].startswith("Ligne 3,")
 
 
 def test_many_long_answers_give_a_bounded_number_of_warnings(tmp_path):

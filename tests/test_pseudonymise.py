@@ -17,9 +17,9 @@ from synthese.pseudonymise import (
     count_by_type,
     load_config,
     pseudonymise_lines,
-    small_groups,
 )
 from synthese.recognizers_fr import iban_is_valid, nir_is_valid, uai_is_valid
+from synthese.reportdata import small_groups
 
 REPO = Path(__file__).resolve().parents[1]
 EVALUATE = REPO / "benchmarks" / "pseudonymisation" / "evaluate.py"

@@ -1,10 +1,9 @@
 """Traceability checks by code: supported sentences, citations, coverage (issue 6)."""
 
 import numpy as np
+from fakes import FakeLLM
+from runs import run
 
-from synthese.config import Settings
-from synthese.fakes import FakeEmbedder, FakeLLM
-from synthese.pipeline import Pipeline
 from synthese.verify import best_themes, support
 
 INVENTED = "Les enseignants exigent une prime annuelle de cinq cents euros versée par la mairie."
@@ -25,16 +24,13 @@ def test_best_themes_picks_the_themes_of_the_closest_arguments():
 
 
 def _run(export, tmp_path, llm):
-    settings = Settings(export=export, questions=("q",), id_column="id", db=tmp_path / "s.duckdb",
-                        out=tmp_path / "r", pseudonymise=False)
-    p = Pipeline(settings, llm=llm, embedder=FakeEmbedder(), log=lambda m: None, progress=False)
-    p.run_all()
-    return p
+    return run(export, tmp_path, llm, pseudonymise=False)
 
 
 def test_an_invented_summary_sentence_is_flagged_unsupported(small_export, tmp_path):
     p = _run(small_export, tmp_path, FakeLLM(invent=INVENTED))
-    rows = p.store.query("SELECT text, supported, support, argument_ids FROM core.summary_sentences")
+    store = p.store()
+    rows = store.query("SELECT text, supported, support, argument_ids FROM core.summary_sentences")
     planted = rows[rows["text"] == INVENTED]
     assert len(planted) >= 1 and not planted["supported"].any()
     others = rows[rows["text"] != INVENTED]
@@ -42,9 +38,9 @@ def test_an_invented_summary_sentence_is_flagged_unsupported(small_export, tmp_p
     assert p.trust["summary_sentences_supported_share"] < 1.0
     html = p.report_path.read_text()
     assert "non étayée" in html
-    stored = p.store.query("SELECT trust FROM core.runs WHERE run_id = ?", [p.run_id])["trust"][0]
+    stored = store.query("SELECT trust FROM core.runs WHERE run_id = ?", [p.run_id])["trust"][0]
     assert "summary_sentences_supported_share" in stored
-    p.close()
+    store.close()
 
 
 def test_trust_figures_are_printed_and_stored(small_export, tmp_path):
@@ -53,12 +49,12 @@ def test_trust_figures_are_printed_and_stored(small_export, tmp_path):
     assert t["quotes_verified_share"] == 1.0 and t["quotes_exact_share"] == 1.0
     assert t["synthesis_sentences_cited_share"] == 1.0
     assert 0 < t["respondent_coverage"] <= 1.0
-    text = "\n".join(p.summary_lines())
+    text = "\n".join(p.lines())
     assert "citations vérifiées 100.0%" in text and "couverture des répondants" in text
-    trace = p.store.query("SELECT * FROM marts.trace WHERE run_id = ?", [p.run_id])
+    with p.store() as store:
+        trace = store.query("SELECT * FROM marts.trace WHERE run_id = ?", [p.run_id])
     assert {"quote_start", "quote_end", "match_kind", "argument_flags", "cluster_id",
             "summary_key"} <= set(trace.columns)
-    p.close()
 
 
 def test_tidy_summary_undoes_loops_repeats_and_cut_sentences():
@@ -93,9 +89,9 @@ def test_the_synthesis_keeps_each_sentence_once():
 
     themes = [{"cluster_id": 0, "share": 0.5, "title": "Préparation", "summary": same},
               {"cluster_id": 1, "share": 0.4, "title": "Triche", "summary": "La triche inquiète."}]
-    sentences, failure = synthesise(themes, "Q ?", CachedLLM(Scripted(), None),
-                                    load_prompt("synthesise", 1))
-    assert failure is None
+    draft = synthesise(themes, "Q ?", CachedLLM(Scripted()), load_prompt("synthesise", 1))
+    sentences = draft.sentences
+    assert draft.failure is None
     opportunities = [s.text for s in sentences if s.section == "opportunites"]
     assert opportunities == [same]
     # each section keeps its sentences: a repetition across sections stays visible

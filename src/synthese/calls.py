@@ -1,12 +1,19 @@
 """Every LLM call goes through here: cached in core.llm_calls, counted, never repeated.
 
-The key is (model id, prompt hash, input hash, options): a rerun on the same data finds
-every response stored and makes zero model calls, and the table is the complete audit
-trail of what the AI produced.
+``CachedLLM`` follows the LLM protocol of llm.py, so a stage cannot tell it from a backend:
+its ``chat`` takes the same arguments and returns the same LLMResult, with ``call_key`` and
+``reused`` filled in. The key is (model id, prompt hash, input hash, options): a rerun on the
+same data finds every response stored and makes zero model calls, and the table is the
+complete audit trail of what the AI produced.
+
+The runner gives each stage a view of the cache for that stage (``for_stage``): it names the
+purpose the calls are counted under and the prompts the stage renders, so that each stored
+call records which versioned prompt it came from.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,41 +62,67 @@ class CallStats:
 
 
 class CachedLLM:
-    """Wraps an LLM with the core.llm_calls cache. ``store`` may be None (no cache)."""
+    """An LLM behind the core.llm_calls cache. ``store`` may be None (counted, not cached)."""
 
-    def __init__(self, llm: LLM, store: Store | None, stats: CallStats | None = None):
+    def __init__(self, llm: LLM, store: Store | None = None, stats: CallStats | None = None,
+                 *, purpose: str = "", prompts: tuple[Prompt, ...] = ()) -> None:
         self.llm = llm
         self.store = store
-        self.stats = stats or CallStats()
-        self.keys_log: list[str] = []  # every call key asked for, reused or not, in order
+        self.stats = stats if stats is not None else CallStats()
+        self.purpose = purpose
+        self.prompts = prompts
+
+    def for_stage(self, purpose: str, *prompts: Prompt) -> CachedLLM:
+        """The same model, cache and counters, for the calls of one stage."""
+        return CachedLLM(self.llm, self.store, self.stats, purpose=purpose, prompts=prompts)
+
+    # The rest of the LLM protocol, read from the model behind (a lazily loaded model stays
+    # unloaded: its identity is known without it).
+    @property
+    def backend(self) -> str:
+        return self.llm.backend
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.model_name
 
     @property
     def model_id(self) -> str:
         return self.llm.model_id
 
-    def count_tokens(self, text: str) -> int:
-        return self.llm.count_tokens(text)
+    @property
+    def model_sha256(self) -> str | None:
+        return self.llm.model_sha256
 
     @property
     def context_size(self) -> int:
         return self.llm.context_size
 
+    def count_tokens(self, text: str) -> int:
+        return self.llm.count_tokens(text)
+
+    def close(self) -> None:
+        self.llm.close()
+
+    def _prompt_of(self, messages: list[dict[str, str]]) -> Prompt | None:
+        return next((p for p in self.prompts if p.rendered(messages)), None)
+
     def chat(
         self,
-        prompt: Prompt,
         messages: list[dict[str, str]],
         *,
-        purpose: str,
         schema: dict | None = None,
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int = 42,
-    ) -> tuple[LLMResult, bool]:
-        """Returns (result, reused). Raises LLMError on failure (nothing stored)."""
+    ) -> LLMResult:
+        """The stored answer to this call, or the model's (then stored). Raises LLMError on
+        failure (nothing stored)."""
+        prompt = self._prompt_of(messages)
         options = {"schema": schema, "max_tokens": max_tokens, "temperature": temperature, "seed": seed}
         input_hash = content_hash(messages)
-        call_key = content_hash(self.llm.model_id, prompt.sha256, input_hash, options)
-        self.keys_log.append(call_key)
+        call_key = content_hash(self.llm.model_id, prompt.sha256 if prompt else None, input_hash,
+                                options)
         if self.store is not None:
             row = self.store.get_llm_call(call_key)
             if row is not None:
@@ -99,29 +132,30 @@ class CachedLLM:
                     completion_tokens=int(row["completion_tokens"] or 0),
                     duration_s=float(row["duration_s"] or 0.0),
                     finish_reason=row["finish_reason"] or "stop",
+                    call_key=call_key,
+                    reused=True,
                 )
-                self.stats.add(purpose, result, reused=True)
-                return result, True
+                self.stats.add(self.purpose, result, reused=True)
+                return result
         started = time.perf_counter()
         result = self.llm.chat(
             messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed
         )
-        if not result.duration_s:
-            result = LLMResult(
-                result.text, result.prompt_tokens, result.completion_tokens,
-                time.perf_counter() - started, result.finish_reason,
-            )
+        result = dataclasses.replace(
+            result, call_key=call_key, reused=False,
+            duration_s=result.duration_s or time.perf_counter() - started,
+        )
         if self.store is not None:
             self.store.put_llm_call(
                 {
                     "call_key": call_key,
                     "model_id": self.llm.model_id,
-                    "prompt_name": prompt.label,
-                    "prompt_hash": prompt.sha256,
+                    "prompt_name": prompt.label if prompt else None,
+                    "prompt_hash": prompt.sha256 if prompt else None,
                     "input_hash": input_hash,
                     "options": {k: v for k, v in options.items() if k != "schema"}
                     | {"schema_hash": content_hash(schema)},
-                    "purpose": purpose,
+                    "purpose": self.purpose,
                     "response": result.text,
                     "prompt_tokens": result.prompt_tokens,
                     "completion_tokens": result.completion_tokens,
@@ -129,5 +163,5 @@ class CachedLLM:
                     "finish_reason": result.finish_reason,
                 }
             )
-        self.stats.add(purpose, result, reused=False)
-        return result, False
+        self.stats.add(self.purpose, result, reused=False)
+        return result

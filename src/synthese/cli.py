@@ -38,7 +38,9 @@ def run(
     db: Annotated[Path, typer.Option(help="Base DuckDB.")] = DEFAULT_DB,
     out: Annotated[Path, typer.Option(help="Dossier du rapport HTML.")] = DEFAULT_OUT,
     limit: Annotated[int | None, typer.Option(help="Ne traiter que les N premières lignes.")] = None,
-    llm: Annotated[str, typer.Option(help="Moteur : llamacpp (embarqué) ou ollama.")] = "llamacpp",
+    llm: Annotated[str, typer.Option(
+        help="Moteur : llamacpp (embarqué), ollama, ou baseline (sans modèle, pour essayer un "
+             "export).")] = "llamacpp",
     model: Annotated[str | None, typer.Option(help="Modèle (nom ou fichier .gguf ; nom Ollama).")] = None,
     llm_host: Annotated[str | None, typer.Option(help="Adresse du serveur Ollama.")] = None,
     allow_remote_llm: Annotated[bool, typer.Option(
@@ -129,7 +131,8 @@ def eval_cmd(
     dataset: Annotated[Path, typer.Argument(
         help="Jeu étiqueté : CSV id,text,labels (thèmes) ou id,text,argument (arguments).")],
     fmt: Annotated[str | None, typer.Option("--format", help="themes ou arguments.")] = None,
-    llm: Annotated[str, typer.Option(help="llamacpp, ollama ou fake (sans modèle).")] = "llamacpp",
+    llm: Annotated[str, typer.Option(
+        help="llamacpp, ollama ou baseline (sans modèle : les phrases de la réponse).")] = "llamacpp",
     model: Annotated[str | None, typer.Option(help="Modèle de langage.")] = None,
     llm_host: Annotated[str | None, typer.Option(help="Adresse du serveur Ollama.")] = None,
     embedder: Annotated[str | None, typer.Option(help="Modèle de vectorisation.")] = None,
@@ -147,7 +150,6 @@ def eval_cmd(
 ) -> None:
     """Mesurer la qualité et la vitesse sur un jeu étiqueté (voir docs/datasets.md)."""
     from synthese.evaluate import run_eval
-    from synthese.fakes import FakeLLM
 
     try:
         result = run_eval(
@@ -155,7 +157,6 @@ def eval_cmd(
             embedder_name=embedder, seeds=tuple(seed or (42, 43)), units=units, limit=limit,
             threshold=threshold, cache=cache, threads=threads, pseudonymise=pseudonymise,
             question=question,
-            llm=FakeLLM() if llm == "fake" else None,
             log=lambda m: typer.echo(m, err=True),
         )
     except SyntheseError as exc:

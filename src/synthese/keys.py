@@ -18,6 +18,11 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+def to_json(value: Any) -> str:
+    """JSON as stored in the JSON columns: readable (keys in their order, accents kept)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def content_hash(*parts: Any, length: int = 20) -> str:
     """Hex SHA-256 of the canonical JSON of ``parts``, cut to ``length`` characters.
 

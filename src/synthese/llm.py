@@ -32,7 +32,7 @@ from synthese.models import DEFAULT_MODEL, MODELS, model_path, model_sha256
 
 DEFAULT_OLLAMA_MODEL = "qwen2.5:1.5b"
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
-BACKENDS = ("llamacpp", "ollama")
+BACKENDS = ("llamacpp", "ollama", "baseline")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ class LLMResult:
     completion_tokens: int
     duration_s: float
     finish_reason: str  # "stop", "length" (cut at max_tokens), or the backend's word
+    # Set by the cache (calls.CachedLLM): the call's key in core.llm_calls, and whether the
+    # answer came from there instead of the model. A backend leaves them as they are.
+    call_key: str | None = None
+    reused: bool = False
 
 
 class LLMError(SyntheseError):
@@ -405,6 +409,46 @@ class LlamaCppLLM:
         self._cleanup()
 
 
+class LazyLLM:
+    """The embedded model, loaded on its first call only.
+
+    Its identity (``model_id``, the file's SHA-256) is known from the file hash stored next
+    to the model, so a rerun that finds every call in the cache never loads the model.
+    """
+
+    backend = "llamacpp"
+
+    def __init__(self, model: str = DEFAULT_MODEL, **options: Any) -> None:
+        path = model_path(model)
+        self.model_name = model if model in MODELS else path.stem
+        self.model_sha256: str | None = model_sha256(path)
+        self.model_id = f"llamacpp:{self.model_name}:{self.model_sha256[:16]}"
+        self.context_size = int(options.get("context_size", 4096))
+        self._model = model
+        self._options = options
+        self._llm: LlamaCppLLM | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def _load(self) -> LlamaCppLLM:
+        if self._llm is None:
+            self._llm = LlamaCppLLM(self._model, **self._options)
+        return self._llm
+
+    def chat(self, messages: list[dict[str, str]], **kwargs: Any) -> LLMResult:
+        return self._load().chat(messages, **kwargs)
+
+    def count_tokens(self, text: str) -> int:
+        return self._load().count_tokens(text)
+
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+
 # --- Ollama -----------------------------------------------------------------------------
 
 
@@ -547,10 +591,16 @@ def make_llm(
     context_size: int = 4096,
     threads: int | None = None,
     timeout_s: float = 300,
+    lazy: bool = False,
 ) -> LLM:
-    """Build the configured backend. ``host`` only applies to Ollama (llama.cpp is in-process)."""
+    """Build the configured backend. ``host`` only applies to Ollama (llama.cpp is in-process).
+
+    With ``lazy``, the embedded model loads on its first call (see LazyLLM); an Ollama client
+    connects on its first call anyway.
+    """
     if backend == "llamacpp":
-        return LlamaCppLLM(
+        factory = LazyLLM if lazy else LlamaCppLLM
+        return factory(
             model or DEFAULT_MODEL, context_size=context_size, threads=threads, timeout_s=timeout_s
         )
     if backend == "ollama":
@@ -561,7 +611,13 @@ def make_llm(
             context_size=context_size,
             timeout_s=timeout_s,
         )
-    raise SyntheseError(f"Moteur LLM inconnu « {backend} » : choisissez llamacpp ou ollama.")
+    if backend == "baseline":
+        from synthese.baseline import BaselineLLM
+
+        return BaselineLLM()
+    raise SyntheseError(
+        f"Moteur LLM inconnu « {backend} » : choisissez llamacpp, ollama ou baseline."
+    )
 
 
 __all__ = [
@@ -571,6 +627,7 @@ __all__ = [
     "LLM",
     "LLMError",
     "LLMResult",
+    "LazyLLM",
     "LlamaCppLLM",
     "OllamaLLM",
     "check_host",

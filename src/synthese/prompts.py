@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 
 _BLOCK = re.compile(r"^### (system|user|assistant)\s*$", re.MULTILINE)
@@ -46,6 +47,21 @@ class Prompt:
             template = template.replace("{{" + key + "}}", str(value))
         out.append({"role": "user", "content": template})
         return out
+
+    @cached_property
+    def _template(self) -> re.Pattern[str]:
+        pieces = re.split(r"\{\{\w+\}\}", self.messages[-1][1])
+        return re.compile("(?s)" + ".*".join(re.escape(p) for p in pieces))
+
+    def rendered(self, messages: list[dict[str, str]]) -> bool:
+        """Whether ``messages`` are this prompt's, filled in by ``render``."""
+        fixed = [{"role": role, "content": content} for role, content in self.messages[:-1]]
+        return (
+            len(messages) == len(self.messages)
+            and messages[:-1] == fixed
+            and messages[-1].get("role") == "user"
+            and self._template.fullmatch(messages[-1].get("content", "")) is not None
+        )
 
 
 def load_prompt(name: str, version: int = 1) -> Prompt:

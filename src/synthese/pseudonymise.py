@@ -9,6 +9,7 @@ Nothing here logs an original value.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import tomllib
@@ -19,19 +20,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
-
-import pandas as pd
+from typing import Any
 
 from synthese.errors import SyntheseError
+from synthese.ingest import is_blank
 from synthese.keys import content_hash
-from synthese.recognizers_fr import (
-    RULES_VERSION,
-    TITLE,
-    FrenchPersonRecognizer,
-    FrenchSchoolRecognizer,
-    build_pattern_recognizers,
-    looks_like_name,
-)
+
+# The version of the rules of recognizers_fr.py: bump it when they change, so that every
+# answer is pseudonymised again. recognizers_fr.py (which imports Presidio, seconds) is
+# imported only when answers are pseudonymised, so that a rerun with nothing new loads nothing.
+RULES_VERSION = "rules-v1"
 
 ENTITY_TYPES = (
     "PERSONNE",
@@ -257,6 +255,8 @@ def _listed_with_allowed(text: str, start: int, end: int, allowed: list) -> bool
 
 
 def _strip_title(text: str) -> str:
+    from synthese.recognizers_fr import TITLE
+
     m = TITLE.match(text)
     return text[m.end() :] if m else text
 
@@ -342,6 +342,12 @@ def _build_analyzer():
     from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
+    from synthese.recognizers_fr import (
+        FrenchPersonRecognizer,
+        FrenchSchoolRecognizer,
+        build_pattern_recognizers,
+    )
+
     class FrenchNerEngine(SpacyNlpEngine):
         def load(self) -> None:
             try:
@@ -423,6 +429,8 @@ def _merge_adjacent(text: str, kept: list[Candidate], kind: str) -> list[Candida
 
 def _propagate_names(text: str, kept: list[Candidate]) -> list[Candidate]:
     """Redact the other mentions of a detected name (« Sophie Martin … Martin a dit »)."""
+    from synthese.recognizers_fr import looks_like_name
+
     words = set()
     for kind, start, end, _, _ in kept:
         if kind == "PERSONNE":
@@ -465,6 +473,48 @@ def _replace(text: str, kept: list[Candidate]) -> Pseudonymised:
     return Pseudonymised("".join(out), tuple(entities))
 
 
+def pseudonymise_answers(
+    answers: list[dict[str, Any]], pseudonymiser: Pseudonymiser | None, method: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Stage raw answers: ``(staged rows, pseudonym map rows)``.
+
+    ``answers`` are dicts with answer_id, respondent_id, question and text. Blank answers
+    are staged as they are, flagged ``blank``; with no ``pseudonymiser`` (pseudonymisation
+    turned off by the user) the texts are staged unchanged. The map rows, which hold the
+    original values, belong in the raw layer.
+    """
+    texts = [a["text"] or "" for a in answers]
+    blanks = [is_blank(t) for t in texts]
+    results: list[Pseudonymised | None] = [None] * len(texts)
+    if pseudonymiser is not None:
+        todo = [i for i, blank in enumerate(blanks) if not blank]
+        for i, done in zip(todo, pseudonymiser.pseudonymise_many([texts[i] for i in todo])):
+            results[i] = done
+    staged, mapping = [], []
+    for answer, text, blank, result in zip(answers, texts, blanks, results):
+        entities = result.entities if result else ()
+        counts = Counter(e.type for e in entities)
+        staged.append({
+            "answer_id": answer["answer_id"], "respondent_id": answer["respondent_id"],
+            "question": answer["question"], "text": result.text if result else text,
+            "blank": blank, "n_chars": len(text), "pseudo_method": method,
+            "entity_counts": json.dumps(dict(counts), ensure_ascii=False),
+        })
+        mapping += [{"answer_id": answer["answer_id"], "method": method, "token": e.token,
+                     "original": e.original, "entity_type": e.type, "start_offset": e.start,
+                     "end_offset": e.end} for e in entities]
+    return staged, mapping
+
+
+def total_entity_counts(entity_counts: Iterable[str | None]) -> dict[str, int]:
+    """The sum of stored JSON entity counts, largest first, ties by name (a fixed order:
+    the rows come without one, and the report must not vary)."""
+    total: Counter[str] = Counter()
+    for value in entity_counts:
+        total.update(json.loads(value or "{}"))
+    return dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def count_by_type(results: Iterable[Pseudonymised]) -> dict[str, int]:
     """Number of replaced spans per type, in ENTITY_TYPES order (types never seen are left out)."""
     counts = Counter(e.type for r in results for e in r.entities)
@@ -483,30 +533,3 @@ def pseudonymise_lines(
             batch = []
     if batch:
         yield from (r.text for r in pseudonymiser.pseudonymise_many(batch))
-
-
-def small_groups(frame: pd.DataFrame, by: str, k: int = 10) -> pd.DataFrame:
-    """Merge the groups of ``by`` with fewer than ``k`` respondents into one « Autres » group.
-
-    Returns a copy of ``frame`` (one row per respondent) with ``group`` (the label to show),
-    ``group_size`` and ``suppressed``: True when the shown group still has fewer than ``k``
-    respondents (the merged « Autres » included); such rows must show no quote and no count.
-    Missing values count as their own group, « Non renseigné ».
-    """
-    if by not in frame.columns:
-        raise SyntheseError(
-            f"La colonne « {by} » est absente des répondants : choisissez l'une "
-            f"de {', '.join(map(str, frame.columns))}."
-        )
-    if k < 1:
-        raise SyntheseError(f"Le seuil k vaut {k} : il doit être un entier supérieur ou égal à 1.")
-    other = f"Autres (moins de {k} répondants)"
-    values = frame[by].astype("string").fillna("Non renseigné")
-    sizes = values.map(values.value_counts())
-    group = values.where(sizes >= k, other)
-    group_size = group.map(group.value_counts()).astype(int)
-    out = frame.copy()
-    out["group"] = group.astype(object)
-    out["group_size"] = group_size
-    out["suppressed"] = (group_size < k).astype(bool)
-    return out

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-RULES_VERSION = "rules-v1"
+from synthese.pseudonymise import RULES_VERSION
 
 UP = "A-ZÀ-ÖØ-Þ"
 LOW = "a-zà-öø-ÿœæ"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, ValidationError
 
-from synthese.calls import CachedLLM
-from synthese.llm import LLMError
+from synthese.keys import content_hash
+from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 
 SUMMARY_SCHEMA: dict = {
@@ -79,6 +79,33 @@ class ThemeSummary:
     summary: str
     n_stages: int = 1
     failed: str | None = None
+    call_keys: list[str] = field(default_factory=list)
+
+
+def summary_key(members_key: str, model_id: str, map_prompt: Prompt, reduce_prompt: Prompt) -> str:
+    """Identity of a theme summary: its members, the model, the prompts and the bounds."""
+    return content_hash(members_key, model_id, map_prompt.sha256, reduce_prompt.sha256,
+                        SUMMARY_SCHEMA, SUMMARY_MAX_TOKENS)
+
+
+def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, prompt: Prompt,
+                  embed_model_id: str, support_threshold: float) -> str:
+    """Identity of a synthesis: the themes' summaries (in order), the model and prompt, and
+    the check of its sentences."""
+    return content_hash(clustering_id, summary_keys, model_id, prompt.sha256, embed_model_id,
+                        support_threshold)
+
+
+def parent_labels(titles: list[tuple[int, str, int]]) -> dict[int, str]:
+    """A label for each parent theme: the titles of its two biggest themes.
+
+    ``titles``: (parent id, theme title, number of arguments) of every theme with a parent.
+    """
+    by_parent: dict[int, list[tuple[int, str]]] = {}
+    for parent, title, n in titles:
+        by_parent.setdefault(int(parent), []).append((n, title))
+    return {parent: " / ".join(t for _, t in sorted(items, key=lambda x: -x[0])[:2])
+            for parent, items in sorted(by_parent.items())}
 
 
 @dataclass
@@ -133,21 +160,21 @@ def keyword_title(texts: list[str], k: int = 4) -> str:
     return " · ".join(w for w, _ in words.most_common(k)) or "Thème"
 
 
-def _ask_summary(llm: CachedLLM, prompt: Prompt, purpose: str, **values: object) -> SummaryOut:
+def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], **values: object) -> SummaryOut:
     messages = prompt.render(**values)
     last: Exception | None = None
     for _ in range(2):
         try:
-            result, _ = llm.chat(
-                prompt, messages, purpose=purpose, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS
-            )
+            result = llm.chat(messages, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS)
+            if result.call_key:
+                call_keys.append(result.call_key)
             return SummaryOut.model_validate_json(result.text)
         except (LLMError, ValidationError) as exc:
             last = exc
     raise LLMError(f"résumé impossible : {str(last).splitlines()[0][:200]}")
 
 
-def batch_by_budget(items: list[str], llm: CachedLLM, budget: int) -> list[list[str]]:
+def batch_by_budget(items: list[str], llm: LLM, budget: int) -> list[list[str]]:
     """Consecutive batches whose token count stays within ``budget`` (each item kept whole)."""
     batches: list[list[str]] = [[]]
     used = 0
@@ -161,7 +188,7 @@ def batch_by_budget(items: list[str], llm: CachedLLM, budget: int) -> list[list[
     return [b for b in batches if b]
 
 
-def _budget(llm: CachedLLM, prompt: Prompt) -> int:
+def _budget(llm: LLM, prompt: Prompt) -> int:
     overhead = sum(llm.count_tokens(c) for _, c in prompt.messages) + 120
     return max(256, llm.context_size - overhead - SUMMARY_MAX_TOKENS - 64)
 
@@ -179,16 +206,17 @@ def theme_title(title: str, question: str, arguments: list[str]) -> str:
 
 
 def summarise_theme(
-    arguments: list[str], question: str, llm: CachedLLM, map_prompt: Prompt, reduce_prompt: Prompt
+    arguments: list[str], question: str, llm: LLM, map_prompt: Prompt, reduce_prompt: Prompt
 ) -> ThemeSummary:
     """Summarise all ``arguments`` (ordered most central first) of one theme."""
     if not arguments:
         return ThemeSummary("Thème vide", "", 0)
+    keys: list[str] = []
     try:
         batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))
         partials = [
             _ask_summary(
-                llm, map_prompt, "summary", question=question, n=len(b),
+                llm, map_prompt, keys, question=question, n=len(b),
                 arguments="\n".join(f"- {a}" for a in b),
             )
             for b in batches
@@ -201,16 +229,18 @@ def summarise_theme(
             if len(groups) == len(texts) and len(texts) > 1:  # cannot shrink: pair them up
                 groups = [texts[i : i + 2] for i in range(0, len(texts), 2)]
             partials = [
-                _ask_summary(llm, reduce_prompt, "summary", question=question, summaries="\n".join(g))
+                _ask_summary(llm, reduce_prompt, keys, question=question, summaries="\n".join(g))
                 for g in groups
             ]
         out = partials[0]
-        return ThemeSummary(theme_title(out.titre, question, arguments), tidy_summary(out.resume), stages)
+        return ThemeSummary(theme_title(out.titre, question, arguments), tidy_summary(out.resume),
+                            stages, call_keys=list(dict.fromkeys(keys)))
     except LLMError as exc:
-        return ThemeSummary(keyword_title(arguments), "", 0, failed=str(exc))
+        return ThemeSummary(keyword_title(arguments), "", 0, failed=str(exc),
+                            call_keys=list(dict.fromkeys(keys)))
 
 
-def themes_block(themes: list[dict], llm: CachedLLM, prompt: Prompt) -> str:
+def themes_block(themes: list[dict], llm: LLM, prompt: Prompt) -> str:
     """The synthesis input: themes by weight; the lightest ones shortened to fit."""
     budget = llm.context_size - sum(llm.count_tokens(c) for _, c in prompt.messages) - SYNTHESIS_MAX_TOKENS - 150
     lines = []
@@ -226,23 +256,29 @@ def themes_block(themes: list[dict], llm: CachedLLM, prompt: Prompt) -> str:
     return "\n".join(lines)
 
 
-def synthesise(
-    themes: list[dict], question: str, llm: CachedLLM, prompt: Prompt
-) -> tuple[list[SynthesisSentence], str | None]:
+@dataclass
+class SynthesisDraft:
+    sentences: list[SynthesisSentence]
+    failure: str | None
+    call_keys: list[str] = field(default_factory=list)
+
+
+def synthesise(themes: list[dict], question: str, llm: LLM, prompt: Prompt) -> SynthesisDraft:
     """Write the four-section synthesis. ``themes``: dicts with cluster_id, share, title,
-    summary, ordered by weight. Returns (sentences, failure reason or None)."""
+    summary, ordered by weight."""
     if not themes:
-        return [], "aucun thème à synthétiser"
+        return SynthesisDraft([], "aucun thème à synthétiser")
     valid = {t["cluster_id"] for t in themes}
     messages = prompt.render(question=question, themes=themes_block(themes, llm, prompt))
     parsed: SynthesisOut | None = None
     reason = None
     budget = SYNTHESIS_MAX_TOKENS
+    keys: list[str] = []
     for _ in range(3):
         try:
-            result, _ = llm.chat(
-                prompt, messages, purpose="synthesis", schema=SYNTHESIS_SCHEMA, max_tokens=budget
-            )
+            result = llm.chat(messages, schema=SYNTHESIS_SCHEMA, max_tokens=budget)
+            if result.call_key:
+                keys.append(result.call_key)
             parsed = SynthesisOut.model_validate_json(result.text)
             break
         except LLMError as exc:
@@ -251,7 +287,7 @@ def synthesise(
             reason = "JSON invalide ou tronqué renvoyé par le modèle"
             budget = min(3072, budget * 2)
     if parsed is None:
-        return [], reason
+        return SynthesisDraft([], reason, list(dict.fromkeys(keys)))
     sentences: list[SynthesisSentence] = []
     for section in SECTIONS:
         seen: set[str] = set()
@@ -265,5 +301,5 @@ def synthesise(
             for position, text in enumerate(texts):
                 sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
             paragraph += 1 if texts else 0
-    return sentences, None
+    return SynthesisDraft(sentences, None, list(dict.fromkeys(keys)))
 

@@ -1,22 +1,19 @@
-"""Deterministic stand-ins for the LLM and the embedder.
+"""The ``baseline`` LLM backend: no model at all, a deterministic answer derived from the input.
 
-Used by the tests, the scale benchmark and the fake Ollama server (tests/fake_ollama.py),
-which serves ``respond`` over Ollama's real HTTP protocol. The fake LLM derives
-schema-valid output from its input: arguments are the answer's own sentences (so their
-quotes are verbatim), a summary repeats its arguments, a synthesis cites its themes.
+It is the floor any model must beat, and what runs where no model can (the scale benchmark,
+the tests, the fake Ollama server of tests/fake_ollama.py, which serves ``respond`` over
+Ollama's real HTTP protocol): the arguments of an answer are its own sentences (so their
+quotes are verbatim), a summary repeats its first arguments, a synthesis cites its themes.
+``synthese eval --llm baseline`` measures it (docs/benchmarks.md: the sentence baseline).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from synthese.llm import LLMError, LLMResult
+from synthese.llm import LLMResult
 
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -117,66 +114,24 @@ def respond(messages: list[dict], schema: dict | None, invent: str | None = None
     return json.dumps(value, ensure_ascii=False)
 
 
-@dataclass
-class FakeLLM:
-    """An in-process LLM that follows the protocol of synthese.llm.LLM."""
+class BaselineLLM:
+    """Follows the protocol of synthese.llm.LLM; answers with ``respond``."""
 
-    invent: str | None = None  # a sentence planted in every summary (to test the checks)
-    broken: int = 0  # the next N calls return invalid JSON
-    truncate: int = 0  # the next N calls are cut at the token limit
-    fail: int = 0  # the next N calls raise LLMError
-    backend: str = "fake"
-    model_name: str = "fake-llm"
-    model_id: str = "fake:fake-llm:v1"
+    backend = "baseline"
+    model_name = "baseline"
+    model_id = "baseline:phrases:v1"
     model_sha256: str | None = None
-    context_size: int = 4096
-    calls: list[dict] = field(default_factory=list)
+    context_size = 4096
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 3 + 1
 
-    def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
-        self.calls.append({"messages": messages, "schema": schema, "max_tokens": max_tokens})
+    def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42) -> LLMResult:
         started = time.perf_counter()
+        text = respond(messages, schema)
         prompt_tokens = sum(self.count_tokens(m["content"]) for m in messages)
-        if self.fail:
-            self.fail -= 1
-            raise LLMError("délai dépassé (modèle factice)")
-        text = respond(messages, schema, self.invent)
-        finish = "stop"
-        if self.broken:
-            self.broken -= 1
-            text = text[: max(1, len(text) // 2)].replace("{", "{{", 1)
-        elif self.truncate:
-            self.truncate -= 1
-            text, finish = text[: max(1, int(len(text) * 0.7))], "length"
         return LLMResult(text, prompt_tokens, self.count_tokens(text),
-                         time.perf_counter() - started, finish)
+                         time.perf_counter() - started, "stop")
 
     def close(self) -> None:
         pass
-
-
-class FakeEmbedder:
-    """Hashed bag of words: similar word sets give similar vectors. Deterministic."""
-
-    name = "fake-bow"
-    model_id = "fake-bow:v1"
-    sha256 = None
-
-    def __init__(self, dim: int = 256):
-        self.dim = dim
-
-    def embed(self, texts: list[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in _WORDS.findall(text.lower()):
-                if word in _STOP or len(word) < 3:
-                    continue
-                h = int.from_bytes(hashlib.sha1(word[:6].encode()).digest()[:4], "little")
-                out[i, h % self.dim] += 1.0
-            norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else out[i]
-            if not norm:
-                out[i, 0] = 1.0
-        return out

@@ -4,10 +4,8 @@ import re
 import shutil
 
 import pytest
-
-from synthese.config import Settings
-from synthese.fakes import FakeEmbedder, FakeLLM
-from synthese.pipeline import Pipeline
+from fakes import FakeEmbedder, FakeLLM
+from runs import run as run_stages
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +16,8 @@ def pseudonymiser():
 
 
 def run(export, tmp_path, llm, pseudonymiser, **kw):
-    settings = Settings(export=export, questions=("q",), id_column="id", db=tmp_path / "s.duckdb",
-                        out=tmp_path / "reports", **kw)
-    p = Pipeline(settings, llm=llm, embedder=FakeEmbedder(), pseudonymiser=pseudonymiser,
-                 log=lambda m: None, progress=False)
-    try:
-        report = p.run_all()
-        return p, report
-    finally:
-        p.close()
+    done = run_stages(export, tmp_path, llm, pseudonymiser=pseudonymiser, **kw)
+    return done, done.report_path
 
 
 def _body(html: str) -> str:
@@ -51,9 +42,8 @@ def test_second_run_makes_no_model_call_and_gives_the_same_report(small_export, 
     saved = first.read_text()
     llm = FakeLLM()
     p, second = run(small_export, tmp_path, llm, pseudonymiser)
-    assert llm.calls == [] and p.stats.made == 0
+    assert llm.calls == [] and p.calls_made == 0
     assert _body(second.read_text()) == _body(saved)
-    assert p.store is not None
 
 
 def test_reimporting_the_same_export_adds_no_row(small_export, tmp_path, pseudonymiser):
@@ -80,8 +70,8 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
 def test_model_failures_are_counted_with_reason_and_retried_next_run(small_export, tmp_path, pseudonymiser):
     p, _ = run(small_export, tmp_path, FakeLLM(fail=10**6), pseudonymiser)
     assert p.counts["failed"] == 8 and p.counts["processed"] == 0
-    reasons = p.store.__class__(tmp_path / "s.duckdb").query(
-        "SELECT DISTINCT reason FROM core.extractions")["reason"]
+    with p.store() as store:
+        reasons = store.query("SELECT DISTINCT reason FROM core.extractions")["reason"]
     assert all("échec" in r for r in reasons)
     p2, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
     assert p2.counts["failed"] == 0 and p2.counts["processed"] == 8
@@ -130,10 +120,10 @@ def test_no_personal_data_outside_raw(small_export, tmp_path, pseudonymiser):
 
 
 def test_progress_goes_to_the_log_when_stderr_is_not_a_terminal():
-    from synthese.pipeline import _Progress
+    from synthese.progress import Progress
 
     lines: list[str] = []
-    with _Progress(25, "Extraction", True, lines.append) as bar:
+    with Progress(25, "Extraction", True, lines.append) as bar:
         for _ in range(25):
             bar.advance()
     # one line per tenth of the work (every 3 items of 25), and the last one
@@ -141,7 +131,7 @@ def test_progress_goes_to_the_log_when_stderr_is_not_a_terminal():
     assert lines[0].startswith("Extraction : 3/25 (12%)")
     assert lines[-1].startswith("Extraction : 25/25 (100%)")
     silent: list[str] = []
-    with _Progress(25, "Extraction", False, silent.append) as bar:
+    with Progress(25, "Extraction", False, silent.append) as bar:
         bar.advance()
     assert silent == []
 
@@ -185,3 +175,68 @@ def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
     checked = set(store.query("SELECT DISTINCT summary_key FROM core.summary_sentences")["summary_key"])
     assert checked == set(rows[rows["failure"].isna()]["summary_key"])
     assert "nan" not in re.sub(r"<script.*?</script>", "", report.read_text("utf-8"), flags=re.DOTALL).split()
+
+
+class LazyFakeLLM:
+    """Like llm.LazyLLM: its identity is known at once, the model loads on first use."""
+
+    backend, model_name, model_id, model_sha256, context_size = (
+        "fake", "fake-llm", "fake:fake-llm:v1", None, 4096)
+
+    def __init__(self):
+        self.loads = 0
+        self._llm = None
+
+    def _load(self):
+        if self._llm is None:
+            self.loads += 1
+            self._llm = FakeLLM()
+        return self._llm
+
+    def chat(self, messages, **kwargs):
+        return self._load().chat(messages, **kwargs)
+
+    def count_tokens(self, text):
+        return self._load().count_tokens(text)
+
+    def close(self):
+        pass
+
+
+def test_a_rerun_with_nothing_new_loads_no_model(small_export, tmp_path, pseudonymiser, monkeypatch):
+    first = LazyFakeLLM()
+    run_stages(small_export, tmp_path, first, pseudonymiser=pseudonymiser)
+    assert first.loads == 1
+
+    import synthese.pseudonymise
+
+    def no_spacy(*args, **kwargs):
+        raise AssertionError("the pseudonymiser was loaded")
+
+    monkeypatch.setattr(synthese.pseudonymise, "Pseudonymiser", no_spacy)
+    again, embedder = LazyFakeLLM(), FakeEmbedder()
+    done = run_stages(small_export, tmp_path, again, embedder=embedder)
+    assert again.loads == 0 and embedder.calls == 0
+    assert done.calls_made == 0 and done.counts["processed"] == 8
+    assert done.report_path.exists()
+
+
+def test_a_failed_synthesis_is_tried_again_as_a_new_attempt(small_export, tmp_path, pseudonymiser):
+    class NoSynthesis(FakeLLM):
+        def chat(self, messages, *, schema=None, **kwargs):
+            if schema and "opportunites" in schema.get("properties", {}):
+                from synthese.llm import LLMError
+
+                raise LLMError("serveur arrêté")
+            return super().chat(messages, schema=schema, **kwargs)
+
+    run(small_export, tmp_path, NoSynthesis(), pseudonymiser)
+    p, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    with p.store() as store:
+        attempts = store.query("SELECT attempt, failure FROM core.syntheses ORDER BY attempt")
+        shown = store.query("SELECT count(*) AS n FROM marts.synthesis_sentences WHERE run_id = ?",
+                            [p.run_id])["n"][0]
+    # the failure stays on record; the second run's synthesis is a new attempt, and it is shown
+    assert list(attempts["attempt"]) == [1, 2]
+    assert attempts["failure"][0] and attempts["failure"].isna()[1]
+    assert shown > 0
