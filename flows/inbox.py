@@ -142,9 +142,7 @@ def inbox(
     except SyntheseError as exc:
         logger.error("Erreur : %s", exc)
         return Failed(message=str(exc))
-    done: list[str] = []
-    problems: list[str] = []
-    skipped = 0
+    done, problems, skipped = [], [], 0
     for path in exports:
         sha = file_sha256(path)
         record = known.get(sha)
@@ -160,23 +158,13 @@ def inbox(
             embedder=embedder, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
             progress=False, return_state=True,
         )
-        row = {
-            "file_sha256": sha, "file_name": path.name, "attempts": attempts,
-            "flow_run_id": str(state.state_details.flow_run_id or ""),
-            "first_seen_at": record["first_seen_at"] if record else _now(),
-            "processed_at": _now(), "run_id": None, "reason": None,
-        }
-        if state.is_completed():
-            result = state.result()
-            row.update(status="completed", run_id=result["run_id"])
+        row = _file_record(path, sha, record, attempts, max_attempts, state)
+        if row["status"] == "completed":
             done.append(path.name)
-            logger.info(f"Dépôt : {path.name} traité, rapport {result['report']}.")
+            logger.info(f"Dépôt : {path.name} traité, rapport {state.result()['report']}.")
         else:
-            error = _subflow_error(state)
-            reason = str(error) if isinstance(error, SyntheseError) else (state.message or "")
-            row.update(status=failure_status(error, attempts, max_attempts), reason=reason)
-            problems.append(f"{path.name} ({row['status']}) : {reason}")
-            logger.error(f"Dépôt : {path.name} en échec ({row['status']}) : {reason}")
+            problems.append(f"{path.name} ({row['status']}) : {row['reason']}")
+            logger.error(f"Dépôt : {path.name} en échec ({row['status']}) : {row['reason']}")
         record_file(db, row)
     message = (f"Dépôt {inbox_dir} : {len(exports)} exports, {len(done)} traités, "
                f"{skipped} déjà vus, {len(problems)} en échec.")
@@ -185,6 +173,22 @@ def inbox(
     if problems:
         return Failed(message=message + " " + " ; ".join(problems), data=summary)
     return Completed(message=message, data=summary)
+
+
+def _file_record(path: Path, sha: str, record: dict[str, Any] | None, attempts: int,
+                 max_attempts: int, state: State) -> dict[str, Any]:
+    """The inbox record of one attempt at a file, from the state of its subflow run."""
+    row = {
+        "file_sha256": sha, "file_name": path.name, "attempts": attempts,
+        "flow_run_id": str(state.state_details.flow_run_id or ""),
+        "first_seen_at": record["first_seen_at"] if record else _now(),
+        "processed_at": _now(), "run_id": None, "reason": None,
+    }
+    if state.is_completed():
+        return row | {"status": "completed", "run_id": state.result()["run_id"]}
+    error = _subflow_error(state)
+    reason = str(error) if isinstance(error, SyntheseError) else (state.message or "")
+    return row | {"status": failure_status(error, attempts, max_attempts), "reason": reason}
 
 
 def _now() -> datetime:

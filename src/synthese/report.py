@@ -244,78 +244,10 @@ def _prepare(data: dict) -> dict:
         key=lambda t: (bool(t.get("is_other")), -(t.get("n_respondents") or 0)),
     )
     answers_in = data.get("answers") or {}
-    refs: dict[Any, dict] = {}
-    for number, theme in enumerate(themes, start=1):
-        theme["number"] = number
-        theme["anchor"] = f"theme-{theme.get('cluster_id')}"
-        refs[theme.get("cluster_id")] = {
-            "number": number,
-            "label": theme.get("label") or "",
-            "anchor": theme["anchor"],
-            "found": True,
-        }
-
-    def theme_ref(cluster_id: Any) -> dict:
-        return refs.get(cluster_id) or {
-            "number": cluster_id,
-            "label": "thème absent du rapport",
-            "anchor": None,
-            "found": False,
-        }
-
+    theme_ref = _number_themes(themes)
     answer_texts = {aid: _normalise_text(a.get("text") or "") for aid, a in answers_in.items()}
-    spans: dict[str, list[tuple[int, int]]] = {aid: [] for aid in answers_in}
-    back_links: dict[str, list[dict]] = {aid: [] for aid in answers_in}
-    arguments_by_id: dict[str, dict] = {}
-    max_share = max((t.get("share_respondents") or 0 for t in themes), default=0) or 1
-    for theme in themes:
-        theme["arguments"] = [dict(a) for a in theme.get("arguments") or []]
-        for position, argument in enumerate(theme["arguments"], start=1):
-            answer_id = argument.get("answer_id")
-            argument["ref"] = f"T{theme['number']}.{position}"
-            argument["answer_found"] = answer_id in answers_in
-            argument["respondent_id"] = (answers_in.get(answer_id) or {}).get("respondent_id")
-            argument["span"] = None
-            if argument["answer_found"]:
-                text, removed = answer_texts[answer_id]
-                span = _span(argument, text, removed)
-                argument["span"] = span
-                if span:
-                    spans[answer_id].append(span)
-                back_links[answer_id].append(
-                    {
-                        "ref": argument["ref"],
-                        "span": span,
-                        "argument_id": argument.get("argument_id"),
-                    }
-                )
-            arguments_by_id[argument.get("argument_id")] = argument
-    # Second pass: summaries and quotes may point at any argument, of any theme.
-    for theme in themes:
-        theme["bar"] = round(100 * (theme.get("share_respondents") or 0) / max_share, 1)
-        theme["stance_rows"] = _stances(theme.get("stances") or {})
-        theme["summary_rows"] = [
-            {
-                **s,
-                "arguments": [
-                    arguments_by_id[a] for a in s.get("argument_ids") or [] if a in arguments_by_id
-                ],
-            }
-            for s in theme.get("summary_sentences") or []
-        ] or (
-            [{"text": theme["summary"], "supported": None, "arguments": []}]
-            if theme.get("summary")
-            else []
-        )
-        theme["quote_rows"] = [
-            {
-                **q,
-                "argument": arguments_by_id.get(q.get("argument_id")),
-                "answer_found": q.get("answer_id") in answers_in,
-            }
-            for q in theme.get("quotes") or []
-        ]
-
+    spans, back_links, arguments_by_id = _link_arguments(themes, answers_in, answer_texts)
+    _theme_rows(themes, answers_in, arguments_by_id)
     answers = []
     for answer_id, answer in answers_in.items():
         text, _ = answer_texts[answer_id]
@@ -360,6 +292,91 @@ def _prepare(data: dict) -> dict:
         "method": method,
         "stance_labels": dict(STANCES),
     }
+
+
+def _number_themes(themes: list[dict]):
+    """Number the themes (T1 is the biggest) and return ``theme_ref(cluster_id)``."""
+    refs: dict[Any, dict] = {}
+    for number, theme in enumerate(themes, start=1):
+        theme["number"] = number
+        theme["anchor"] = f"theme-{theme.get('cluster_id')}"
+        refs[theme.get("cluster_id")] = {
+            "number": number,
+            "label": theme.get("label") or "",
+            "anchor": theme["anchor"],
+            "found": True,
+        }
+
+    def theme_ref(cluster_id: Any) -> dict:
+        return refs.get(cluster_id) or {
+            "number": cluster_id,
+            "label": "thème absent du rapport",
+            "anchor": None,
+            "found": False,
+        }
+
+    return theme_ref
+
+
+def _link_arguments(themes: list[dict], answers_in: dict, answer_texts: dict):
+    """Give each argument its reference (T3.2) and its span in the answer; returns the spans
+    and back links of each answer, and the arguments by id."""
+    spans: dict[str, list[tuple[int, int]]] = {aid: [] for aid in answers_in}
+    back_links: dict[str, list[dict]] = {aid: [] for aid in answers_in}
+    arguments_by_id: dict[str, dict] = {}
+    for theme in themes:
+        theme["arguments"] = [dict(a) for a in theme.get("arguments") or []]
+        for position, argument in enumerate(theme["arguments"], start=1):
+            answer_id = argument.get("answer_id")
+            argument["ref"] = f"T{theme['number']}.{position}"
+            argument["answer_found"] = answer_id in answers_in
+            argument["respondent_id"] = (answers_in.get(answer_id) or {}).get("respondent_id")
+            argument["span"] = None
+            if argument["answer_found"]:
+                text, removed = answer_texts[answer_id]
+                span = _span(argument, text, removed)
+                argument["span"] = span
+                if span:
+                    spans[answer_id].append(span)
+                back_links[answer_id].append(
+                    {
+                        "ref": argument["ref"],
+                        "span": span,
+                        "argument_id": argument.get("argument_id"),
+                    }
+                )
+            arguments_by_id[argument.get("argument_id")] = argument
+    return spans, back_links, arguments_by_id
+
+
+def _theme_rows(themes: list[dict], answers_in: dict, arguments_by_id: dict) -> None:
+    """Bars, stances, summary sentences and quotes of each theme; summaries and quotes may
+    point at any argument, of any theme."""
+    max_share = max((t.get("share_respondents") or 0 for t in themes), default=0) or 1
+    for theme in themes:
+        theme["bar"] = round(100 * (theme.get("share_respondents") or 0) / max_share, 1)
+        theme["stance_rows"] = _stances(theme.get("stances") or {})
+        theme["summary_rows"] = [
+            {
+                **s,
+                "arguments": [
+                    arguments_by_id[a] for a in s.get("argument_ids") or [] if a in arguments_by_id
+                ],
+            }
+            for s in theme.get("summary_sentences") or []
+        ] or (
+            [{"text": theme["summary"], "supported": None, "arguments": []}]
+            if theme.get("summary")
+            else []
+        )
+        theme["quote_rows"] = [
+            {
+                **q,
+                "argument": arguments_by_id.get(q.get("argument_id")),
+                "answer_found": q.get("answer_id") in answers_in,
+            }
+            for q in theme.get("quotes") or []
+        ]
 
 
 def _normalise_text(text: str) -> tuple[str, list[int]]:
