@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 
 from synthese.keys import content_hash
@@ -49,3 +51,45 @@ def test_failed_transaction_loses_nothing_already_stored(tmp_path):
         except RuntimeError:
             pass
         assert list(store.query("SELECT respondent_id FROM staging.respondents")["respondent_id"]) == ["r1"]
+
+
+def test_a_database_of_the_earlier_schema_is_migrated_without_losing_a_row(tmp_path):
+    import duckdb
+
+    from synthese.storage import MIGRATIONS
+
+    path = tmp_path / "ancienne.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for version, sql in enumerate(MIGRATIONS[:2], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [version])
+    con.execute("INSERT INTO staging.answers VALUES ('a1', 'r1', 'q', 'Texte.', false, 6, 'm', '{}')")
+    con.execute("INSERT INTO core.extractions VALUES ('a1', 'x', 'processed', NULL, 1, 1, [], "
+                "['k1'], now())")
+    con.execute("INSERT INTO core.clusters VALUES ('c', 0, NULL, 'm0', 's0', 1, 1, 1.0, [], '{}')")
+    con.execute("INSERT INTO core.summaries VALUES ('s0', 'm0', 'llm', 'p', 'Titre', 'Résumé.', "
+                "1, NULL, [], now())")
+    con.execute("INSERT INTO core.syntheses VALUES ('y', 'c', 'llm', 'p', NULL, [], now())")
+    con.execute("INSERT INTO core.synthesis_sentences VALUES ('y', 'risques', 0, 0, 'Phrase.', "
+                "[0], 'modele', 0.9, true)")
+    con.execute("INSERT INTO core.runs (run_id, status, clustering_id, synthesis_key) "
+                "VALUES ('run1', 'completed', 'c', 'y')")
+    con.execute("INSERT INTO core.inbox_files VALUES ('f', 'f.csv', 'failed', 'x', 2, NULL, "
+                "NULL, now(), now())")
+    con.close()
+
+    with Store(path) as store:
+        store.refresh_marts()
+        assert store.scalar("SELECT max(version) FROM core.schema_migrations") == len(MIGRATIONS)
+        e = store.query("SELECT attempt, status, source_hash FROM core.extractions").iloc[0]
+        assert e["attempt"] == 1 and e["status"] == "processed"
+        assert e["source_hash"] == hashlib.sha256(b"Texte.").hexdigest()
+        # nothing to redo: the answer's text is the one it was extracted from
+        assert store.answers_to_extract(["q"], "x").empty
+        clusters = store.query("SELECT label, summary FROM marts.clusters WHERE run_id = 'run1'")
+        assert clusters.to_dict("records") == [{"label": "Titre", "summary": "Résumé."}]
+        sentences = store.query("SELECT text FROM marts.synthesis_sentences WHERE run_id = 'run1'")
+        assert list(sentences["text"]) == ["Phrase."]
+        assert store.inbox_files()["f"]["attempts"] == 2

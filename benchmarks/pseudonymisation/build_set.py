@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+from synthese.pseudonymise import ENTITY_TYPES
 
 HERE = Path(__file__).resolve().parent
 MARK = re.compile(r"\[\[([A-Z_]+)\|(.+?)\]\]")
-TYPES = {
-    "PERSONNE",
-    "ETABLISSEMENT",
-    "EMAIL",
-    "TELEPHONE",
-    "ADRESSE",
-    "UAI",
-    "NIR",
-    "IBAN",
-    "URL",
-    "IDENTIFIANT",
-    "DATE_NAISSANCE",
-}
+TYPES = set(ENTITY_TYPES)
 
 
 def parse_marked(line: str) -> tuple[str, list[dict]]:

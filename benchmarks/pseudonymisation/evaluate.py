@@ -40,22 +40,10 @@ DEMO_KINDS = {
     "ADDRESS": "ADRESSE",
     "UAI": "UAI",
 }
-TYPES = (
-    "PERSONNE",
-    "ETABLISSEMENT",
-    "EMAIL",
-    "TELEPHONE",
-    "ADRESSE",
-    "UAI",
-    "NIR",
-    "IBAN",
-    "URL",
-    "IDENTIFIANT",
-    "DATE_NAISSANCE",
-)
 MIN_COVER = 0.5
 
 sys.path.insert(0, str(REPO / "src"))
+from synthese.pseudonymise import ENTITY_TYPES as TYPES
 from synthese.pseudonymise import Pseudonymiser
 
 

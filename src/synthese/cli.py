@@ -58,6 +58,11 @@ def run(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     try:
+        # Settings that cannot work are refused before Prefect starts its server (seconds).
+        from synthese.config import Settings, check_settings
+
+        check_settings(Settings(export=export, questions=tuple(question), limit=limit, llm=llm,
+                                question_texts=tuple(question_text or ())))
         from flows.consultation import consultation
 
         result = consultation(
