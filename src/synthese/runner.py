@@ -14,6 +14,7 @@ consultation; use ``--db`` to keep consultations apart.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -52,8 +53,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("publish", "publier", stages.publish,
           ("ingest", "pseudonymise", "extract", "cluster", "summarise", "synthesise")),
 )
-# The name each stage's time is recorded under (the report's « Durées »).
-TIMING_NAMES = {"publish": "report"}
+TIMING_NAMES = {"publish": "report"}  # the name a stage's time is recorded under, if not its own
 
 
 @dataclass
@@ -188,9 +188,8 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
     if got("summarise"):
         reused.update(summaries_made=got("summarise").made,
                       summaries_reused=got("summarise").reused)
-    if got("synthesise"):
-        reused["synthesis"] = got("synthesise").reused
-    synthesis = got("synthesise")
+    if synthesis := got("synthesise"):
+        reused["synthesis"] = synthesis.reused
     row = {
         "run_id": run.run_id, "started_at": run.started_at,
         "finished_at": datetime.now().replace(microsecond=0), "status": status,
@@ -206,9 +205,8 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
     themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
               for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]
     run.store.record_run(row, themes)
-    return row | {"counts": counts, "reused": reused, "trust": got("publish").trust
-                  if got("publish") else {}, "timings": dict(run.timings),
-                  "tokens": run.llm.stats.as_dict()}
+    return row | {"counts": counts, "reused": reused, "trust": json.loads(row["trust"]),
+                  "timings": dict(run.timings), "tokens": run.llm.stats.as_dict()}
 
 
 def run_all(settings: Settings, **options: Any) -> dict[str, Any]:

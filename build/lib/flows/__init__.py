@@ -1,0 +1,1 @@
+"""Prefect flows of synthese (deployed by prefect.yaml)."""

@@ -1,0 +1,3 @@
+"""synthese: local, traceable synthesis of free-text consultation answers."""
+
+__version__ = "0.1.0"

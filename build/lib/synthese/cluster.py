@@ -1,0 +1,432 @@
+"""Step 3: group argument vectors into themes, losing none of them.
+
+The pipeline is the one BERTopic popularised (reduce with UMAP, cluster densities with
+HDBSCAN), with changes that matter for a consultation synthesis:
+
+- Nothing is lost. HDBSCAN calls 20-45 % of the Grand Débat comments and sentences "noise".
+  Each noise point is attached to the nearest theme centroid in the ORIGINAL embedding
+  space when it is similar enough; only the rest is reported as -1 (« autres /
+  inclassables »), and ``was_noise`` keeps the trace of what was attached.
+- The attachment threshold adapts to the embedding model by default. Cosine levels differ
+  widely between models (median cosine of random Grand Débat sentence pairs: 0.42 with
+  all-MiniLM-L6-v2, 0.08 with multilingual USE), so a fixed number tuned on one model
+  attaches everything or nothing with another (a fixed 0.5 leaves 1 % of the sentences
+  unassigned with MiniLM, 38 % with USE). With ``attach_threshold=None`` a noise point is
+  attached when it is at least as close to a centroid as the least typical
+  ``ATTACH_PERCENTILE`` % of the points HDBSCAN did cluster. Measured over 3 seeds on the
+  comments and sentences (benchmarks/clustering.py): 2-6 % left unassigned with either
+  model, attached points 3-5 times purer than chance, with the same ARI/NMI as p5 or p10.
+- HDBSCAN's "excess of mass" selection sometimes collapses into one theme holding >90 % of
+  the corpus; themes above a quarter of the corpus are re-clustered on their own (see
+  ``_split_giant_themes``), without breaking up a genuinely dominant copy-pasted answer.
+- Parameters scale with the corpus (5 to 100,000 arguments) and everything is seeded:
+  the same vectors and seed give the same labels, renumbered by decreasing theme size.
+  Results still move with the seed (UMAP is stochastic), as they do in BERTopic.
+
+Tiny corpora (fewer than ``TINY_CORPUS`` vectors) skip UMAP/HDBSCAN, which need more
+points than that to estimate densities, and use average-linkage agglomerative clustering.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthese.errors import SyntheseError
+from synthese.keys import content_hash
+
+UNASSIGNED = -1
+CLUSTER_ALGO = "umap-hdbscan-v1"  # part of every clustering key: bump it when the method changes
+QUOTES_PER_THEME = 3
+TINY_CORPUS = 15
+ATTACH_PERCENTILE = 2.0
+# Used only when there is no clustered point to calibrate on (tiny corpora).
+FALLBACK_ATTACH_THRESHOLD = 0.5
+UMAP_COMPONENTS = 5
+# HDBSCAN's min_samples: small values declare fewer points noise (measured in the benchmark).
+MIN_SAMPLES = 5
+# A theme holding more than this share of the corpus is re-clustered on its own (see below).
+MAX_THEME_SHARE = 0.25
+
+
+@dataclass
+class ClusterResult:
+    """Themes of one corpus: a label per vector, and how each label was obtained."""
+
+    labels: np.ndarray  # int, 0..k-1 for themes, -1 = « autres / inclassables »
+    was_noise: np.ndarray  # bool, HDBSCAN called it noise (even if later attached)
+    similarity: np.ndarray  # float, cosine to its theme centroid (nan for -1)
+    parents: np.ndarray | None  # int, parent theme of each theme id, or None (one level)
+    params: dict  # every parameter actually used (runs table, report)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of themes, not counting « autres / inclassables »."""
+        return int(self.labels.max()) + 1 if self.labels.size and self.labels.max() >= 0 else 0
+
+    @property
+    def unassigned_share(self) -> float:
+        """Share of vectors left in « autres / inclassables » (0.0 for an empty corpus)."""
+        return float(np.mean(self.labels == UNASSIGNED)) if self.labels.size else 0.0
+
+
+def cluster_vectors(
+    vectors: np.ndarray,
+    *,
+    seed: int = 42,
+    min_cluster_size: int | None = None,
+    attach_threshold: float | None = None,
+    max_themes_flat: int = 15,
+) -> ClusterResult:
+    """Group argument vectors into themes; deterministic for the same vectors and seed.
+
+    ``min_cluster_size`` defaults to a size scaled on the corpus; ``attach_threshold``
+    (cosine) defaults to a value calibrated on the clustered points. With more than
+    ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``).
+    """
+    unit = _unit_vectors(vectors)
+    n = unit.shape[0]
+    params: dict = {
+        "n_vectors": n,
+        "dim": int(unit.shape[1]),
+        "seed": seed,
+        "max_themes_flat": max_themes_flat,
+    }
+    if n < TINY_CORPUS:
+        raw = _tiny_labels(unit, attach_threshold, params)
+    else:
+        raw = _umap_hdbscan_labels(unit, seed, min_cluster_size, params)
+
+    was_noise = raw == UNASSIGNED
+    threshold = _attach_threshold(unit, raw, attach_threshold, params)
+    labels = _renumber_by_size(_attach_noise(unit, raw, threshold))
+    similarity = _similarity_to_centroid(unit, labels)
+    parents = _parent_themes(unit, labels, max_themes_flat, params)
+
+    params.update(
+        n_clusters=int(labels.max()) + 1 if n and labels.max() >= 0 else 0,
+        noise_share=round(float(was_noise.mean()), 4) if n else 0.0,
+        attached=int(np.sum(was_noise & (labels != UNASSIGNED))),
+        unassigned_share=round(float(np.mean(labels == UNASSIGNED)), 4) if n else 0.0,
+    )
+    return ClusterResult(labels, was_noise, similarity, parents, params)
+
+
+def centroids(vectors: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
+    """Unit-length mean vector of each theme (label >= 0), keyed by theme id."""
+    unit = _unit_vectors(vectors)
+    labels = np.asarray(labels)
+    out: dict[int, np.ndarray] = {}
+    for cluster_id in np.unique(labels[labels >= 0]):
+        out[int(cluster_id)] = _normalise(unit[labels == cluster_id].mean(axis=0))
+    return out
+
+
+def representatives(
+    vectors: np.ndarray, labels: np.ndarray, cluster_id: int, k: int = 3
+) -> list[int]:
+    """Indices of the ``k`` members closest (cosine) to the theme centroid, ties by index."""
+    unit = _unit_vectors(vectors)
+    members = np.flatnonzero(np.asarray(labels) == cluster_id)
+    if members.size == 0 or k <= 0:
+        return []
+    centre = _normalise(unit[members].mean(axis=0))
+    sims = unit[members] @ centre
+    # lexsort sorts by its last key first: decreasing similarity, then increasing index.
+    order = np.lexsort((members, -sims))
+    return [int(i) for i in members[order[:k]]]
+
+
+def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
+                   min_cluster_size: int | None) -> str:
+    """Identity of a clustering: the arguments, their vectors' model and the parameters."""
+    return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size)
+
+
+def theme_rows(
+    arguments: pd.DataFrame, vectors: np.ndarray, result: ClusterResult, clustering_id: str,
+    n_respondents: int,
+) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Rows of core.clusters (one per theme, counted by code) and core.assignments.
+
+    ``arguments`` has argument_id, respondent_id, stance and match_kind, in the order of
+    ``vectors``. Each theme's quotes are its most central arguments whose quote was found in
+    the answer; shares are of all ``n_respondents`` respondents.
+    """
+    labels = result.labels
+    clusters = []
+    for cid in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == cid)
+        sub = arguments.iloc[members]
+        quotes: list[str] = []
+        if cid >= 0:
+            verified = sub["match_kind"].notna().to_numpy()
+            for idx in representatives(vectors, labels, cid, k=len(members)):
+                if verified[np.searchsorted(members, idx)] and len(quotes) < QUOTES_PER_THEME:
+                    quotes.append(arguments["argument_id"].iloc[idx])
+        n_resp = sub["respondent_id"].nunique()
+        clusters.append({
+            "clustering_id": clustering_id, "cluster_id": int(cid),
+            "parent_id": (int(result.parents[cid]) if result.parents is not None and cid >= 0
+                          else None),
+            "members_key": content_hash(sorted(sub["argument_id"])), "summary_key": None,
+            "n_arguments": len(members), "n_respondents": int(n_resp),
+            "share_respondents": n_resp / max(1, n_respondents), "quote_argument_ids": quotes,
+            "stances": json.dumps(dict(Counter(sub["stance"])), ensure_ascii=False),
+        })
+    assignments = pd.DataFrame({
+        "clustering_id": clustering_id, "argument_id": arguments["argument_id"],
+        "cluster_id": labels.astype(int), "was_noise": result.was_noise.astype(bool),
+        "similarity": result.similarity.astype(float),
+    })
+    return clusters, assignments
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+def _umap_params(n: int, seed: int) -> dict:
+    """UMAP settings scaled on the corpus size (recorded verbatim in ``params``)."""
+    return {
+        "n_neighbors": int(np.clip(round(math.sqrt(n)), 5, 50)),
+        "n_components": UMAP_COMPONENTS,
+        "min_dist": 0.0,
+        "metric": "cosine",
+        # Seeded UMAP optimises the layout on one thread, and that loop is most of the time
+        # at scale (100k points, 200 epochs: ~105 s CPU). On the Grand Débat comments and
+        # sentences, 100, 200 and 500 epochs gave the same ARI/NMI within seed-to-seed spread.
+        "n_epochs": 200 if n <= 20_000 else 100,
+        "random_state": seed,
+    }
+
+
+def _hdbscan_params(n: int, min_cluster_size: int | None) -> dict:
+    """HDBSCAN settings: themes of at least ~1 % of the corpus, at least 5 arguments."""
+    size = int(min_cluster_size) if min_cluster_size else max(5, round(n / 100))
+    size = max(2, min(size, n))
+    return {
+        "min_cluster_size": size,
+        "min_samples": min(size, MIN_SAMPLES),
+        "cluster_selection_method": "eom",
+    }
+
+
+def _hdbscan_labels(reduced: np.ndarray, h: dict, params: dict) -> np.ndarray:
+    """HDBSCAN "excess of mass", then giant themes re-clustered on their own."""
+    import hdbscan
+
+    labels = hdbscan.HDBSCAN(**h).fit(reduced).labels_.astype(np.int64)
+    labels, splits = _split_giant_themes(reduced, labels, h)
+    params.update(giant_theme_share=MAX_THEME_SHARE, giant_splits=splits)
+    single = bool(labels.max() < 0)
+    if single:
+        # No density contrast at all (e.g. near-identical answers): one theme, not all noise.
+        model = hdbscan.HDBSCAN(allow_single_cluster=True, **h)
+        labels = model.fit(reduced).labels_.astype(np.int64)
+    params["hdbscan_allow_single_cluster"] = single
+    return labels
+
+
+def _split_giant_themes(reduced: np.ndarray, labels: np.ndarray, h: dict) -> tuple[np.ndarray, int]:
+    """Re-run HDBSCAN inside each theme holding more than MAX_THEME_SHARE of the corpus.
+
+    "Excess of mass" sometimes keeps one node holding >90 % of the corpus (measured: USE
+    vectors of the Grand Débat comments, 2-3 themes instead of 11-18), or, next to a very
+    dense group, one sparse theme made of everything else. On its own, such a theme splits
+    into its sub-themes. A dominant theme without structure (a copy-pasted campaign answer)
+    comes back mostly as noise and is then kept whole. Sub-themes still too big are split
+    again; each split makes themes strictly smaller, so this ends.
+    """
+    import hdbscan
+
+    labels = labels.copy()
+    limit = labels.size * MAX_THEME_SHARE
+    queue = [int(c) for c in np.unique(labels[labels >= 0]) if np.sum(labels == c) > limit]
+    splits = 0
+    while queue:
+        members = np.flatnonzero(labels == queue.pop(0))
+        if members.size < 2 * h["min_cluster_size"]:
+            continue
+        sub = hdbscan.HDBSCAN(**h).fit(reduced[members]).labels_.astype(np.int64)
+        if sub.max() < 1 or np.mean(sub < 0) > 0.5:
+            continue
+        first = int(labels.max()) + 1
+        labels[members] = np.where(sub >= 0, sub + first, UNASSIGNED)
+        splits += 1
+        queue += [first + s for s in range(int(sub.max()) + 1) if np.sum(sub == s) > limit]
+    return labels, splits
+
+
+def _umap_hdbscan_labels(
+    unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict
+) -> np.ndarray:
+    # Imported here: umap pulls numba, whose import alone costs seconds in every CLI call.
+    import umap
+
+    n = unit.shape[0]
+    u = _umap_params(n, seed)
+    h = _hdbscan_params(n, min_cluster_size)
+    # n_jobs=1: UMAP is only reproducible single-threaded with a random_state (it would
+    # force it anyway, with a warning). No PCA first: 50 components of MiniLM sentence
+    # vectors kept only half of each point's 15 nearest neighbours.
+    reducer = umap.UMAP(n_jobs=1, low_memory=True, **u)
+    reduced = reducer.fit_transform(unit)
+    params.update(
+        method="umap+hdbscan",
+        **{f"umap_{key}": value for key, value in u.items() if key != "random_state"},
+        **{f"hdbscan_{key}": value for key, value in h.items()},
+        versions=_versions(),
+    )
+    return _hdbscan_labels(reduced, h, params)
+
+
+def _tiny_labels(unit: np.ndarray, attach_threshold: float | None, params: dict) -> np.ndarray:
+    """Agglomerative grouping for a handful of vectors; singletons are noise."""
+    n = unit.shape[0]
+    threshold = FALLBACK_ATTACH_THRESHOLD if attach_threshold is None else attach_threshold
+    params.update(method="agglomerative", agglomerative_linkage="average")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n == 1:
+        # A lone argument is its own theme: there is nothing to call it an outlier of.
+        return np.zeros(1, dtype=np.int64)
+    from sklearn.cluster import AgglomerativeClustering
+
+    # Merge while the average cosine between groups stays at or above the threshold,
+    # the same bar a noise point must clear to join a theme.
+    distance = float(np.clip(1.0 - threshold, 0.0, 2.0))
+    params["agglomerative_distance_threshold"] = round(distance, 6)
+    # Precomputed cosine distances: sklearn's "cosine" refuses the all-zero rows an embedder
+    # returns for a text it knows nothing of (here they are simply similar to nothing).
+    distances = np.clip(1.0 - unit @ unit.T, 0.0, 2.0).astype(np.float64)
+    np.fill_diagonal(distances, 0.0)
+    model = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=distance, metric="precomputed", linkage="average"
+    )
+    labels = model.fit_predict(distances).astype(np.int64)
+    sizes = np.bincount(labels)
+    labels[sizes[labels] < 2] = UNASSIGNED
+    return labels
+
+
+def _attach_threshold(
+    unit: np.ndarray, raw: np.ndarray, attach_threshold: float | None, params: dict
+) -> float:
+    """The explicit threshold, or one calibrated on the points HDBSCAN clustered."""
+    if attach_threshold is not None:
+        params.update(attach_threshold=float(attach_threshold), attach_rule="fixed")
+        return float(attach_threshold)
+    clustered = raw >= 0
+    if params.get("method") != "umap+hdbscan" or not clustered.any():
+        params.update(attach_threshold=FALLBACK_ATTACH_THRESHOLD, attach_rule="fallback")
+        return FALLBACK_ATTACH_THRESHOLD
+    sims = _similarity_to_centroid(unit, raw)[clustered]
+    value = round(float(np.percentile(sims, ATTACH_PERCENTILE)), 4)
+    params.update(attach_threshold=value, attach_rule=f"p{ATTACH_PERCENTILE:g} clustered")
+    return value
+
+
+def _attach_noise(unit: np.ndarray, raw: np.ndarray, threshold: float) -> np.ndarray:
+    """Give each noise point the theme of its nearest centroid when close enough."""
+    labels = raw.copy()
+    noise = np.flatnonzero(raw == UNASSIGNED)
+    cents = centroids(unit, raw)
+    if noise.size == 0 or not cents:
+        return labels
+    ids = np.array(sorted(cents))
+    matrix = np.stack([cents[i] for i in ids])
+    # Centroids come from the clustered points only, so the order of attachment is moot.
+    sims = unit[noise] @ matrix.T
+    best = sims.argmax(axis=1)  # first maximum: ties go to the lower theme id
+    close = sims[np.arange(noise.size), best] >= threshold
+    labels[noise[close]] = ids[best[close]]
+    return labels
+
+
+def _renumber_by_size(labels: np.ndarray) -> np.ndarray:
+    """Theme 0 is the biggest; equal sizes are ordered by their first member's index."""
+    out = np.full_like(labels, UNASSIGNED)
+    ids = np.unique(labels[labels >= 0])
+    if ids.size == 0:
+        return out
+    sizes = np.array([np.sum(labels == i) for i in ids])
+    first = np.array([np.argmax(labels == i) for i in ids])
+    for new, idx in enumerate(np.lexsort((first, -sizes))):
+        out[labels == ids[idx]] = new
+    return out
+
+
+def _similarity_to_centroid(unit: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    sims = np.full(labels.shape[0], np.nan, dtype=np.float64)
+    for cluster_id, centre in centroids(unit, labels).items():
+        members = labels == cluster_id
+        sims[members] = unit[members] @ centre
+    return sims
+
+
+def _parent_themes(
+    unit: np.ndarray, labels: np.ndarray, max_themes_flat: int, params: dict
+) -> np.ndarray | None:
+    """Group theme centroids into ~sqrt(k) parent themes when there are too many themes."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k <= max_themes_flat or k < 2:
+        params["n_parents"] = 0
+        return None
+    from sklearn.cluster import AgglomerativeClustering
+
+    cents = centroids(unit, labels)
+    matrix = np.stack([cents[i] for i in range(k)])
+    n_parents = max(2, round(math.sqrt(k)))
+    # Ward on unit vectors follows cosine distances and, unlike average linkage, does not
+    # leave one giant parent next to a row of singletons.
+    raw = AgglomerativeClustering(n_clusters=n_parents, linkage="ward").fit_predict(matrix)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    weight = np.array([sizes[raw == p].sum() for p in range(n_parents)])
+    first = np.array([np.argmax(raw == p) for p in range(n_parents)])
+    order = np.lexsort((first, -weight))
+    parents = np.empty(k, dtype=np.int64)
+    for new, old in enumerate(order):
+        parents[raw == old] = new
+    params.update(n_parents=n_parents, parent_linkage="ward")
+    return parents
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _unit_vectors(vectors: np.ndarray) -> np.ndarray:
+    """Check the matrix and return it L2-normalised as float32 (zero rows stay zero)."""
+    array = np.asarray(vectors)
+    if array.ndim == 1 and array.size == 0:
+        array = array.reshape(0, 0)
+    if array.ndim != 2:
+        raise SyntheseError(
+            f"Les vecteurs d'arguments doivent former une matrice (n, dimension), pas un "
+            f"tableau de forme {array.shape} : recalculez les embeddings."
+        )
+    array = array.astype(np.float32, copy=False)
+    bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+    if bad.size:
+        raise SyntheseError(
+            f"Le vecteur de l'argument n° {int(bad[0])} contient des valeurs non finies "
+            f"(NaN ou infini) : recalculez les embeddings de ce corpus."
+        )
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return np.divide(array, norms, out=np.zeros_like(array), where=norms > 0)
+
+
+def _normalise(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("umap-learn", "hdbscan", "scikit-learn")}

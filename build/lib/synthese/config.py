@@ -1,0 +1,77 @@
+"""Run settings: built once at the edge (CLI or flow parameters) and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from synthese.errors import SyntheseError
+
+DEFAULT_DB = Path("data/processed/synthese.duckdb")
+DEFAULT_OUT = Path("reports")
+LLM_BACKENDS = ("llamacpp", "ollama", "baseline")
+
+
+@dataclass(frozen=True)
+class Settings:
+    export: Path
+    questions: tuple[str, ...]
+    id_column: str | None = None
+    question_texts: tuple[str, ...] = ()  # the questions as asked, aligned with `questions`
+    db: Path = DEFAULT_DB
+    out: Path = DEFAULT_OUT
+    limit: int | None = None
+    llm: str = "llamacpp"
+    model: str | None = None
+    llm_host: str | None = None
+    allow_remote_llm: bool = False
+    embedder: str | None = None
+    seed: int = 42
+    pseudonymise: bool = True
+    pseudonymisation_config: Path | None = None
+    k_anonymity: int = 10
+    min_cluster_size: int | None = None
+    threads: int | None = field(default=None)
+    report_name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "export", Path(self.export))
+        object.__setattr__(self, "db", Path(self.db))
+        object.__setattr__(self, "out", Path(self.out))
+        qs = (self.questions,) if isinstance(self.questions, str) else tuple(self.questions)
+        object.__setattr__(self, "questions", qs)
+        texts = self.question_texts
+        object.__setattr__(self, "question_texts",
+                           (texts,) if isinstance(texts, str) else tuple(texts or ()))
+
+    def question_text(self, column: str) -> str:
+        """The question as asked (for the model and the report); the column name by default."""
+        if column in self.questions and self.questions.index(column) < len(self.question_texts):
+            return self.question_texts[self.questions.index(column)]
+        return column
+
+    def public(self) -> dict:
+        """The settings as stored in the runs table and shown in the report."""
+        data = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in data.items()}
+
+
+def threads_default() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail early, in French, on parameters that cannot work."""
+    if not settings.export.exists():
+        raise SyntheseError(f"Fichier introuvable : {settings.export}.")
+    if not settings.questions:
+        raise SyntheseError("Aucune colonne de question : donnez au moins --question COLONNE.")
+    if settings.limit is not None and settings.limit < 1:
+        raise SyntheseError(f"--limit doit être un entier positif (reçu : {settings.limit}).")
+    if len(settings.question_texts) > len(settings.questions):
+        raise SyntheseError("Plus de --question-text que de --question : donnez-en un par colonne.")
+    if settings.llm not in LLM_BACKENDS:
+        raise SyntheseError(
+            f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")
+

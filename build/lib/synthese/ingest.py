@@ -1,0 +1,612 @@
+"""Read consultation exports (CSV, XLSX, ODS) into a frame of strings, then into answers.
+
+Format quirks live here and nowhere else: encodings, separators, quoted multi-line cells,
+spreadsheet numbers that must not become ``1001.0``, empty rows and odd headers. Every later
+stage sees the same thing: one row per respondent, every cell a ``str`` or ``None``, and the
+spreadsheet row number the inspector can look up in the original file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from python_calamine import CalamineError
+
+from synthese.errors import SyntheseError
+from synthese.keys import content_hash, file_sha256, to_json
+
+# Longer answers are kept whole (nothing may be dropped) but flagged: later stages cut them
+# into pieces that fit the model's context. 5,000 characters is about 1,200 French tokens.
+MAX_ANSWER_CHARS = 5_000
+
+CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+ODS_SUFFIXES = frozenset({".ods"})
+SEPARATORS = (",", ";", "\t")
+
+_SNIFF_CHARS = 32_768  # enough for a header of long Google Forms questions plus some rows
+_MAX_LONG_WARNINGS = 20  # one line per long answer, then a count: a warning is not a dump
+_MAX_LISTED_COLUMNS = 12
+_SEPARATOR_NAMES = {",": "« , »", ";": "« ; »", "\t": "tabulation"}
+
+
+@dataclass
+class Export:
+    """A consultation export as read from disk, before any question is chosen.
+
+    ``frame`` holds every column as ``object`` dtype (``str`` values, ``None`` for empty
+    cells) in the original order; its index is the spreadsheet row number (header = 1).
+    """
+
+    path: Path
+    sha256: str
+    format: str
+    encoding: str | None
+    separator: str | None
+    frame: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_export(path: str | Path) -> Export:
+    """Read a CSV, XLSX or ODS export (first sheet) into an :class:`Export`.
+
+    Raises SyntheseError when the file is missing, of an unknown format, empty, or not
+    decodable; the message names the file and the line.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SyntheseError(f"Fichier introuvable : {p} ; vérifiez le chemin de l'export.")
+    if not p.is_file():
+        raise SyntheseError(f"{p} n'est pas un fichier : indiquez le chemin d'un export.")
+    if p.stat().st_size == 0:
+        raise _empty_error(p)
+    suffix = p.suffix.lower()
+    warnings: list[str] = []
+    encoding = separator = None
+    if suffix in CSV_SUFFIXES:
+        fmt = "csv"
+        grid, encoding, separator = _read_csv_grid(p, warnings)
+    elif suffix in XLSX_SUFFIXES or suffix in ODS_SUFFIXES:
+        fmt = "xlsx" if suffix in XLSX_SUFFIXES else "ods"
+        grid = _read_workbook_grid(p, fmt, warnings)
+    else:
+        raise SyntheseError(
+            f"Format non pris en charge : {p} ; enregistrez l'export en .csv, .xlsx ou .ods."
+        )
+    frame = _grid_to_frame(grid, p, warnings)
+    return Export(
+        path=p,
+        sha256=file_sha256(p),
+        format=fmt,
+        encoding=encoding,
+        separator=separator,
+        frame=frame,
+        warnings=warnings,
+    )
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _read_csv_grid(p: Path, warnings: list[str]) -> tuple[pd.DataFrame, str, str]:
+    data = p.read_bytes()
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise _empty_error(p)
+    text, encoding = _decode(data, p, warnings)
+    # Excel on Windows writes CRLF, also inside quoted cells: one line ending everywhere.
+    text = text.replace("\r\n", "\n")
+    hint = re.match(r"sep=([,;\t])\n", text)  # Excel's « sep=; » first line
+    if hint:
+        separator, text = hint.group(1), text[hint.end() :]
+    else:
+        separator = _detect_separator(text)
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text),
+            sep=separator,
+            header=None,
+            dtype=object,
+            keep_default_na=False,  # « NA », « null », « RAS » are answers, not missing
+            na_values=[""],
+            skip_blank_lines=False,  # keep row numbers equal to the spreadsheet's
+            quotechar='"',
+            doublequote=True,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise _empty_error(p) from None
+    except pd.errors.ParserError as exc:
+        raise _parser_error(p, separator, str(exc)) from None
+    return grid, encoding, separator
+
+
+def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
+    """Decode UTF-8 (with or without BOM), else Windows-1252; refuse binary or UTF-16."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SyntheseError(
+            f"{p} est encodé en UTF-16 : réenregistrez-le en « CSV UTF-8 » puis relancez."
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise SyntheseError(
+            f"Octet nul dans {p} (ligne {_line_of(data, nul)}, octet {nul}) : ce n'est pas un "
+            "fichier texte CSV ; exportez les réponses en CSV UTF-8, XLSX ou ODS."
+        )
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8) :]
+    else:
+        encoding, body = "utf-8", data
+    shift = len(data) - len(body)
+    try:
+        return body.decode("utf-8"), encoding
+    except UnicodeDecodeError as exc:
+        first_bad = shift + exc.start
+    # Not UTF-8. A file that is mostly UTF-8 with a few Windows-1252 bytes (two exports
+    # pasted together) keeps its UTF-8 text; a genuine Windows-1252 file is decoded as such
+    # (in French Windows-1252 text, accented bytes are almost never valid UTF-8 sequences).
+    sequences = _UTF8_MULTIBYTE.findall(body)
+    high_bytes = len(body) - len(body.translate(None, _HIGH_BYTES))
+    stray_bytes = high_bytes - sum(map(len, sequences))
+    try:
+        if len(sequences) > stray_bytes:
+            text = body.decode("utf-8", errors=_CP1252_FALLBACK)
+            warnings.append(
+                f"{p} mélange UTF-8 et Windows-1252 (premier octet non UTF-8 à la ligne "
+                f"{_line_of(data, first_bad)}) : vérifiez les accents de ces lignes."
+            )
+            return text, encoding
+        return body.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        at = shift + exc.start
+        raise SyntheseError(
+            f"Octet 0x{data[at]:02X} illisible dans {p} (ligne {_line_of(data, at)}, octet {at}) "
+            ": ni UTF-8 ni Windows-1252 ; réenregistrez le fichier en « CSV UTF-8 »."
+        ) from None
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_CP1252_FALLBACK = "synthese-cp1252"
+
+
+def _cp1252_byte(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: decode one stray byte as Windows-1252, or fail as UTF-8 did."""
+    try:
+        return err.object[err.start : err.start + 1].decode("cp1252"), err.start + 1
+    except UnicodeDecodeError:
+        raise err from None
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_byte)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _detect_separator(text: str) -> str:
+    """Pick ``,`` ``;`` or tab: csv.Sniffer, checked against a quote-aware parse of a sample.
+
+    The sniffer's answer is kept when the header splits into several columns and no sampled
+    row has more fields than the header. Otherwise, among separators that split the header,
+    the one whose rows fit the header best wins; a ragged file thus keeps its real separator
+    and fails on the bad line, instead of being read as one column. A one-column file takes
+    the first separator that no row contains.
+    """
+    sample = text[:_SNIFF_CHARS]
+    truncated = len(text) > len(sample)
+    if truncated and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    rows = {sep: _sample_rows(sample, sep, truncated) for sep in SEPARATORS}
+
+    def score(sep: str) -> tuple[bool, float, int, int]:
+        header, body = rows[sep]
+        fits = all(len(r) <= len(header) for r in body)
+        exact = sum(len(r) == len(header) for r in body) / max(len(body), 1)
+        return fits, exact, len(header), -SEPARATORS.index(sep)
+
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed in rows and len(rows[sniffed][0]) > 1 and score(sniffed)[0]:
+        return sniffed
+    splitting = [sep for sep in SEPARATORS if len(rows[sep][0]) > 1]
+    return max(splitting or SEPARATORS, key=score)
+
+
+def _sample_rows(sample: str, sep: str, truncated: bool) -> tuple[list[str], list[list[str]]]:
+    parsed = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
+    if truncated and len(parsed) > 1:
+        parsed = parsed[:-1]  # the cut may fall inside a quoted multi-line cell
+    return (parsed[0] if parsed else []), parsed[1:]
+
+
+def _parser_error(p: Path, separator: str, message: str) -> SyntheseError:
+    sep = _SEPARATOR_NAMES[separator]
+    if m := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
+        expected, line, saw = m.groups()
+        return SyntheseError(
+            f"Ligne {line} de {p} : {saw} champs au lieu de {expected} (séparateur {sep}) ; "
+            "vérifiez les guillemets autour des réponses qui contiennent ce séparateur."
+        )
+    if m := re.search(r"EOF inside string starting at row (\d+)", message):
+        return SyntheseError(
+            f"Guillemet jamais refermé dans {p} à partir de la ligne {int(m.group(1)) + 1} : "
+            "corrigez cette cellule ou réexportez le fichier."
+        )
+    detail = " ".join(message.split())
+    return SyntheseError(
+        f"Lecture impossible de {p} (séparateur {sep}, lecteur CSV : « {detail} ») : "
+        "réexportez le fichier en CSV UTF-8, XLSX ou ODS."
+    )
+
+
+# --- XLSX / ODS ----------------------------------------------------------------------------
+
+
+def _read_workbook_grid(p: Path, fmt: str, warnings: list[str]) -> pd.DataFrame:
+    # A reader failure (corrupt zip, password, a CSV renamed .xlsx) is the user's file, not
+    # a bug: one line, no traceback.
+    try:
+        with pd.ExcelFile(p, engine="calamine") as book:
+            names = book.sheet_names
+            grid = pd.read_excel(book, sheet_name=0, header=None, dtype=object)
+    except (CalamineError, ValueError, OSError):
+        raise SyntheseError(
+            f"Lecture impossible de {p} comme classeur {fmt.upper()} (fichier abîmé, protégé par "
+            "mot de passe ou d'un autre format) : ouvrez-le dans un tableur et réenregistrez-le."
+        ) from None
+    if len(names) > 1:
+        warnings.append(
+            f"{p} contient {len(names)} feuilles : seule la première (« {names[0]} ») est lue."
+        )
+    # pandas already turns integral floats into int (1001.0 -> 1001); make every cell text.
+    return grid.map(_cell_text)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --- common shaping ------------------------------------------------------------------------
+
+
+def _grid_to_frame(grid: pd.DataFrame, p: Path, warnings: list[str]) -> pd.DataFrame:
+    """Header row -> column names, data rows -> str/None cells indexed by spreadsheet row."""
+    grid = grid.astype(object).where(grid.notna(), None)
+    grid.index = np.arange(1, len(grid) + 1)
+    grid.columns = range(grid.shape[1])
+    filled = _filled_cells(grid)
+    nonempty_rows = np.flatnonzero(filled.any(axis=1).to_numpy())
+    if len(nonempty_rows) < 2:  # nothing, or a header alone
+        raise _empty_error(p)
+    # Leading blank rows (a spreadsheet starting at row 3) come before the header.
+    header_pos = nonempty_rows[0]
+    header = grid.iloc[header_pos]
+    frame = grid.iloc[header_pos + 1 :]
+    filled = filled.iloc[header_pos + 1 :]
+
+    names = ["" if v is None else str(v).strip() for v in header]
+    keep = [i for i, name in enumerate(names) if name or filled.iloc[:, i].any()]
+    frame, filled = frame.iloc[:, keep], filled.iloc[:, keep]
+    frame.columns = _unique_names([names[i] for i in keep], [i + 1 for i in keep], p, warnings)
+
+    row_filled = filled.any(axis=1).to_numpy()
+    if not row_filled.all():
+        last = np.flatnonzero(row_filled)[-1]
+        inner = [int(r) for r in frame.index[: last + 1][~row_filled[: last + 1]]]
+        if inner:
+            shown = ", ".join(map(str, inner[:10])) + (" …" if len(inner) > 10 else "")
+            warnings.append(
+                f"{p} : {len(inner)} ligne(s) entièrement vide(s) ignorée(s) ({shown})."
+            )
+        frame = frame[row_filled]
+    return frame
+
+
+def _filled_cells(grid: pd.DataFrame) -> pd.DataFrame:
+    """True where a cell holds something other than whitespace."""
+    return grid.apply(lambda col: col.notna() & (col.astype(str).str.strip() != ""))
+
+
+def _unique_names(
+    names: list[str], positions: list[int], p: Path, warnings: list[str]
+) -> list[str]:
+    """Name unnamed columns ``colonne_<n>`` and number repeated names ``name (2)``."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name, position in zip(names, positions, strict=True):
+        original = name or f"colonne_{position}"
+        candidate, k = original, 1
+        while candidate in seen:
+            k += 1
+            candidate = f"{original} ({k})"
+        if not name:
+            warnings.append(
+                f"{p} : la colonne {position} n'a pas de titre ; nommée « {candidate} »."
+            )
+        elif candidate != name:
+            warnings.append(
+                f"{p} : colonne « {name} » en double ; la suivante est « {candidate} »."
+            )
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _empty_error(p: Path) -> SyntheseError:
+    return SyntheseError(f"Fichier vide : {p} ne contient aucune réponse.")
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+# Letters and digits of any script (``\w`` minus the underscore).
+_CONTENT = re.compile(r"[^\W_]")
+
+
+def is_blank(text: str | None) -> bool:
+    """True for a non-answer: empty, whitespace, or only punctuation (« . », « - », « ? »).
+
+    Words such as « RAS » or « sans avis » are answers; so is a digit or an emoji.
+    """
+    if text is None:
+        return True
+    if _CONTENT.search(text):
+        return False
+    return not any(unicodedata.category(ch) == "So" for ch in text)
+
+
+def build_answers(
+    export: Export,
+    questions: list[str],
+    id_column: str | None = None,
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split an export into ``(respondents, answers)``.
+
+    ``respondents``: respondent_id, row_number, metadata (dict of every other column).
+    ``answers``: respondent_id, row_number, question, text (None -> ""), blank.
+    The respondent id is the ``id_column`` value (stripped) or the spreadsheet row number.
+    ``limit`` keeps the first N data rows. Warnings about very long answers are appended to
+    ``export.warnings``.
+    """
+    p = export.path
+    frame = export.frame
+    if limit is not None:
+        if limit < 1:
+            raise SyntheseError(f"Limite invalide ({limit}) pour {p} : indiquez au moins 1 ligne.")
+        frame = frame.iloc[:limit]
+    questions = list(dict.fromkeys(q.strip() for q in questions))
+    if not questions:
+        raise SyntheseError(
+            f"Aucune question choisie pour {p} : indiquez la colonne des réponses. "
+            f"Colonnes disponibles : {_list_columns(frame.columns)}"
+        )
+    id_column = id_column.strip() if id_column is not None else None
+    for column in [*questions, *([id_column] if id_column else [])]:
+        if column not in frame.columns:
+            raise _missing_column_error(column, p, list(frame.columns))
+    if id_column in questions:
+        raise SyntheseError(
+            f"La colonne « {id_column} » de {p} ne peut pas être à la fois l'identifiant et une "
+            "question : choisissez-en une autre."
+        )
+    rows = frame.index.to_numpy(dtype=np.int64)
+    ids = _respondent_ids(frame, id_column, p) if id_column else rows.astype(str).astype(object)
+
+    others = [c for c in frame.columns if c not in questions and c != id_column]
+    respondents = pd.DataFrame(
+        {
+            "respondent_id": pd.Series(ids, dtype=object),
+            "row_number": rows,
+            "metadata": pd.Series(frame[others].to_dict("records"), dtype=object),
+        }
+    )
+    # Row-major flattening: respondent by respondent, questions in the order asked.
+    texts = frame[questions].to_numpy(dtype=object).reshape(-1)
+    texts = np.where(pd.isna(texts), "", texts).astype(object)
+    answers = pd.DataFrame(
+        {
+            "respondent_id": pd.Series(np.repeat(ids, len(questions)), dtype=object),
+            "row_number": np.repeat(rows, len(questions)),
+            "question": pd.Series(
+                np.tile(np.array(questions, dtype=object), len(rows)), dtype=object
+            ),
+            "text": pd.Series(texts, dtype=object),
+            "blank": np.fromiter((is_blank(t) for t in texts), dtype=bool, count=len(texts)),
+        }
+    )
+    _warn_long_answers(answers, export.warnings)
+    return respondents, answers
+
+
+@dataclass(frozen=True)
+class ImportRows:
+    """What one export adds to the store: raw rows (may hold personal data) and staged ones."""
+
+    import_row: dict[str, Any]
+    raw_respondents: pd.DataFrame  # respondent_id, import_id, row_number, metadata (JSON)
+    staged_respondents: pd.DataFrame  # respondent_id, metadata without identifying columns
+    raw_answers: pd.DataFrame  # answer_id, respondent_id, question, row_number, text, import_id
+    identifying: list[str]  # metadata columns kept in the raw layer only
+
+
+def import_rows(
+    export: Export,
+    questions: list[str],
+    id_column: str | None,
+    limit: int | None,
+    imported_at: datetime,
+) -> ImportRows:
+    """The rows an export gives, keyed by content: the same export imported twice gives the
+    same keys. Columns whose name identifies a person (name, email…) stay in the raw layer."""
+    respondents, answers = build_answers(export, questions, id_column, limit)
+    identifying = identifying_columns(
+        [c for c in export.frame.columns if c not in questions and c != id_column]
+    )
+    import_id = content_hash(export.sha256, tuple(questions), id_column, limit)
+    answer_ids = [content_hash(r, q, t) for r, q, t in
+                  zip(answers["respondent_id"], answers["question"], answers["text"])]
+    raw_answers = answers.assign(answer_id=answer_ids, import_id=import_id)[
+        ["answer_id", "respondent_id", "question", "row_number", "text", "import_id"]]
+    raw_respondents = pd.DataFrame({
+        "respondent_id": respondents["respondent_id"],
+        "import_id": import_id,
+        "row_number": respondents["row_number"].astype(int),
+        "metadata": [to_json(m) for m in respondents["metadata"]],
+    })
+    staged_respondents = pd.DataFrame({
+        "respondent_id": respondents["respondent_id"],
+        "metadata": [to_json({k: v for k, v in m.items() if k not in identifying})
+                     for m in respondents["metadata"]],
+    })
+    import_row = {
+        "import_id": import_id, "file_name": export.path.name, "file_path": str(export.path),
+        "file_sha256": export.sha256, "format": export.format, "encoding": export.encoding,
+        "separator": export.separator, "n_rows": len(respondents), "questions": list(questions),
+        "id_column": id_column, "identifying_columns": identifying, "imported_at": imported_at,
+    }
+    return ImportRows(import_row, raw_respondents, staged_respondents, raw_answers, identifying)
+
+
+def _respondent_ids(frame: pd.DataFrame, id_column: str, p: Path) -> np.ndarray:
+    ids = frame[id_column].map(lambda v: v.strip() if isinstance(v, str) else "")
+    blank = ids == ""
+    if blank.any():
+        row = int(ids.index[blank.to_numpy()][0])
+        raise SyntheseError(
+            f"Identifiant vide ligne {row} de {p} (colonne « {id_column} ») : complétez-le ou "
+            "n'utilisez pas --id-column."
+        )
+    repeated = ids.duplicated(keep=False)
+    if repeated.any():
+        first = ids[repeated].iloc[0]
+        where = [int(r) for r in ids.index[(ids == first).to_numpy()]]
+        raise SyntheseError(
+            f"Identifiant « {first} » en double dans la colonne « {id_column} » de {p} (lignes "
+            f"{where[0]} et {where[1]}) : choisissez une colonne aux valeurs uniques ou omettez "
+            "--id-column."
+        )
+    return ids.to_numpy(dtype=object)
+
+
+def _warn_long_answers(answers: pd.DataFrame, warnings: list[str]) -> None:
+    lengths = answers["text"].str.len().to_numpy()
+    long_ones = np.flatnonzero(lengths > MAX_ANSWER_CHARS)
+    new: list[str] = []
+    for i in long_ones[:_MAX_LONG_WARNINGS]:
+        new.append(
+            f"Ligne {answers['row_number'].iat[i]}, colonne « {answers['question'].iat[i]} » : "
+            f"réponse très longue ({_french_int(int(lengths[i]))} caractères) ; "
+            "elle sera traitée par morceaux."
+        )
+    if len(long_ones) > _MAX_LONG_WARNINGS:
+        new.append(
+            f"… et {len(long_ones) - _MAX_LONG_WARNINGS} autre(s) réponse(s) de plus de "
+            f"{_french_int(MAX_ANSWER_CHARS)} caractères, traitée(s) par morceaux."
+        )
+    warnings.extend(w for w in new if w not in warnings)  # build_answers may run twice
+
+
+def _french_int(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _missing_column_error(column: str, p: Path, available: list[str]) -> SyntheseError:
+    close = difflib.get_close_matches(column, available, n=1, cutoff=0.6)
+    hint = f" (vouliez-vous dire « {close[0]} » ?)" if close else ""
+    return SyntheseError(
+        f"Colonne « {column} » absente de {p}{hint}. Colonnes disponibles : "
+        f"{_list_columns(available)}"
+    )
+
+
+def _list_columns(columns: list[str] | pd.Index) -> str:
+    names = [c if len(c) <= 60 else c[:59] + "…" for c in map(str, columns)]
+    shown = ", ".join(names[:_MAX_LISTED_COLUMNS])
+    if len(names) > _MAX_LISTED_COLUMNS:
+        shown += f", … ({len(names) - _MAX_LISTED_COLUMNS} autres)"
+    return shown
+
+
+# --- identifying columns -------------------------------------------------------------------
+
+# Words that, anywhere in a column name, say the column identifies or contacts a person.
+# Matching errs on the side of flagging: a flagged column only stays in the raw layer, while
+# a missed one would carry personal data into the report.
+_PERSON_WORDS = frozenset(
+    {
+        "name", "nom", "prenom", "prenoms", "firstname", "lastname", "surname", "fullname",
+        "givenname", "familyname", "displayname", "nickname", "username", "userid", "login",
+        "pseudo", "pseudonyme", "author", "auteur", "auteure", "autrice", "email", "mail",
+        "courriel", "telephone", "phone", "tel", "mobile", "portable", "adresse", "address",
+        "ip", "ipaddr", "ipaddress", "token", "signature", "naissance", "birthdate", "birthday",
+    }
+)  # fmt: skip
+# Compound tokens (``authorname``, ``emailaddress``, ``telephoneportable``) start with these.
+_PERSON_PREFIXES = ("author", "auteur", "email", "courriel", "telephon", "prenom", "pseudo",
+                    "username", "adresse", "address")  # fmt: skip
+# ``user`` alone is too vague (``user_group``); ``user_id``, ``user_name``... are not.
+_USER_WORDS = frozenset({"user", "utilisateur"})
+_USER_FIELDS = frozenset({"id", "name", "nom", "email", "mail", "login"})
+# A name qualified by one of these is an organisation's or a place's, not a person's:
+# ``nom_etablissement``, ``category/name/fr``, ``user_group/name``. Contact columns (email,
+# phone, address) stay flagged even then: a school's email often reaches one person.
+_NOT_A_PERSON = frozenset(
+    {
+        "etablissement", "ecole", "college", "lycee", "universite", "academie", "school",
+        "institution", "commune", "ville", "city", "departement", "region", "pays", "country",
+        "structure", "organisation", "organization", "organisme", "entreprise", "company",
+        "societe", "association", "service", "equipe", "team", "group", "groupe", "category",
+        "categorie", "scope", "theme", "projet", "project", "question", "debat", "debate",
+        "consultation", "fichier", "file", "formulaire", "form", "component", "process",
+        "discipline", "matiere", "site",
+    }
+)  # fmt: skip
+
+
+def identifying_columns(columns: list[str]) -> list[str]:
+    """The columns whose name says they identify a person (name, email, phone, author...).
+
+    Case- and accent-insensitive, on the words of the name (``author/name``,
+    ``author_email``, ``Adresse e-mail``, ``authorName``). Not flagged: ``nombre``, and a
+    name that belongs to an organisation or place (``nom_etablissement``).
+    """
+    return [c for c in columns if _names_a_person(c)]
+
+
+def _names_a_person(column: str) -> bool:
+    tokens = _words(column)
+    hits = {t for t in tokens if t in _PERSON_WORDS or t.startswith(_PERSON_PREFIXES)}
+    hits |= {f"{a}_{b}" for a, b in pairwise(tokens) if a in _USER_WORDS and b in _USER_FIELDS}
+    if hits and hits <= {"name", "nom"} and _NOT_A_PERSON.intersection(tokens):
+        return False
+    return bool(hits)
+
+
+def _words(column: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(column))  # authorName -> author Name
+    ascii_text = unicodedata.normalize("NFKD", spaced).encode("ascii", "ignore").decode()
+    return re.findall(r"[a-z0-9]+", ascii_text.lower())

@@ -1,0 +1,560 @@
+"""ReportData dict -> one self-contained HTML file (French, offline, printable).
+
+The pipeline hands over a plain dict (see ``tests/report_sample.py`` for a complete one);
+this module only reshapes it for the Jinja2 templates in ``synthese/templates``: theme
+numbers, anchors, quote spans, French number formats. It never reads the database and never
+fetches anything: the page must open offline and make no network request, which the inline
+Content-Security-Policy also enforces in the reader's browser.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from bisect import bisect_left
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from synthese.errors import SyntheseError
+
+SECTIONS = (
+    ("opportunites", "Opportunités"),
+    ("risques", "Risques et points de vigilance"),
+    ("conditions", "Conditions de réussite"),
+    ("conclusion", "Conclusion"),
+)
+STANCES = (
+    ("pour", "Favorable"),
+    ("contre", "Défavorable"),
+    ("nuance", "Nuancé"),
+    ("hors_sujet", "Hors sujet"),
+)
+DEFAULT_STEPS = (
+    "Extraction des arguments de chaque réponse par un grand modèle de langage",
+    "Vectorisation de chaque argument",
+    "Regroupement des arguments par similarité",
+    "Synthèse de chaque groupe par le modèle de langage",
+    "Synthèse des synthèses",
+)
+ENTITY_LABELS = {
+    "PERSONNE": "noms de personnes",
+    "PERSON": "noms de personnes",
+    "EMAIL": "adresses électroniques",
+    "EMAIL_ADDRESS": "adresses électroniques",
+    "TELEPHONE": "numéros de téléphone",
+    "PHONE_NUMBER": "numéros de téléphone",
+    "LIEU": "lieux",
+    "LOCATION": "lieux",
+    "ORGANISATION": "organisations",
+    "ORGANIZATION": "organisations",
+    "IBAN": "IBAN",
+    "IBAN_CODE": "IBAN",
+    "URL": "adresses web",
+    "NIR": "numéros de sécurité sociale",
+    "UAI": "codes d'établissement",
+}
+# The « Indicateurs de fiabilité » panel: one card per question a reader may ask, each with
+# its headline share, a plain-French explanation and the finer figures behind it.
+# (headline key, label, explanation, [(detail key, detail label, is_share)])
+TRUST_CARDS = (
+    (
+        "quotes_verified_share",
+        "Citations retrouvées dans les réponses",
+        (
+            "Part des citations produites par le modèle que le logiciel a retrouvées dans la "
+            "réponse d'origine. Une citation non retrouvée a pu être reformulée ou inventée : elle "
+            "est marquée « citation non vérifiée » ; une citation approchée est à relire."
+        ),
+        (
+            ("quotes_exact_share", "mot pour mot", True),
+            ("quotes_normalised_share", "aux espaces ou à la ponctuation près", True),
+            ("quotes_fuzzy_share", "de façon approchée", True),
+            ("unverified_quotes", "citations non vérifiées", False),
+        ),
+    ),
+    (
+        "summary_sentences_supported_share",
+        "Phrases des résumés étayées par des arguments",
+        (
+            "Part des phrases des résumés de thème dont le contenu se retrouve dans au moins un "
+            "argument du thème. Les autres sont signalées « non étayée » : à vérifier ou à retirer."
+        ),
+        (("unsupported_summary_sentences", "phrases non étayées", False),),
+    ),
+    (
+        "synthesis_sentences_cited_share",
+        "Phrases de la synthèse rattachées à un thème",
+        (
+            "Part des phrases de la synthèse qui renvoient à au moins un thème, ce qui permet de "
+            "remonter jusqu'aux arguments et aux réponses."
+        ),
+        (),
+    ),
+    (
+        "respondent_coverage",
+        "Répondants représentés dans les thèmes",
+        "Part des répondants dont au moins un argument figure dans un thème de ce rapport.",
+        (),
+    ),
+)
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+NNBSP = "\u202f"  # French typography: narrow no-break space before % and between thousands
+
+
+def render_html(data: dict) -> str:
+    """Render ReportData as one self-contained HTML page (string)."""
+    env = _environment()
+    script = env.loader.get_source(env, "report.js")[0]
+    style = env.loader.get_source(env, "report.css")[0]
+    # The CSP allows exactly this script (by hash), so injected markup could never run code.
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    context = _prepare(data or {})
+    return env.get_template("report.html.j2").render(
+        **context, script=Markup(script), style=Markup(style), script_hash=script_hash
+    )
+
+
+def render_report(data: dict, path: str | Path) -> Path:
+    """Write the report as UTF-8 HTML at ``path`` and return that path."""
+    path = Path(path)
+    html = render_html(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise SyntheseError(
+            f"Impossible d'écrire le rapport dans « {path} » ({exc.strerror}) : vérifiez que "
+            "le dossier existe et est accessible en écriture."
+        ) from exc
+    return path
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("synthese", "templates"),
+        autoescape=True,  # answers are untrusted text, and the template name ends in .j2
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,
+    )
+    env.filters.update(
+        nombre=format_number, pourcent=format_share, date_fr=format_date, duree=format_duration
+    )
+    return env
+
+
+# --- French formats -------------------------------------------------------------------------
+
+
+def format_number(value: Any, decimals: int = 0) -> str:
+    """3000 -> « 3 000 »; None -> « — »."""
+    if value is None or isinstance(value, jinja2.Undefined) or value == "":
+        return "—"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    text = f"{number:,.{decimals}f}".replace(",", NNBSP).replace(".", ",")
+    return text
+
+
+def format_share(value: Any) -> str:
+    """0.05 -> « 5 % »; 0.053 -> « 5,3 % »; 0.996 -> « 99,6 % » (never a misleading 100 %)."""
+    if value is None or isinstance(value, jinja2.Undefined) or value == "":
+        return "—"
+    try:
+        percent = float(value) * 100
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(percent):
+        return "—"
+    rounded = round(percent)
+    if percent < 10 or (rounded in (0, 100) and percent not in (0, 100)):
+        text = format_number(percent, 1).removesuffix(",0")
+    else:
+        text = format_number(rounded)
+    return f"{text}{NNBSP}%"
+
+
+def format_date(value: Any) -> str:
+    """ISO date or datetime -> « 22 novembre 2026 à 21 h 03 »; anything else unchanged."""
+    if value is None or isinstance(value, jinja2.Undefined) or value == "":
+        return "—"
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if len(value) <= 10:
+            moment = moment.date()
+    if isinstance(moment, datetime):
+        return (
+            f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} "
+            f"à {moment.hour} h {moment.minute:02d}"
+        )
+    if isinstance(moment, date):
+        return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return str(value)
+
+
+def format_duration(seconds: Any) -> str:
+    """1234.5 -> « 20 min 35 s »."""
+    try:
+        total = round(float(seconds))
+    except (TypeError, ValueError):
+        return "—"
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+# --- Reshaping ReportData for the templates -------------------------------------------------
+
+
+def _prepare(data: dict) -> dict:
+    themes = sorted(
+        (dict(t) for t in data.get("themes") or []),
+        key=lambda t: (bool(t.get("is_other")), -(t.get("n_respondents") or 0)),
+    )
+    answers_in = data.get("answers") or {}
+    theme_ref = _number_themes(themes)
+    answer_texts = {aid: _normalise_text(a.get("text") or "") for aid, a in answers_in.items()}
+    spans, back_links, arguments_by_id = _link_arguments(themes, answers_in, answer_texts)
+    _theme_rows(themes, answers_in, arguments_by_id)
+    answers = []
+    for answer_id, answer in answers_in.items():
+        text, _ = answer_texts[answer_id]
+        answers.append(
+            {
+                "answer_id": answer_id,
+                "respondent_id": answer.get("respondent_id"),
+                "segments": _segments(text, spans[answer_id]),
+                "arguments": back_links[answer_id],
+            }
+        )
+    answers.sort(key=lambda a: (str(a["respondent_id"] or ""), str(a["answer_id"])))
+
+    method = dict(data.get("method") or {})
+    method["steps"] = method.get("steps") or list(DEFAULT_STEPS)
+    counts = data.get("counts") or {}
+    pseudo = data.get("pseudonymisation") or {}
+    breakdowns = data.get("breakdowns") or []
+    return {
+        "title": data.get("title") or "Synthèse des réponses libres",
+        "question": data.get("question") or "",
+        "source": data.get("source") or {},
+        "generated_at": data.get("generated_at"),
+        "run_id": data.get("run_id"),
+        "pseudo": pseudo,
+        "pseudo_enabled": None if pseudo.get("enabled") is None else bool(pseudo["enabled"]),
+        "pseudo_counts": [
+            (ENTITY_LABELS.get(str(k), str(k)), v) for k, v in (pseudo.get("counts") or {}).items()
+        ],
+        "model_names": [m.get("name") for m in method.get("models") or [] if m.get("name")],
+        "counts": counts,
+        "figures": _figures(counts),
+        "sections": _sections(data.get("synthesis") or [], theme_ref),
+        "uncited": [theme_ref(c) for c in data.get("uncited_themes") or []],
+        "uncited_given": "uncited_themes" in data,
+        "trust": _trust(data.get("trust") or {}),
+        "themes": themes,
+        "theme_groups": _groups(themes),
+        "answers": answers,
+        "breakdowns": [_breakdown(b) for b in breakdowns],
+        "k_min": min((b.get("k") for b in breakdowns if b.get("k")), default=None),
+        "method": method,
+        "stance_labels": dict(STANCES),
+    }
+
+
+def _number_themes(themes: list[dict]):
+    """Number the themes (T1 is the biggest) and return ``theme_ref(cluster_id)``."""
+    refs: dict[Any, dict] = {}
+    for number, theme in enumerate(themes, start=1):
+        theme["number"] = number
+        theme["anchor"] = f"theme-{theme.get('cluster_id')}"
+        refs[theme.get("cluster_id")] = {
+            "number": number,
+            "label": theme.get("label") or "",
+            "anchor": theme["anchor"],
+            "found": True,
+        }
+
+    def theme_ref(cluster_id: Any) -> dict:
+        return refs.get(cluster_id) or {
+            "number": cluster_id,
+            "label": "thème absent du rapport",
+            "anchor": None,
+            "found": False,
+        }
+
+    return theme_ref
+
+
+def _link_arguments(themes: list[dict], answers_in: dict, answer_texts: dict):
+    """Give each argument its reference (T3.2) and its span in the answer; returns the spans
+    and back links of each answer, and the arguments by id."""
+    spans: dict[str, list[tuple[int, int]]] = {aid: [] for aid in answers_in}
+    back_links: dict[str, list[dict]] = {aid: [] for aid in answers_in}
+    arguments_by_id: dict[str, dict] = {}
+    for theme in themes:
+        theme["arguments"] = [dict(a) for a in theme.get("arguments") or []]
+        for position, argument in enumerate(theme["arguments"], start=1):
+            answer_id = argument.get("answer_id")
+            argument["ref"] = f"T{theme['number']}.{position}"
+            argument["answer_found"] = answer_id in answers_in
+            argument["respondent_id"] = (answers_in.get(answer_id) or {}).get("respondent_id")
+            argument["span"] = None
+            if argument["answer_found"]:
+                text, removed = answer_texts[answer_id]
+                span = _span(argument, text, removed)
+                argument["span"] = span
+                if span:
+                    spans[answer_id].append(span)
+                back_links[answer_id].append(
+                    {
+                        "ref": argument["ref"],
+                        "span": span,
+                        "argument_id": argument.get("argument_id"),
+                    }
+                )
+            arguments_by_id[argument.get("argument_id")] = argument
+    return spans, back_links, arguments_by_id
+
+
+def _theme_rows(themes: list[dict], answers_in: dict, arguments_by_id: dict) -> None:
+    """Bars, stances, summary sentences and quotes of each theme; summaries and quotes may
+    point at any argument, of any theme."""
+    max_share = max((t.get("share_respondents") or 0 for t in themes), default=0) or 1
+    for theme in themes:
+        theme["bar"] = round(100 * (theme.get("share_respondents") or 0) / max_share, 1)
+        theme["stance_rows"] = _stances(theme.get("stances") or {})
+        theme["summary_rows"] = [
+            {
+                **s,
+                "arguments": [
+                    arguments_by_id[a] for a in s.get("argument_ids") or [] if a in arguments_by_id
+                ],
+            }
+            for s in theme.get("summary_sentences") or []
+        ] or (
+            [{"text": theme["summary"], "supported": None, "arguments": []}]
+            if theme.get("summary")
+            else []
+        )
+        theme["quote_rows"] = [
+            {
+                **q,
+                "argument": arguments_by_id.get(q.get("argument_id")),
+                "answer_found": q.get("answer_id") in answers_in,
+            }
+            for q in theme.get("quotes") or []
+        ]
+
+
+def _normalise_text(text: str) -> tuple[str, list[int]]:
+    """Text as the browser's DOM will hold it, and the positions removed to get there.
+
+    The HTML parser turns CR LF into LF and drops NUL characters; offsets computed by the
+    pipeline on the raw text must be shifted the same way, or the JavaScript highlight
+    (which reads the DOM text) would be off by one per line break.
+    """
+    removed = [
+        i
+        for i, ch in enumerate(text)
+        if ch == "\x00" or (ch == "\r" and text[i + 1 : i + 2] == "\n")
+    ]
+    if not removed:
+        return text, removed
+    gone = set(removed)
+    return "".join(ch for i, ch in enumerate(text) if i not in gone).replace("\r", "\n"), removed
+
+
+def _span(argument: dict, text: str, removed: list[int]) -> tuple[int, int] | None:
+    start, end = argument.get("quote_start"), argument.get("quote_end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return None
+    start, end = start - bisect_left(removed, start), end - bisect_left(removed, end)
+    return (start, end) if 0 <= start < end <= len(text) else None
+
+
+def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """Split ``text`` into (piece, highlighted) with the union of ``spans`` highlighted."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    pieces, cursor = [], 0
+    for start, end in merged:
+        if start > cursor:
+            pieces.append((text[cursor:start], False))
+        pieces.append((text[start:end], True))
+        cursor = end
+    if cursor < len(text) or not pieces:
+        pieces.append((text[cursor:], False))
+    return pieces
+
+
+def _stances(stances: dict) -> list[dict]:
+    total = sum(v or 0 for v in stances.values())
+    return [
+        {
+            "key": key,
+            "label": label,
+            "n": stances.get(key) or 0,
+            "width": round(100 * (stances.get(key) or 0) / total, 1) if total else 0,
+        }
+        for key, label in STANCES
+        if key in stances
+    ]
+
+
+def _sections(synthesis: list[dict], theme_ref) -> list[dict]:
+    by_key = {s.get("section"): s for s in synthesis}
+    known = [key for key, _ in SECTIONS]
+    ordered = [(key, title) for key, title in SECTIONS]
+    ordered += [
+        (s.get("section"), s.get("title") or str(s.get("section")))
+        for s in synthesis
+        if s.get("section") not in known
+    ]
+    if not synthesis:
+        return []
+    sections = []
+    for key, title in ordered:
+        paragraphs = []
+        for paragraph in (by_key.get(key) or {}).get("paragraphs") or []:
+            sentences = paragraph.get("sentences") or [
+                {
+                    "text": paragraph.get("text") or "",
+                    "cluster_ids": paragraph.get("cluster_ids"),
+                    "supported": None,
+                }
+            ]
+            paragraphs.append(
+                [{**s, "refs": _sorted_refs(s.get("cluster_ids"), theme_ref)} for s in sentences]
+            )
+        sections.append({"key": key, "title": title, "paragraphs": paragraphs})
+    return sections
+
+
+def _sorted_refs(cluster_ids: Any, theme_ref) -> list[dict]:
+    refs = [theme_ref(c) for c in dict.fromkeys(cluster_ids or [])]
+    return sorted(refs, key=lambda r: (not r["found"], r["found"] and r["number"] or 0))
+
+
+def _figures(counts: dict) -> list[dict]:
+    unassigned = counts.get("unassigned_share")
+    rows = [
+        ("respondents", "répondants", None),
+        ("answers", "réponses", None),
+        ("blank", "sans réponse", "réponses vides ou sans contenu exploitable"),
+        ("processed", "réponses analysées", None),
+        ("failed", "échecs d'analyse", "réponses que le modèle n'a pas pu traiter : à relire"),
+        ("arguments", "arguments extraits", None),
+        ("themes", "thèmes", "hors groupe « autres / inclassables »"),
+    ]
+    figures = [
+        {"value": format_number(counts.get(k)), "label": label, "hint": hint}
+        for k, label, hint in rows
+        if k in counts
+    ]
+    if unassigned is not None:
+        hint = (
+            f"{format_number(counts['unassigned'])} arguments sans thème"
+            if counts.get("unassigned") is not None
+            else None
+        )
+        figures.append(
+            {"value": format_share(unassigned), "label": "d'arguments inclassables", "hint": hint}
+        )
+    return figures
+
+
+def _trust(trust: dict) -> list[dict]:
+    """One card per trust question; cards whose figures are all missing are left out."""
+
+    def shown(key: str, is_share: bool) -> str:
+        return format_share(trust[key]) if is_share else format_number(trust[key])
+
+    cards = []
+    for key, label, help_text, details in TRUST_CARDS:
+        rows = [(name, shown(k, share)) for k, name, share in details if trust.get(k) is not None]
+        if trust.get(key) is None and not rows:
+            continue
+        value = trust.get(key)
+        cards.append(
+            {
+                "key": key,
+                "label": label,
+                "help": help_text,
+                "value": format_share(value),
+                "width": None if value is None else max(0.0, min(100.0, 100 * float(value))),
+                "details": rows,
+            }
+        )
+    return cards
+
+
+def _groups(themes: list[dict]) -> list[dict]:
+    """Themes grouped by parent (first appearance order); the « other » group always last."""
+    has_parents = any(t.get("parent_label") for t in themes)
+    groups: dict[Any, dict] = {}
+    for theme in themes:
+        if theme.get("is_other"):
+            continue
+        key = theme.get("parent_label") or None
+        label = key or ("Autres thèmes" if has_parents else None)
+        groups.setdefault(key, {"label": label, "themes": []})["themes"].append(theme)
+    ordered = list(groups.values())
+    others = [t for t in themes if t.get("is_other")]
+    if others:
+        ordered.append({"label": None, "themes": others})
+    return ordered
+
+
+def _breakdown(breakdown: dict) -> dict:
+    groups = breakdown.get("groups") or []
+    total = sum(g.get("n") or 0 for g in groups) or 1
+    top = max((g.get("n") or 0 for g in groups), default=0) or 1
+    return {
+        **breakdown,
+        "total": total,
+        "rows": [
+            {
+                **g,
+                "share": (g.get("n") or 0) / total,
+                "bar": round(100 * (g.get("n") or 0) / top, 1),
+            }
+            for g in groups
+        ],
+    }

@@ -1,0 +1,233 @@
+"""Rows from the store -> the ReportData dict that report.py renders, plus the trust figures.
+
+Everything here is computed by code from the rows it is given: counts, shares, quotes,
+coverage. It reads no database and knows no runner: the publish step fetches the rows
+(``ReportRows``) and describes the run (``run``), and this module assembles them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from synthese.errors import SyntheseError
+from synthese.summarise import SECTION_TITLES, SECTIONS
+from synthese.verify import SUPPORT_THRESHOLD, trust_figures
+
+STEPS = [
+    ("Extraction, dans chaque réponse, d'une liste d'arguments reformulés, avec leur position "
+    "et une citation, par un grand modèle de langage exécuté localement ; les citations sont "
+    "ensuite retrouvées mot pour mot dans la réponse par le code"),
+    "Vectorisation de chaque argument par un modèle de plongement de phrases",
+    ("Regroupement des arguments par similarité (UMAP puis HDBSCAN, graine fixe) ; les "
+    "arguments isolés sont rattachés au thème le plus proche ou classés « autres / inclassables »"),
+    ("Résumé de chaque thème à partir de tous ses arguments par le modèle de langage "
+    "(par étapes quand ils dépassent son contexte) ; effectifs et citations calculés par le code"),
+    ("Synthèse des résumés par le modèle de langage (opportunités, risques, conditions de "
+    "réussite, conclusion), chaque phrase citant les thèmes dont elle s'appuie, vérifiés par le code"),
+]
+UNCITED_MIN_SHARE = 0.05
+STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """What the report shows, as read from the store for one run."""
+
+    arguments: pd.DataFrame  # core.arguments + respondent_id, cluster_id, similarity
+    themes: pd.DataFrame  # core.clusters + title, summary, parent_label (biggest first, -1 last)
+    summary_sentences: pd.DataFrame  # checked sentences of the themes' summaries
+    synthesis_sentences: pd.DataFrame  # checked sentences of the synthesis
+    answers: pd.DataFrame  # answer_id, respondent_id, text of every answer shown
+    respondent_metadata: list[str]  # JSON metadata of each respondent of the questions
+    clustering_params: dict[str, Any]
+    lineage: pd.DataFrame  # purpose, calls, prompt, completion, seconds (Store.lineage_cost)
+
+
+def _share(n: int, d: int) -> float:
+    return round(n / d, 4) if d else 0.0
+
+
+def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
+    """The ReportData dict. ``run`` describes the run: question, source, run_id,
+    generated_at, counts (of answers), pseudonymisation, models, prompts, seed, k_anonymity,
+    run_time_s."""
+    args, counts = rows.arguments, run["counts"]
+    n_resp = int(counts.get("respondents") or 0)
+    themes = [_theme(c, args, rows.summary_sentences) for c in rows.themes.itertuples(index=False)]
+    synthesis, cited = _synthesis(rows.synthesis_sentences)
+    n_args = len(args)
+    unassigned = int((args["cluster_id"] < 0).sum()) if n_args else 0
+    return {
+        "title": "Synthèse des réponses libres",
+        "question": run["question"],
+        "source": run["source"],
+        "generated_at": run["generated_at"],
+        "run_id": run["run_id"],
+        "pseudonymisation": run["pseudonymisation"],
+        "counts": {
+            "respondents": n_resp, "answers": int(counts.get("answers", 0)),
+            "blank": int(counts.get("blank", 0)), "processed": int(counts.get("processed", 0)),
+            "failed": int(counts.get("failed", 0)), "arguments": n_args,
+            "themes": int((rows.themes["cluster_id"] >= 0).sum()), "unassigned": unassigned,
+            "unassigned_share": _share(unassigned, n_args),
+        },
+        "synthesis": synthesis,
+        "uncited_themes": [t["cluster_id"] for t in themes if not t["is_other"]
+                           and t["share_respondents"] >= UNCITED_MIN_SHARE
+                           and t["cluster_id"] not in cited],
+        "themes": themes,
+        "answers": {r.answer_id: {"respondent_id": r.respondent_id, "text": r.text}
+                    for r in rows.answers.itertuples(index=False)},
+        "trust": trust_figures(args, rows.summary_sentences, rows.synthesis_sentences, n_resp),
+        "breakdowns": breakdowns(rows.respondent_metadata, run["k_anonymity"]),
+        "method": {
+            "steps": STEPS,
+            "models": run["models"],
+            "parameters": method_parameters(run["seed"], run["k_anonymity"],
+                                            rows.clustering_params),
+            "prompts": run["prompts"],
+            "date": run["generated_at"][:10],
+            "run_time_s": run["run_time_s"],
+            **lineage_cost(rows.lineage),
+            "energy_kwh": None,
+        },
+    }
+
+
+def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any]:
+    members = args[args["cluster_id"] == c.cluster_id] if len(args) else args
+    if len(members):
+        members = members.sort_values("similarity", ascending=False, na_position="last")
+    by_id = members.set_index("argument_id") if len(members) else None
+    quotes = [
+        {"text": by_id.at[a, "quote"], "argument_id": a, "answer_id": by_id.at[a, "answer_id"]}
+        for a in (c.quote_argument_ids if c.quote_argument_ids is not None else [])
+        if by_id is not None and a in by_id.index
+    ]
+    summ = sentences[sentences["summary_key"] == c.summary_key] if len(sentences) else sentences
+    return {
+        "cluster_id": int(c.cluster_id),
+        "label": (c.title if isinstance(c.title, str) and c.title
+                  else "Autres / inclassables" if c.cluster_id < 0 else f"Thème {c.cluster_id}"),
+        "parent_id": None if pd.isna(c.parent_id) else int(c.parent_id),
+        "parent_label": c.parent_label if isinstance(c.parent_label, str) else None,
+        "summary": c.summary if isinstance(c.summary, str) else "",  # NULL when it failed
+        "summary_sentences": [
+            {"text": r.text, "supported": bool(r.supported), "support": float(r.support),
+             "argument_ids": list(r.argument_ids)}
+            for r in summ.itertuples(index=False)
+        ],
+        "n_arguments": int(c.n_arguments), "n_respondents": int(c.n_respondents),
+        "share_respondents": float(c.share_respondents), "is_other": c.cluster_id < 0,
+        "stances": json.loads(c.stances or "{}"),
+        "quotes": quotes,
+        "arguments": [
+            {"argument_id": a.argument_id, "text": a.text, "stance": a.stance,
+             "quote": a.quote if isinstance(a.quote, str) else a.model_quote,
+             "answer_id": a.answer_id,
+             "quote_start": None if pd.isna(a.quote_start) else int(a.quote_start),
+             "quote_end": None if pd.isna(a.quote_end) else int(a.quote_end),
+             "match_kind": a.match_kind if isinstance(a.match_kind, str) else None,
+             "quote_score": None if pd.isna(a.quote_score) else float(a.quote_score),
+             "verified": isinstance(a.match_kind, str)}
+            for a in members.itertuples(index=False)
+        ],
+    }
+
+
+def _synthesis(synth: pd.DataFrame) -> tuple[list[dict[str, Any]], set[int]]:
+    """The synthesis by section and paragraph, and the themes it cites."""
+    out: list[dict[str, Any]] = []
+    cited: set[int] = set()
+    for section in SECTIONS:
+        rows = synth[synth["section"] == section]
+        paragraphs = []
+        for _, group in rows.groupby("paragraph", sort=True):
+            sents = [{"text": r.text, "cluster_ids": [int(i) for i in r.cluster_ids],
+                      "supported": bool(r.supported), "support": float(r.support),
+                      "cited_by": r.cited_by} for r in group.itertuples(index=False)]
+            ids = sorted({i for st in sents for i in st["cluster_ids"]})
+            cited.update(ids)
+            paragraphs.append({"text": " ".join(st["text"] for st in sents), "cluster_ids": ids,
+                               "sentences": sents})
+        out.append({"section": section, "title": SECTION_TITLES[section],
+                    "paragraphs": paragraphs})
+    return out, cited
+
+
+def method_parameters(seed: int, k_anonymity: int, clustering: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {"graine": seed, "température": 0,
+                              "seuil de citation approchée": 85,
+                              "seuil d'étayage (cosinus)": SUPPORT_THRESHOLD}
+    params.update({f"regroupement : {k}": v for k, v in clustering.items()})
+    params["seuil de petits groupes (k)"] = k_anonymity
+    return params
+
+
+def breakdowns(metadata: list[str], k: int) -> list[dict[str, Any]]:
+    """Respondents per value of each low-cardinality metadata column, small groups merged."""
+    if not metadata:
+        return []
+    frame = pd.DataFrame([json.loads(m) for m in metadata])
+    out = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.empty or values.nunique() > 40 or values.nunique() < 2:
+            continue
+        merged = small_groups(frame[[column]].dropna(), column, k=k)
+        sizes = merged.groupby("group", sort=False).size()
+        # Largest first, ties by name: the same data must give the same report.
+        counts = sorted(sizes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+        suppressed = set(merged.loc[merged["suppressed"], "group"])
+        out.append({"column": column, "k": k,
+                    "groups": [{"group": g, "n": None if g in suppressed else int(n)}
+                               for g, n in counts]})
+    return out
+
+
+def lineage_cost(rows: pd.DataFrame) -> dict[str, Any]:
+    """Tokens and calls of every stored LLM call that produced this synthesis, by stage."""
+    by_stage = {
+        STAGE_NAMES.get(r.purpose, r.purpose): {
+            "calls": int(r.calls), "prompt": int(r.prompt or 0),
+            "completion": int(r.completion or 0), "seconds": round(float(r.seconds or 0), 1)}
+        for r in rows.itertuples(index=False)
+    }
+    return {
+        "tokens": {"prompt": int(rows["prompt"].sum()) if len(rows) else 0,
+                   "completion": int(rows["completion"].sum()) if len(rows) else 0,
+                   "by_stage": by_stage},
+        "llm_calls": {"made": int(rows["calls"].sum()) if len(rows) else 0, "reused": 0},
+        "llm_seconds": round(float(rows["seconds"].sum()), 1) if len(rows) else 0.0,
+    }
+
+
+def small_groups(frame: pd.DataFrame, by: str, k: int = 10) -> pd.DataFrame:
+    """Merge the groups of ``by`` with fewer than ``k`` respondents into one « Autres » group.
+
+    Returns a copy of ``frame`` (one row per respondent) with ``group`` (the label to show),
+    ``group_size`` and ``suppressed``: True when the shown group still has fewer than ``k``
+    respondents (the merged « Autres » included); such rows must show no quote and no count.
+    Missing values count as their own group, « Non renseigné ».
+    """
+    if by not in frame.columns:
+        raise SyntheseError(
+            f"La colonne « {by} » est absente des répondants : choisissez l'une "
+            f"de {', '.join(map(str, frame.columns))}."
+        )
+    if k < 1:
+        raise SyntheseError(f"Le seuil k vaut {k} : il doit être un entier supérieur ou égal à 1.")
+    other = f"Autres (moins de {k} répondants)"
+    values = frame[by].astype("string").fillna("Non renseigné")
+    sizes = values.map(values.value_counts())
+    group = values.where(sizes >= k, other)
+    group_size = group.map(group.value_counts()).astype(int)
+    out = frame.copy()
+    out["group"] = group.astype(object)
+    out["group_size"] = group_size
+    out["suppressed"] = (group_size < k).astype(bool)
+    return out

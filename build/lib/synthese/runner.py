@@ -1,0 +1,251 @@
+"""The method as a straight line: the stages in order, and the run they share.
+
+    export -> ingest -> pseudonymise -> extract -> embed -> cluster -> summarise
+           -> synthesise -> publish (report) ; then the run is recorded
+
+``STAGES`` is the one list of stages: the CLI (through the Prefect flow), the flow and the
+benchmarks all run it. A stage (stages.py) is called with the run and, by name, the records
+returned by the earlier stages it ``needs``; nothing passes through attributes.
+
+Scope of a run: every stored answer to the run's question columns (the union of all the
+exports imported into this database for those questions). One database holds one
+consultation; use ``--db`` to keep consultations apart.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from synthese import __version__, stages
+from synthese.calls import CachedLLM
+from synthese.config import Settings
+from synthese.keys import to_json
+from synthese.prompts import Prompt, load_prompt
+from synthese.storage import Store
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    task_name: str  # its name in Prefect's UI
+    run: Callable[..., Any]
+    needs: tuple[str, ...] = ()
+    calls_llm: bool = False  # retried by the flow, and limited to one at a time
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", "importer", stages.ingest),
+    Stage("pseudonymise", "pseudonymiser", stages.pseudonymise),
+    Stage("extract", "extraire", stages.extract, calls_llm=True),
+    Stage("embed", "vectoriser", stages.embed, ("extract",)),
+    Stage("cluster", "regrouper", stages.cluster, ("extract",)),
+    Stage("summarise", "resumer", stages.summarise, ("extract", "cluster"), calls_llm=True),
+    Stage("synthesise", "synthetiser", stages.synthesise, ("extract", "cluster", "summarise"),
+          calls_llm=True),
+    Stage("publish", "publier", stages.publish,
+          ("ingest", "pseudonymise", "extract", "cluster", "summarise", "synthesise")),
+)
+# The name each stage's time is recorded under (the report's « Durées »).
+TIMING_NAMES = {"publish": "report"}
+
+
+@dataclass
+class Run:
+    """What the stages of one run share: settings, store, models (each loaded on its first
+    use, so that a rerun with nothing new loads none), prompts, and the run's measurements."""
+
+    settings: Settings
+    store: Store
+    llm: CachedLLM
+    embedder: Any
+    log: Log
+    progress: bool
+    pseudonymiser_given: Any = None
+    run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%d-%H%M%S-")
+                        + uuid.uuid4().hex[:6])
+    started_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    prompts: dict[str, Prompt] = field(default_factory=lambda: {
+        "extraction": load_prompt("extract_arguments", 1),
+        "summary": load_prompt("summarise_cluster", 1),
+        "reduce": load_prompt("reduce_summaries", 1),
+        "synthesis": load_prompt("synthesise", 1),
+    })
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def question_label(self) -> str:
+        return " / ".join(self.settings.question_text(q) for q in self.settings.questions)
+
+    def pseudonymisation_method(self) -> str:
+        if not self.settings.pseudonymise:
+            return "aucune"
+        if self.pseudonymiser_given is not None:
+            return self.pseudonymiser_given.method
+        from synthese.pseudonymise import pseudonymisation_method
+
+        return pseudonymisation_method(self.settings.pseudonymisation_config)
+
+    def pseudonymiser(self) -> Any:
+        if self.pseudonymiser_given is None:
+            from synthese.pseudonymise import Pseudonymiser
+
+            self.pseudonymiser_given = Pseudonymiser(self.settings.pseudonymisation_config)
+        return self.pseudonymiser_given
+
+    def summary_checks(self, summary_keys: Iterable[str]) -> dict[str, str]:
+        from synthese.verify import check_key
+
+        return {key: check_key(key, self.embedder.model_id) for key in summary_keys}
+
+    def describe(self, source: dict, staged: Any, counts: dict) -> dict[str, Any]:
+        """What the report says of this run (see reportdata.build_report_data)."""
+        s, llm = self.settings, self.llm
+        return {
+            "question": self.question_label, "source": source,
+            "generated_at": self.started_at.isoformat(), "run_id": self.run_id,
+            "counts": counts, "seed": s.seed, "k_anonymity": s.k_anonymity,
+            "pseudonymisation": {"enabled": s.pseudonymise, "method": staged.method,
+                                 "counts": staged.entities},
+            "models": [
+                {"role": "Modèle de langage",
+                 "name": f"{llm.model_name} ({llm.backend}, local)", "sha256": llm.model_sha256},
+                {"role": "Modèle de vectorisation", "name": self.embedder.name,
+                 "sha256": getattr(self.embedder, "sha256", None) or self.embedder.model_id},
+            ],
+            "prompts": {k: f"{p.label} (sha256 {p.sha256[:12]})" for k, p in self.prompts.items()},
+            "run_time_s": round(sum(self.timings.values()), 1),
+        }
+
+
+def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
+             pseudonymiser: Any = None, log: Log = print, progress: bool = True) -> Run:
+    """A run over ``settings.db``; the LLM and embedder are built (lazily) unless given."""
+    if llm is None:
+        from synthese.llm import make_llm
+
+        llm = make_llm(settings.llm, settings.model, host=settings.llm_host,
+                       allow_remote=settings.allow_remote_llm, threads=settings.threads,
+                       lazy=True)
+    if embedder is None:
+        from synthese.embed import make_embedder
+
+        embedder = make_embedder(settings.embedder, lazy=True)
+    store = Store(settings.db)
+    return Run(settings, store, CachedLLM(llm, store), embedder, log, progress, pseudonymiser)
+
+
+def close_run(run: Run) -> None:
+    run.llm.close()
+    run.store.close()
+
+
+def execute(stage: Stage, run: Run, done: dict[str, Any]) -> Any:
+    """Run one stage with the records it needs, and time it."""
+    started = time.perf_counter()
+    try:
+        return stage.run(run, **{name: done[name] for name in stage.needs})
+    finally:
+        name = TIMING_NAMES.get(stage.name, stage.name)
+        run.timings[name] = round(run.timings.get(name, 0.0) + time.perf_counter() - started, 2)
+
+
+def run_stages(run: Run, done: dict[str, Any],
+               call: Callable[[Stage, Run, dict[str, Any]], Any] = execute) -> dict[str, Any]:
+    """Every stage in order, each record added to ``done`` as it comes (a failed run keeps
+    what its stages did); ``call`` runs one stage (the flow wraps it in a Prefect task)."""
+    for stage in STAGES:
+        done[stage.name] = call(stage, run, done)
+    return done
+
+
+def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
+    """Store the run (once) with what its stages did; returns the stored row."""
+    got = done.get
+    counts: dict[str, Any] = {}
+    if got("ingest"):
+        counts.update(got("ingest").counts)
+    if got("pseudonymise"):
+        counts.update(entities=got("pseudonymise").entities,
+                      pseudonymisation=got("pseudonymise").method)
+    if got("extract"):
+        counts.update(got("extract").counts)
+    if got("publish"):
+        counts.update(got("publish").answer_counts, **got("publish").counts)
+    reused: dict[str, Any] = {}
+    if got("extract"):
+        reused["extraction_calls_made"] = got("extract").calls_made
+    if "embed" in done:
+        reused["embeddings_computed"] = done["embed"]
+    if got("cluster"):
+        reused["clustering"] = got("cluster").reused
+    if got("summarise"):
+        reused.update(summaries_made=got("summarise").made,
+                      summaries_reused=got("summarise").reused)
+    if got("synthesise"):
+        reused["synthesis"] = got("synthesise").reused
+    synthesis = got("synthesise")
+    row = {
+        "run_id": run.run_id, "started_at": run.started_at,
+        "finished_at": datetime.now().replace(microsecond=0), "status": status,
+        "config": to_json(run.settings.public() | {"version": __version__}),
+        "questions": list(run.settings.questions), "counts": to_json(counts),
+        "timings": to_json(run.timings), "tokens": to_json(run.llm.stats.as_dict()),
+        "reused": to_json(reused), "trust": to_json(got("publish").trust if got("publish") else {}),
+        "clustering_id": got("cluster").clustering_id if got("cluster") else None,
+        "synthesis_key": synthesis.synthesis_key if synthesis else None,
+        "synthesis_attempt": synthesis.attempt if synthesis else None,
+        "report_path": str(got("publish").report_path) if got("publish") else None,
+    }
+    themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
+              for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]
+    run.store.record_run(row, themes)
+    return row | {"counts": counts, "reused": reused, "trust": got("publish").trust
+                  if got("publish") else {}, "timings": dict(run.timings),
+                  "tokens": run.llm.stats.as_dict()}
+
+
+def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
+    """Every stage, then the run record (tests and benchmarks; the CLI goes through the flow)."""
+    run = open_run(settings, **options)
+    done: dict[str, Any] = {}
+    try:
+        run_stages(run, done)
+        return record(run, done, "completed")
+    except BaseException:
+        record(run, done, "failed")
+        raise
+    finally:
+        close_run(run)
+
+
+def summary_lines(row: dict[str, Any]) -> list[str]:
+    """The end-of-run lines printed by the CLI and logged by the flow (French)."""
+    c, t, tokens = row["counts"], row["trust"], row["tokens"]
+    lines = [
+        (f"Réponses : {c.get('answers', 0)} — traitées {c.get('processed', 0)}, "
+         f"sans réponse {c.get('blank', 0)}, en échec {c.get('failed', 0)}."),
+        (f"Arguments : {c.get('arguments', 0)} ; thèmes : {c.get('themes', 0)} ; "
+         f"autres / inclassables : {c.get('unassigned_share', 0):.1%}."),
+        (f"Appels au modèle : {tokens['made']} effectués, {tokens['reused']} réutilisés ; "
+         f"jetons : {tokens['prompt_tokens']} en entrée, {tokens['completion_tokens']} en sortie."),
+    ]
+    if t:
+        lines.append(
+            f"Fiabilité : citations vérifiées {t.get('quotes_verified_share', 0):.1%} "
+            f"(exactes {t.get('quotes_exact_share', 0):.1%}, normalisées "
+            f"{t.get('quotes_normalised_share', 0):.1%}, approchées "
+            f"{t.get('quotes_fuzzy_share', 0):.1%}) ; phrases de résumé étayées "
+            f"{t.get('summary_sentences_supported_share', 0):.1%} ; phrases de synthèse "
+            f"citant un thème {t.get('synthesis_sentences_cited_share', 0):.1%} ; "
+            f"couverture des répondants {t.get('respondent_coverage', 0):.1%}.")
+    lines.append("Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in row["timings"].items()))
+    if row.get("report_path"):
+        lines.append(f"Rapport : {row['report_path']}")
+    return lines

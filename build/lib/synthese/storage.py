@@ -1,0 +1,739 @@
+"""DuckDB storage: the only module that writes SQL.
+
+Layers, dbt-style:
+- ``raw``: as imported. May hold personal data (identifying metadata columns, the
+  pseudonym map). Nothing outside this schema ever holds an original name or contact.
+- ``staging``: pseudonymised, typed answers and respondents.
+- ``core``: what the method produced (llm_calls, extractions, arguments, embeddings,
+  clusterings, summaries, syntheses, runs).
+- ``marts``: views that analysts and the report read.
+
+Every key is a content hash (see keys.py); inserts are ``ON CONFLICT DO NOTHING`` so a
+rerun writes nothing new. Rows are never updated: a stage output that failed (an extraction,
+a summary, a synthesis, an inbox file) is tried again as a new *attempt*, and readers take
+the latest attempt. The one replacement is in staging.answers, when the pseudonymisation
+method changes (docs/architecture.md says why). Schema changes are numbered migrations
+recorded in ``core.schema_migrations``.
+
+Every query the project runs is a named method here: no other module writes SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from synthese.errors import SyntheseError
+
+MIGRATIONS: list[str] = [
+    # 1: the whole initial schema
+    """
+    CREATE SCHEMA IF NOT EXISTS raw;
+    CREATE SCHEMA IF NOT EXISTS staging;
+    CREATE SCHEMA IF NOT EXISTS core;
+    CREATE SCHEMA IF NOT EXISTS marts;
+
+    CREATE TABLE raw.imports (
+        import_id VARCHAR PRIMARY KEY, file_name VARCHAR, file_path VARCHAR,
+        file_sha256 VARCHAR, format VARCHAR, encoding VARCHAR, separator VARCHAR,
+        n_rows INTEGER, questions VARCHAR[], id_column VARCHAR,
+        identifying_columns VARCHAR[], imported_at TIMESTAMP);
+    CREATE TABLE raw.respondents (
+        respondent_id VARCHAR PRIMARY KEY, import_id VARCHAR, row_number INTEGER,
+        metadata JSON);
+    CREATE TABLE raw.answers (
+        answer_id VARCHAR PRIMARY KEY, respondent_id VARCHAR, question VARCHAR,
+        row_number INTEGER, text VARCHAR, import_id VARCHAR);
+    CREATE TABLE raw.pseudonym_map (
+        answer_id VARCHAR, method VARCHAR, token VARCHAR, original VARCHAR,
+        entity_type VARCHAR, start_offset INTEGER, end_offset INTEGER,
+        PRIMARY KEY (answer_id, method, start_offset));
+
+    CREATE TABLE staging.respondents (
+        respondent_id VARCHAR PRIMARY KEY, metadata JSON);
+    CREATE TABLE staging.answers (
+        answer_id VARCHAR PRIMARY KEY, respondent_id VARCHAR, question VARCHAR,
+        text VARCHAR, blank BOOLEAN, n_chars INTEGER, pseudo_method VARCHAR,
+        entity_counts JSON);
+
+    CREATE TABLE core.llm_calls (
+        call_key VARCHAR PRIMARY KEY, model_id VARCHAR, prompt_name VARCHAR,
+        prompt_hash VARCHAR, input_hash VARCHAR, options JSON, purpose VARCHAR,
+        response VARCHAR, prompt_tokens INTEGER, completion_tokens INTEGER,
+        duration_s DOUBLE, finish_reason VARCHAR, created_at TIMESTAMP);
+    CREATE TABLE core.extractions (
+        answer_id VARCHAR, extractor_key VARCHAR, status VARCHAR, reason VARCHAR,
+        n_arguments INTEGER, n_calls INTEGER, flags VARCHAR[], call_keys VARCHAR[],
+        created_at TIMESTAMP, PRIMARY KEY (answer_id, extractor_key));
+    CREATE TABLE core.arguments (
+        argument_id VARCHAR PRIMARY KEY, answer_id VARCHAR, extractor_key VARCHAR,
+        position INTEGER, text VARCHAR, text_hash VARCHAR, stance VARCHAR,
+        model_quote VARCHAR, quote VARCHAR, quote_start INTEGER, quote_end INTEGER,
+        quote_score DOUBLE, match_kind VARCHAR, flags VARCHAR[]);
+    CREATE TABLE core.embeddings (
+        text_hash VARCHAR, model_id VARCHAR, vector FLOAT[],
+        PRIMARY KEY (text_hash, model_id));
+    CREATE TABLE core.clusterings (
+        clustering_id VARCHAR PRIMARY KEY, embed_model_id VARCHAR, params JSON,
+        n_arguments INTEGER, n_clusters INTEGER, unassigned_share DOUBLE,
+        created_at TIMESTAMP);
+    CREATE TABLE core.assignments (
+        clustering_id VARCHAR, argument_id VARCHAR, cluster_id INTEGER,
+        was_noise BOOLEAN, similarity DOUBLE, PRIMARY KEY (clustering_id, argument_id));
+    CREATE TABLE core.clusters (
+        clustering_id VARCHAR, cluster_id INTEGER, parent_id INTEGER,
+        members_key VARCHAR, summary_key VARCHAR, n_arguments INTEGER,
+        n_respondents INTEGER, share_respondents DOUBLE, quote_argument_ids VARCHAR[],
+        stances JSON, PRIMARY KEY (clustering_id, cluster_id));
+    CREATE TABLE core.parent_themes (
+        clustering_id VARCHAR, parent_id INTEGER, label VARCHAR,
+        PRIMARY KEY (clustering_id, parent_id));
+    CREATE TABLE core.summaries (
+        summary_key VARCHAR PRIMARY KEY, members_key VARCHAR, model_id VARCHAR,
+        prompt_hash VARCHAR, title VARCHAR, summary VARCHAR, n_stages INTEGER,
+        failure VARCHAR, call_keys VARCHAR[], created_at TIMESTAMP);
+    CREATE TABLE core.summary_sentences (
+        summary_key VARCHAR, check_key VARCHAR, position INTEGER, text VARCHAR,
+        support DOUBLE, supported BOOLEAN, argument_ids VARCHAR[],
+        PRIMARY KEY (summary_key, check_key, position));
+    CREATE TABLE core.syntheses (
+        synthesis_key VARCHAR PRIMARY KEY, clustering_id VARCHAR, model_id VARCHAR,
+        prompt_hash VARCHAR, failure VARCHAR, call_keys VARCHAR[], created_at TIMESTAMP);
+    CREATE TABLE core.synthesis_sentences (
+        synthesis_key VARCHAR, section VARCHAR, paragraph INTEGER, position INTEGER,
+        text VARCHAR, cluster_ids INTEGER[], cited_by VARCHAR, support DOUBLE,
+        supported BOOLEAN, PRIMARY KEY (synthesis_key, section, paragraph, position));
+    CREATE TABLE core.runs (
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,
+        status VARCHAR, config JSON, questions VARCHAR[], counts JSON, timings JSON,
+        tokens JSON, reused JSON, trust JSON, clustering_id VARCHAR,
+        synthesis_key VARCHAR, report_path VARCHAR);
+    """,
+    # 2: the exports seen in the inbox folder (flows/inbox.py), one row per file content
+    """
+    CREATE TABLE core.inbox_files (
+        file_sha256 VARCHAR PRIMARY KEY, file_name VARCHAR, status VARCHAR, reason VARCHAR,
+        attempts INTEGER, run_id VARCHAR, flow_run_id VARCHAR, first_seen_at TIMESTAMP,
+        processed_at TIMESTAMP);
+    """,
+    # 3: append-only writes. Failed outputs are retried as new attempts (the latest wins)
+    # instead of being deleted and written again; the summary each run published for each
+    # theme is recorded per run instead of updating core.clusters.
+    """
+    CREATE TABLE core.run_themes (
+        run_id VARCHAR, cluster_id INTEGER, summary_key VARCHAR,
+        PRIMARY KEY (run_id, cluster_id));
+    INSERT INTO core.run_themes
+        SELECT r.run_id, c.cluster_id, c.summary_key FROM core.runs r
+        JOIN core.clusters c ON c.clustering_id = r.clustering_id
+        WHERE c.summary_key IS NOT NULL;
+
+    CREATE TABLE core.extractions_v3 (
+        answer_id VARCHAR, extractor_key VARCHAR, attempt INTEGER, status VARCHAR,
+        reason VARCHAR, n_arguments INTEGER, n_calls INTEGER, flags VARCHAR[],
+        call_keys VARCHAR[], source_hash VARCHAR, created_at TIMESTAMP,
+        PRIMARY KEY (answer_id, extractor_key, attempt));
+    INSERT INTO core.extractions_v3
+        SELECT e.answer_id, e.extractor_key, 1, e.status, e.reason, e.n_arguments, e.n_calls,
+               e.flags, e.call_keys, sha256(s.text), e.created_at
+        FROM core.extractions e LEFT JOIN staging.answers s USING (answer_id);
+    DROP TABLE core.extractions;
+    ALTER TABLE core.extractions_v3 RENAME TO extractions;
+
+    CREATE TABLE core.summaries_v3 (
+        summary_key VARCHAR, attempt INTEGER, members_key VARCHAR, model_id VARCHAR,
+        prompt_hash VARCHAR, title VARCHAR, summary VARCHAR, n_stages INTEGER,
+        failure VARCHAR, call_keys VARCHAR[], created_at TIMESTAMP,
+        PRIMARY KEY (summary_key, attempt));
+    INSERT INTO core.summaries_v3
+        SELECT summary_key, 1, members_key, model_id, prompt_hash, title, summary, n_stages,
+               failure, call_keys, created_at FROM core.summaries;
+    DROP TABLE core.summaries;
+    ALTER TABLE core.summaries_v3 RENAME TO summaries;
+
+    CREATE TABLE core.syntheses_v3 (
+        synthesis_key VARCHAR, attempt INTEGER, clustering_id VARCHAR, model_id VARCHAR,
+        prompt_hash VARCHAR, failure VARCHAR, call_keys VARCHAR[], created_at TIMESTAMP,
+        PRIMARY KEY (synthesis_key, attempt));
+    INSERT INTO core.syntheses_v3
+        SELECT synthesis_key, 1, clustering_id, model_id, prompt_hash, failure, call_keys,
+               created_at FROM core.syntheses;
+    DROP TABLE core.syntheses;
+    ALTER TABLE core.syntheses_v3 RENAME TO syntheses;
+
+    CREATE TABLE core.synthesis_sentences_v3 (
+        synthesis_key VARCHAR, attempt INTEGER, section VARCHAR, paragraph INTEGER,
+        position INTEGER, text VARCHAR, cluster_ids INTEGER[], cited_by VARCHAR,
+        support DOUBLE, supported BOOLEAN,
+        PRIMARY KEY (synthesis_key, attempt, section, paragraph, position));
+    INSERT INTO core.synthesis_sentences_v3
+        SELECT synthesis_key, 1, section, paragraph, position, text, cluster_ids, cited_by,
+               support, supported FROM core.synthesis_sentences;
+    DROP TABLE core.synthesis_sentences;
+    ALTER TABLE core.synthesis_sentences_v3 RENAME TO synthesis_sentences;
+
+    CREATE TABLE core.inbox_files_v3 (
+        file_sha256 VARCHAR, attempts INTEGER, file_name VARCHAR, status VARCHAR,
+        reason VARCHAR, run_id VARCHAR, flow_run_id VARCHAR, first_seen_at TIMESTAMP,
+        processed_at TIMESTAMP, PRIMARY KEY (file_sha256, attempts));
+    INSERT INTO core.inbox_files_v3
+        SELECT file_sha256, coalesce(attempts, 1), file_name, status, reason, run_id,
+               flow_run_id, first_seen_at, processed_at FROM core.inbox_files;
+    DROP TABLE core.inbox_files;
+    ALTER TABLE core.inbox_files_v3 RENAME TO inbox_files;
+
+    ALTER TABLE core.runs ADD COLUMN synthesis_attempt INTEGER;
+    UPDATE core.runs SET synthesis_attempt = 1 WHERE synthesis_key IS NOT NULL;
+    """,
+]
+
+# The latest attempt of each retried output (see the module docstring).
+LATEST_VIEWS = """
+CREATE OR REPLACE VIEW core.latest_extractions AS
+SELECT * FROM core.extractions
+QUALIFY row_number() OVER (PARTITION BY answer_id, extractor_key ORDER BY attempt DESC) = 1;
+
+CREATE OR REPLACE VIEW core.latest_summaries AS
+SELECT * FROM core.summaries
+QUALIFY row_number() OVER (PARTITION BY summary_key ORDER BY attempt DESC) = 1;
+
+CREATE OR REPLACE VIEW core.latest_syntheses AS
+SELECT * FROM core.syntheses
+QUALIFY row_number() OVER (PARTITION BY synthesis_key ORDER BY attempt DESC) = 1;
+
+CREATE OR REPLACE VIEW core.latest_inbox_files AS
+SELECT * FROM core.inbox_files
+QUALIFY row_number() OVER (PARTITION BY file_sha256 ORDER BY attempts DESC) = 1;
+"""
+
+# The views are recreated after every run: marts.answers spreads the respondents'
+# metadata into one column per key, and the keys depend on the consultation.
+MART_VIEWS = """
+CREATE OR REPLACE VIEW marts.arguments AS
+SELECT g.argument_id, g.answer_id, g.text, g.stance, g.quote, g.quote_start, g.quote_end,
+       g.quote_score, g.match_kind, g.flags, g.model_quote, g.position, g.extractor_key
+FROM core.arguments g;
+
+CREATE OR REPLACE VIEW marts.runs AS
+SELECT run_id, started_at, finished_at, status, questions, counts, timings, tokens, reused,
+       trust, clustering_id, synthesis_key, report_path
+FROM core.runs;
+
+CREATE OR REPLACE VIEW marts.clusters AS
+SELECT r.run_id, c.cluster_id, c.parent_id, p.label AS parent_label,
+       COALESCE(s.title, CASE WHEN c.cluster_id = -1 THEN 'Autres / inclassables' END) AS label,
+       s.summary, c.n_arguments, c.n_respondents, c.share_respondents, t.summary_key,
+       c.clustering_id
+FROM core.runs r
+JOIN core.clusters c ON c.clustering_id = r.clustering_id
+LEFT JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = c.cluster_id
+LEFT JOIN core.latest_summaries s ON s.summary_key = t.summary_key
+LEFT JOIN core.parent_themes p ON p.clustering_id = c.clustering_id AND p.parent_id = c.parent_id;
+
+CREATE OR REPLACE VIEW marts.synthesis AS
+SELECT r.run_id, t.section, t.paragraph, string_agg(t.text, ' ' ORDER BY t.position) AS text,
+       list_sort(list_distinct(flatten(list(t.cluster_ids)))) AS cluster_ids
+FROM core.runs r JOIN core.synthesis_sentences t
+  ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt
+GROUP BY r.run_id, t.section, t.paragraph;
+
+CREATE OR REPLACE VIEW marts.synthesis_sentences AS
+SELECT r.run_id, t.section, t.paragraph, t.position, t.text, t.cluster_ids, t.cited_by,
+       t.support, t.supported
+FROM core.runs r JOIN core.synthesis_sentences t
+  ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt;
+
+CREATE OR REPLACE VIEW marts.trace AS
+SELECT r.run_id, a.respondent_id, a.answer_id, a.question, a.text AS answer_text,
+       g.argument_id, g.text AS argument_text, g.stance, g.quote, g.quote_start, g.quote_end,
+       g.quote_score, g.match_kind, g.flags AS argument_flags,
+       s.cluster_id, s.was_noise, s.similarity AS cluster_similarity,
+       c.parent_id, sm.title AS cluster_label, t.summary_key, sm.summary AS cluster_summary,
+       r.synthesis_key
+FROM core.runs r
+JOIN core.assignments s ON s.clustering_id = r.clustering_id
+JOIN core.arguments g ON g.argument_id = s.argument_id
+JOIN staging.answers a ON a.answer_id = g.answer_id
+LEFT JOIN core.clusters c ON c.clustering_id = s.clustering_id AND c.cluster_id = s.cluster_id
+LEFT JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = s.cluster_id
+LEFT JOIN core.latest_summaries sm ON sm.summary_key = t.summary_key;
+"""
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class Store:
+    """A connection to one synthese DuckDB file, migrated on open."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise SyntheseError(
+                f"Base {self.path} inaccessible ({str(exc).splitlines()[0]}) : "
+                "est-elle ouverte par un autre programme ?"
+            ) from exc
+        if not read_only:
+            self.migrate()
+
+    # -- schema ---------------------------------------------------------------
+    def migrate(self) -> None:
+        self.con.execute("CREATE SCHEMA IF NOT EXISTS core")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS core.schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+        )
+        done = {r[0] for r in self.con.execute("SELECT version FROM core.schema_migrations").fetchall()}
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(sql)
+                self.con.execute(
+                    "INSERT INTO core.schema_migrations VALUES (?, ?)", [version, _now()]
+                )
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+        self.con.execute(LATEST_VIEWS)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- generic helpers (tests and analysts; the stages use the named methods) -----------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> int:
+        """Insert rows, ignoring those whose key already exists. Returns rows added."""
+        if frame.empty:
+            return 0
+        before = self.scalar(f"SELECT count(*) FROM {table}")
+        self.con.register("_incoming", frame)
+        try:
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            self.con.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING"
+            )
+        finally:
+            self.con.unregister("_incoming")
+        return self.scalar(f"SELECT count(*) FROM {table}") - before
+
+    def insert_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
+        rows = list(rows)
+        if not rows:
+            return 0
+        return self.insert_frame(table, pd.DataFrame(rows))
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.con)
+
+    def _with_ids(self, name: str, values: Sequence[Any], sql: str, params: list) -> pd.DataFrame:
+        """Run ``sql`` with the table ``name`` (one column ``id``) holding ``values``."""
+        self.con.register(name, pd.DataFrame({"id": list(values)}, dtype=object))
+        try:
+            return self.query(sql, params)
+        finally:
+            self.con.unregister(name)
+
+    # -- 0. ingest ------------------------------------------------------------------
+    def record_import(self, import_row: dict[str, Any], raw_respondents: pd.DataFrame,
+                      staged_respondents: pd.DataFrame, raw_answers: pd.DataFrame) -> tuple[int, int]:
+        """Store one export; returns (new respondents, new answers)."""
+        with self.transaction():
+            self.insert_rows("raw.imports", [import_row])
+            new_respondents = self.insert_frame("raw.respondents", raw_respondents)
+            self.insert_frame("staging.respondents", staged_respondents)
+            new_answers = self.insert_frame("raw.answers", raw_answers)
+        return new_respondents, new_answers
+
+    # -- 1a. pseudonymise -------------------------------------------------------------
+    def answers_to_pseudonymise(self, questions: Sequence[str], method: str) -> pd.DataFrame:
+        """Raw answers to the questions not yet staged with this pseudonymisation method."""
+        return self.query(
+            f"SELECT r.answer_id, r.respondent_id, r.question, r.text FROM raw.answers r "
+            f"LEFT JOIN staging.answers s USING (answer_id) WHERE r.question IN ({_marks(questions)}) "
+            f"AND (s.answer_id IS NULL OR s.pseudo_method <> ?) ORDER BY r.answer_id",
+            [*questions, method],
+        )
+
+    def replace_staged_answers(self, staged: list[dict[str, Any]], mapping: list[dict[str, Any]]) -> None:
+        """Stage pseudonymised answers, replacing an answer staged by another method.
+
+        The only replacement in the store: a method changes because something was missed,
+        and the text it missed must not stay in staging (docs/architecture.md).
+        """
+        if not staged:
+            return
+        with self.transaction():
+            self._with_ids("_redo", [r["answer_id"] for r in staged],
+                           "DELETE FROM staging.answers WHERE answer_id IN (SELECT id FROM _redo)", [])
+            self.insert_rows("staging.answers", staged)
+            self.insert_rows("raw.pseudonym_map", mapping)
+
+    def entity_counts(self, questions: Sequence[str]) -> list[str]:
+        """The JSON entity counts of every staged answer to the questions."""
+        rows = self.con.execute(
+            f"SELECT entity_counts FROM staging.answers WHERE question IN ({_marks(questions)})",
+            list(questions)).fetchall()
+        return [r[0] for r in rows]
+
+    # -- 1b. extract --------------------------------------------------------------------
+    def answers_to_extract(self, questions: Sequence[str], extractor_key: str) -> pd.DataFrame:
+        """Non-blank staged answers with no processed extraction of their current text.
+
+        Columns: answer_id, question, text, source_hash (of the staged text) and attempt
+        (the number the next extraction gets).
+        """
+        return self.query(
+            f"""SELECT a.answer_id, a.question, a.text, sha256(a.text) AS source_hash,
+                       coalesce(e.attempt, 0) + 1 AS attempt
+                FROM staging.answers a
+                LEFT JOIN core.latest_extractions e
+                  ON e.answer_id = a.answer_id AND e.extractor_key = ?
+                WHERE a.question IN ({_marks(questions)}) AND NOT a.blank
+                  AND (e.answer_id IS NULL OR e.status = 'failed'
+                       OR e.source_hash IS DISTINCT FROM sha256(a.text))
+                ORDER BY a.answer_id""",
+            [extractor_key, *questions],
+        )
+
+    def write_extractions(self, extractions: list[dict[str, Any]], arguments: list[dict[str, Any]]) -> None:
+        """Append extraction attempts and the arguments of the processed ones."""
+        with self.transaction():
+            self.insert_rows("core.extractions", extractions)
+            self.insert_rows("core.arguments", arguments)
+
+    def answer_counts(self, questions: Sequence[str], extractor_key: str) -> dict[str, int]:
+        """Answers, respondents, blank, processed, failed, pending, with_arguments."""
+        row = self.con.execute(
+            f"""SELECT count(*), count(DISTINCT a.respondent_id),
+                       count(*) FILTER (WHERE a.blank),
+                       count(*) FILTER (WHERE e.status = 'processed'),
+                       count(*) FILTER (WHERE e.status = 'failed'),
+                       count(*) FILTER (WHERE NOT a.blank AND e.status IS NULL),
+                       count(*) FILTER (WHERE e.n_arguments > 0)
+                FROM staging.answers a LEFT JOIN core.latest_extractions e
+                  ON e.answer_id = a.answer_id AND e.extractor_key = ?
+                WHERE a.question IN ({_marks(questions)})""",
+            [extractor_key, *questions],
+        ).fetchone()
+        names = ["answers", "respondents", "blank", "processed", "failed", "pending",
+                 "with_arguments"]
+        return dict(zip(names, (int(v) for v in row)))
+
+    def arguments(self, questions: Sequence[str], extractor_key: str) -> pd.DataFrame:
+        """Every argument of this extractor for the questions, with its respondent."""
+        return self.query(
+            f"SELECT g.*, a.respondent_id FROM core.arguments g "
+            f"JOIN staging.answers a ON a.answer_id = g.answer_id "
+            f"WHERE g.extractor_key = ? AND a.question IN ({_marks(questions)}) "
+            f"ORDER BY g.argument_id",
+            [extractor_key, *questions],
+        )
+
+    # -- llm calls ------------------------------------------------------------------------
+    def get_llm_call(self, call_key: str) -> dict[str, Any] | None:
+        df = self.query("SELECT * FROM core.llm_calls WHERE call_key = ?", [call_key])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def put_llm_call(self, row: dict[str, Any]) -> None:
+        row = dict(row, created_at=_now())
+        if isinstance(row.get("options"), dict):
+            row["options"] = json.dumps(row["options"], ensure_ascii=False, sort_keys=True)
+        cols = list(row)
+        self.con.execute(
+            f"INSERT INTO core.llm_calls ({', '.join(cols)}) VALUES "
+            f"({', '.join('?' for _ in cols)}) ON CONFLICT DO NOTHING",
+            [row[c] for c in cols],
+        )
+
+    # -- 2. embeddings ------------------------------------------------------------------
+    def missing_embeddings(self, text_hashes: list[str], model_id: str) -> set[str]:
+        if not text_hashes:
+            return set()
+        rows = self._with_ids(
+            "_wanted", sorted(set(text_hashes)),
+            "SELECT w.id FROM _wanted w LEFT JOIN core.embeddings e "
+            "ON e.text_hash = w.id AND e.model_id = ? WHERE e.text_hash IS NULL",
+            [model_id],
+        )
+        return set(rows["id"])
+
+    def put_embeddings(self, text_hashes: list[str], vectors: np.ndarray, model_id: str) -> int:
+        frame = pd.DataFrame(
+            {
+                "text_hash": text_hashes,
+                "model_id": model_id,
+                "vector": [v.astype(np.float32).tolist() for v in vectors],
+            }
+        )
+        return self.insert_frame("core.embeddings", frame)
+
+    def get_embeddings(self, text_hashes: list[str], model_id: str) -> np.ndarray:
+        """Vectors in the order of ``text_hashes`` (each must be stored)."""
+        if not text_hashes:
+            return np.zeros((0, 0), dtype=np.float32)
+        frame = pd.DataFrame({"text_hash": text_hashes, "pos": range(len(text_hashes))})
+        self.con.register("_wanted", frame)
+        try:
+            rows = self.con.execute(
+                "SELECT e.vector FROM _wanted w JOIN core.embeddings e "
+                "ON e.text_hash = w.text_hash AND e.model_id = ? ORDER BY w.pos",
+                [model_id],
+            ).fetchnumpy()
+        finally:
+            self.con.unregister("_wanted")
+        vectors = rows["vector"]
+        if len(vectors) != len(text_hashes):
+            raise RuntimeError("embeddings missing for some texts")
+        return np.stack([np.asarray(v, dtype=np.float32) for v in vectors])
+
+    # -- 3. cluster -----------------------------------------------------------------------
+    def has_clustering(self, clustering_id: str) -> bool:
+        return bool(self.scalar("SELECT count(*) FROM core.clusterings WHERE clustering_id = ?",
+                                [clustering_id]))
+
+    def write_clustering(self, clustering: dict[str, Any], assignments: pd.DataFrame,
+                         clusters: list[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.insert_rows("core.clusterings", [clustering])
+            self.insert_frame("core.assignments", assignments)
+            self.insert_rows("core.clusters", clusters)
+
+    def clusters(self, clustering_id: str) -> pd.DataFrame:
+        """Every theme of a clustering (« autres / inclassables », -1, last), biggest first."""
+        return self.query(
+            "SELECT * FROM core.clusters WHERE clustering_id = ? "
+            "ORDER BY (cluster_id < 0), n_respondents DESC, cluster_id", [clustering_id])
+
+    def assignments(self, clustering_id: str) -> pd.DataFrame:
+        return self.query(
+            "SELECT argument_id, cluster_id, similarity FROM core.assignments "
+            "WHERE clustering_id = ?", [clustering_id])
+
+    def clustering_params(self, clustering_id: str) -> dict[str, Any]:
+        raw = self.scalar("SELECT params FROM core.clusterings WHERE clustering_id = ?",
+                          [clustering_id])
+        return json.loads(raw or "{}")
+
+    # -- 4. summarise ---------------------------------------------------------------------
+    def latest_summary(self, summary_key: str) -> dict[str, Any] | None:
+        df = self.query("SELECT * FROM core.latest_summaries WHERE summary_key = ?", [summary_key])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def write_summary(self, row: dict[str, Any]) -> None:
+        self.insert_rows("core.summaries", [row])
+
+    def summaries(self, summary_keys: Sequence[str]) -> pd.DataFrame:
+        """The latest attempt of each summary, in no particular order."""
+        return self._with_ids("_keys", summary_keys,
+                              "SELECT s.* FROM core.latest_summaries s JOIN _keys k "
+                              "ON s.summary_key = k.id", [])
+
+    def write_parent_labels(self, rows: list[dict[str, Any]]) -> None:
+        self.insert_rows("core.parent_themes", rows)
+
+    def parent_labels(self, clustering_id: str) -> dict[int, str]:
+        rows = self.con.execute("SELECT parent_id, label FROM core.parent_themes "
+                                "WHERE clustering_id = ?", [clustering_id]).fetchall()
+        return {int(p): label for p, label in rows}
+
+    def checked_summaries(self, check_keys: dict[str, str]) -> set[str]:
+        """The summary keys of ``{summary_key: check_key}`` whose sentences were checked."""
+        if not check_keys:
+            return set()
+        frame = pd.DataFrame({"summary_key": list(check_keys), "check_key": list(check_keys.values())})
+        self.con.register("_checks", frame)
+        try:
+            rows = self.con.execute(
+                "SELECT DISTINCT c.summary_key FROM _checks c JOIN core.summary_sentences s "
+                "USING (summary_key, check_key)").fetchall()
+        finally:
+            self.con.unregister("_checks")
+        return {r[0] for r in rows}
+
+    def write_summary_checks(self, rows: list[dict[str, Any]]) -> None:
+        self.insert_rows("core.summary_sentences", rows)
+
+    def summary_checks(self, check_keys: dict[str, str]) -> pd.DataFrame:
+        """Checked sentences of the summaries ``{summary_key: check_key}``, in order."""
+        frame = pd.DataFrame({"summary_key": list(check_keys), "check_key": list(check_keys.values())},
+                             dtype=object)
+        self.con.register("_checks", frame)
+        try:
+            return self.query(
+                "SELECT s.* FROM core.summary_sentences s JOIN _checks c "
+                "USING (summary_key, check_key) ORDER BY s.summary_key, s.position")
+        finally:
+            self.con.unregister("_checks")
+
+    # -- 5. synthesise ----------------------------------------------------------------------
+    def latest_synthesis(self, synthesis_key: str) -> dict[str, Any] | None:
+        df = self.query("SELECT * FROM core.latest_syntheses WHERE synthesis_key = ?",
+                        [synthesis_key])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def write_synthesis(self, row: dict[str, Any], sentences: list[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.insert_rows("core.syntheses", [row])
+            self.insert_rows("core.synthesis_sentences", sentences)
+
+    def synthesis_sentences(self, synthesis_key: str | None, attempt: int | None) -> pd.DataFrame:
+        return self.query(
+            "SELECT * FROM core.synthesis_sentences WHERE synthesis_key = ? AND attempt = ? "
+            "ORDER BY section, paragraph, position", [synthesis_key, attempt])
+
+    # -- 6. report and runs -------------------------------------------------------------------
+    def staged_answers(self, answer_ids: Sequence[str]) -> pd.DataFrame:
+        return self._with_ids("_ids", answer_ids,
+                              "SELECT a.answer_id, a.respondent_id, a.text FROM staging.answers a "
+                              "JOIN _ids i ON a.answer_id = i.id", [])
+
+    def respondent_metadata(self, questions: Sequence[str]) -> list[str]:
+        """The JSON metadata of each respondent who answered one of the questions."""
+        rows = self.con.execute(
+            f"SELECT DISTINCT r.respondent_id, r.metadata FROM staging.respondents r "
+            f"JOIN staging.answers a USING (respondent_id) WHERE a.question IN ({_marks(questions)}) "
+            f"ORDER BY r.respondent_id", list(questions)).fetchall()
+        return [r[1] for r in rows]
+
+    def lineage_cost(self, questions: Sequence[str], extractor_key: str,
+                     summary_keys: Sequence[str], synthesis_key: str | None,
+                     synthesis_attempt: int | None) -> pd.DataFrame:
+        """Calls, tokens and seconds, by purpose, of every stored call behind a synthesis.
+
+        Read through the call keys recorded on each extraction, summary and synthesis, so a
+        rerun that reuses everything reports the same cost as the first run.
+        """
+        self.con.register("_summaries", pd.DataFrame({"id": list(summary_keys)}, dtype=object))
+        try:
+            return self.query(
+                f"""WITH keys AS (
+                      SELECT unnest(e.call_keys) AS k FROM core.latest_extractions e
+                      JOIN staging.answers a USING (answer_id)
+                      WHERE e.extractor_key = ? AND a.question IN ({_marks(questions)})
+                      UNION SELECT unnest(s.call_keys) FROM core.latest_summaries s
+                      JOIN _summaries k ON s.summary_key = k.id
+                      UNION SELECT unnest(call_keys) FROM core.syntheses
+                      WHERE synthesis_key = ? AND attempt = ?)
+                    SELECT purpose, count(*) AS calls, sum(prompt_tokens) AS prompt,
+                           sum(completion_tokens) AS completion, sum(duration_s) AS seconds
+                    FROM core.llm_calls WHERE call_key IN (SELECT k FROM keys)
+                    GROUP BY purpose ORDER BY purpose""",
+                [extractor_key, *questions, synthesis_key, synthesis_attempt],
+            )
+        finally:
+            self.con.unregister("_summaries")
+
+    def record_run(self, run: dict[str, Any], themes: list[dict[str, Any]]) -> None:
+        """Store a finished run, once (a second record of the same run is ignored), and the
+        summary it published for each theme; then recreate the marts."""
+        with self.transaction():
+            if self.insert_rows("core.runs", [run]):
+                self.insert_rows("core.run_themes", themes)
+        self.refresh_marts()
+
+    def latest_run_themes(self) -> tuple[str | None, pd.DataFrame]:
+        """The embedding model of the latest completed run, and its summarised themes:
+        cluster_id, summary and the text hashes of its arguments (biggest theme first)."""
+        run = self.con.execute(
+            "SELECT r.run_id, c.embed_model_id FROM core.runs r JOIN core.clusterings c "
+            "USING (clustering_id) WHERE r.status = 'completed' ORDER BY r.finished_at DESC "
+            "LIMIT 1").fetchone()
+        if run is None:
+            return None, pd.DataFrame()
+        return run[1], self.query(
+            "SELECT c.cluster_id, s.summary, list(a.text_hash) AS hashes "
+            "FROM core.runs r JOIN core.clusters c ON c.clustering_id = r.clustering_id "
+            "JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = c.cluster_id "
+            "JOIN core.latest_summaries s ON s.summary_key = t.summary_key "
+            "JOIN core.assignments x ON x.clustering_id = c.clustering_id "
+            "AND x.cluster_id = c.cluster_id "
+            "JOIN core.arguments a ON a.argument_id = x.argument_id "
+            "WHERE r.run_id = ? AND c.cluster_id >= 0 AND s.summary IS NOT NULL "
+            "GROUP BY c.cluster_id, s.summary, c.n_arguments "
+            "ORDER BY c.n_arguments DESC, c.cluster_id", [run[0]])
+
+    # -- inbox -------------------------------------------------------------------------------
+    def inbox_files(self) -> dict[str, dict[str, Any]]:
+        """The latest record of each file seen in the inbox, by SHA-256."""
+        rows = self.query("SELECT * FROM core.latest_inbox_files")
+        return {r["file_sha256"]: r for r in rows.to_dict("records")}
+
+    def record_inbox_file(self, row: dict[str, Any]) -> None:
+        """Append one attempt at an inbox file."""
+        self.insert_rows("core.inbox_files", [row])
+
+    # -- marts --------------------------------------------------------------------------------
+    def refresh_marts(self) -> None:
+        """Recreate the views, spreading respondent metadata into columns."""
+        self.con.execute(MART_VIEWS)
+        keys = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT unnest(json_keys(metadata)) AS k FROM staging.respondents "
+                "ORDER BY k"
+            ).fetchall()
+        ]
+        reserved = {"answer_id", "respondent_id", "question", "text", "blank", "n_chars"}
+        extra = ", ".join(
+            f"json_extract_string(r.metadata, {_sql_str('$.' + _json_path_key(k))}) AS "
+            f'"{k.replace(chr(34), "")}"'
+            for k in keys
+            if k not in reserved
+        )
+        self.con.execute(
+            "CREATE OR REPLACE VIEW marts.answers AS SELECT a.answer_id, a.respondent_id, "
+            "a.question, a.text, a.blank, a.n_chars, a.pseudo_method"
+            + (", " + extra if extra else "")
+            + " FROM staging.answers a LEFT JOIN staging.respondents r USING (respondent_id)"
+        )
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _json_path_key(key: str) -> str:
+    # JSON path keys with spaces or punctuation must be quoted: $."Avez-vous été formé ?"
+    return '"' + key.replace('"', '\\"') + '"'
+
+
+class _Transaction:
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __enter__(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
