@@ -57,6 +57,9 @@ def run(
     """Exécuter toute la méthode sur un export et publier le rapport."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Prefect gives its temporary server 20 s to start; a first start on a busy 2-core
+    # machine (database creation and migrations) can take longer, and the run then fails.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     try:
         # Settings that cannot work are refused before Prefect starts its server (seconds).
         from synthese.config import Settings, check_settings
