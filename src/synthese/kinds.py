@@ -1,0 +1,105 @@
+"""The kind of an idea, by rule, from the respondent's own words.
+
+Kinds map to the sections of the synthesis: ``opportunite`` (a benefit, a favourable view),
+``risque`` (a risk, a fear, a problem, an unfavourable view), ``condition`` (a condition, a
+need, a demand, a proposal: what should be done), ``constat`` (a fact or an experience, with
+no view either way). ``hors_sujet`` is never given by rule.
+
+Why code and not the model: asked to label the ideas of the demo, the 0.5B model agreed with
+the hand labels on 31 % of them, calling nine ideas in ten « risque »
+(benchmarks/labels/README.md). French says what it asks, fears and welcomes with a small set
+of words; these lists are generic (no consultation's topic in them) and are measured against
+hand labels and against the human types of an-egalite-dev (docs/quality.md).
+
+Rules, in order: in a sentence with « mais », « cependant »…, the clause after the last one
+decides (« c'est une bonne chose, mais ils trichent » is a risk); a demand (« il faut »,
+« devrait », « à condition ») makes a condition; otherwise risk words against benefit words
+decide, negations counted (« je ne suis pas contre » is not a risk); nothing: an observation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+KIND_RULES = 1  # the version of the rules below: a change gives new extractions
+
+_TURN = re.compile(r"\b(?:mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
+                   r"|sauf que|reste que)\b", re.IGNORECASE)
+_CONDITION = re.compile(
+    r"\b(?:il faut|il faudrait|faudrait|faut qu|faut d|(?:il )?(?:devrai[et]n?t?|devrions)\b"
+    r"|doi(?:t|vent) (?:être|rester|devenir|porter|mentionner|intégrer|négocier|valider)"
+    r"|à condition|a condition|besoin d|besoins? de|nous avons besoin|il est (?:urgent|temps"
+    r"|nécessaire|indispensable)|(?:est|serait) (?:nécessaire|indispensable|bienvenue?|urgent)"
+    r"|serait une (?:faute|erreur)|je préfér"
+    r"|je (?:voudrais|souhaite|demande)|j'aimerais|nous (?:voudrions|demandons)|qu'on (?:nous"
+    r" )?(?:commence|accompagne|forme|donne|apprenne|arrête|laisse)|pas avant"
+    r"|changerait tout|le plus important (?:est|serait)|il importe|s'il vous pla[iî]t|svp"
+    r"|exiger|imposer|encadr|former les|nous former|un cadre|des consignes"
+    r"|donner les moyens|(?:^|\W)sinon\b|ce qui manque|ce qu'il (?:nous )?faut|urgent|l'enjeu"
+    r"|qu'on ne|c'est à nous de|à nous de décider|(?:oui|bien) pour .+(?:non|pas) pour"
+    r"|^(?:pas|non) (?:pour|avant|en|à|au)\b|^(?:en|au|à la|à l'|avant le) [\w' -]+, non\b)",
+    re.IGNORECASE)
+_RISK = re.compile(
+    r"(?:risqu|danger|peur|crain|inqui[eè]t|méfi|triche|trich|fraud|plagi|dépendan|perte|perd"
+    r"|menac|problème|dériv|inégalit|biais|harc[eè]l|écolog|ecolog|énergivore|pollu|coût|cher\b"
+    r"|pire|aucun intérêt|opposition|opposé|\bcontre\b|pas convaincu|bof|indécent|mépris|mepris"
+    r"|incapable|copient|copier|déposs|remplac|uniformis|surveill|impossible|mitig|inutile"
+    r"|catastroph|inadmissible|scandal|honte|arnaque|hors de question|méfiance|défiance"
+    r"|dangereu|abêti|paresse|flemme|déshumanis|appauvri|fracture|réfléchir à leur"
+    r"|plus chercher|ne lisent|ne savent plus|sans recul|angle mort|inquiétude|aucune formation"
+    r"|aucune consigne|rien à leur|ne sais pas quoi|personne ne nous|manquent de tout|panne"
+    r"|retard|bricol|débrouill|fausses?\b|données personnelles|rien arranger|ne va rien|n'arrange"
+    r"|en moins\b|dépassés|depasses|dépossé"
+    r"|vie privée|rgpd|sensibles?\b|terrain de jeu|collecte|géants|standardis|têtes vides"
+    r"|pas (?:du tout )?convaincu|déstabilis|doute|refus|incompatible|générique|refait"
+    r"|soi-disant|sans savoir|ne maîtrise pas|politique de données|jamais eu|n'ai jamais"
+    r"|squelettique|décevant|médiocre|superficiel|je vois (?:très |tres )?bien (?:où|ou))",
+    re.IGNORECASE)
+_BENEFIT = re.compile(
+    r"(?:\baide\b|m'aide|nous aide|aider|utile|gain|gagn|pratique|efficace|formidable|super\b"
+    r"|précieu|intéress|passionn|captiv|opportunit|chance|potentiel|favorable|\bpositi"
+    r"|c'est bien|bien pour|bien utilisée?|plutôt bien|bonne chose|bonne idée"
+    r"|bluffant|fiable|allons-y|l'avenir|permet|facilit|débloque|adapt|différenci|enrichi"
+    r"|progress|motiv|pour\s*[.!]|plutôt pour|ravi|génial|excellent|apprécie|occasion"
+    r"|je m'en sers|je l'utilise|j'utilise|je lui fais|je fais (?:produire|générer)|m'a permis"
+    r"|vraie? (?:aide|plus|chance|occasion)|bon outil|outil intéressant|soutien|allég|moins de"
+    r"|deux fois moins|plus actifs|volontaire|j'y suis|je suis pour|oui\b|très bien|un plus"
+    r"|ça marche)",
+    re.IGNORECASE)
+_NEGATED_RISK = re.compile(r"\b(?:pas|plus|jamais) (?:contre|de (?:risque|problème|danger))"
+                           r"|ne (?:crains|crain) pas|sans (?:risque|danger)", re.IGNORECASE)
+_NEGATED_BENEFIT = re.compile(r"\b(?:pas|plus|jamais|aucun|aucune|guère) (?:très )?(?:\w+ )?"
+                              r"(?:utile|efficace|bien|intéressant|favorable|convaincu|d'aide|aide)"
+                              r"|ne (?:m'aide|sert|aide) (?:pas|à rien)", re.IGNORECASE)
+# Irony, which words alone read the wrong way: « Super, une IA pour corriger les copies
+# écrites par l'IA », « Bien sûr, l'IA va sauver l'école ».
+_IRONY = re.compile(r"^(?:super|génial|bravo|formidable|bien sûr|évidemment|chouette)\s*[,!]",
+                    re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).replace("’", "'")
+
+
+def kind_of(text: str) -> str:
+    """The kind of an idea from its words (see the module docstring)."""
+    text = _fold(text).strip()
+    turns = list(_TURN.finditer(text))
+    if turns:
+        after = text[turns[-1].end():]
+        if _CONDITION.search(after) or _RISK.search(after) or _BENEFIT.search(after):
+            text = after
+    demand = _CONDITION.search(text)
+    # « J'y vois un moyen de…, à condition de… »: a demand after a view keeps the view.
+    if demand and not (demand.start() > 0.5 * len(text) and _BENEFIT.search(text[:demand.start()])):
+        return "condition"
+    if _IRONY.search(text):
+        return "risque"
+    risks = len(_RISK.findall(text)) - len(_NEGATED_RISK.findall(text))
+    benefits = len(_BENEFIT.findall(text)) - 2 * len(_NEGATED_BENEFIT.findall(text))
+    if risks > benefits and risks > 0:
+        return "risque"
+    if benefits > 0 and benefits >= risks:
+        return "opportunite"
+    return "constat"
