@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from synthese.extract import KINDS  # noqa: E402
-from synthese.kinds import kind_of  # noqa: E402
+from synthese.extract import KINDS
+from synthese.kinds import kind_of
 
 
 def read_labels(path: Path) -> list[dict]:

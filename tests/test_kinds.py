@@ -37,3 +37,13 @@ def test_a_demand_after_a_welcome_keeps_the_welcome():
 
 def test_typographic_apostrophes_read_like_straight_ones():
     assert kind_of("Il faut qu’on nous forme.") == kind_of("Il faut qu'on nous forme.") == "condition"
+
+
+def test_a_lack_or_a_loss_reads_as_a_risk():
+    assert kind_of("Tous les élèves n'ont pas d'ordinateur à la maison.") == "risque"
+    assert kind_of("Du coup ils ne progressent plus à l'écrit.") == "risque"
+
+
+def test_a_question_is_an_objection_unless_it_proposes():
+    assert kind_of("Mais qui paie ?") == "risque"
+    assert kind_of("Pourquoi ne pas proposer un outil public ?") == "condition"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-KIND_RULES = 1  # the version of the rules below: a change gives new extractions
+KIND_RULES = 2  # the version of the rules below: a change gives new extractions
 
 _TURN = re.compile(r"\b(?:mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
                    r"|sauf que|reste que)\b", re.IGNORECASE)
@@ -38,7 +38,10 @@ _CONDITION = re.compile(
     r"|exiger|imposer|encadr|former les|nous former|un cadre|des consignes"
     r"|donner les moyens|(?:^|\W)sinon\b|ce qui manque|ce qu'il (?:nous )?faut|urgent|l'enjeu"
     r"|qu'on ne|c'est à nous de|à nous de décider|(?:oui|bien) pour .+(?:non|pas) pour"
-    r"|^(?:pas|non) (?:pour|avant|en|à|au)\b|^(?:en|au|à la|à l'|avant le) [\w' -]+, non\b)",
+    r"|^(?:pas|non) (?:pour|avant|en|à|au)\b|^(?:en|au|à la|à l'|avant le) [\w' -]+, non\b"
+    r"|pourquoi ne pas|\bon pourrait\b|\bquand (?:aurons|aura|allons|va)-(?:nous|t-on|on)"
+    r"|\bdoi(?:t|vent) \w+(?:er|ir|re)\b|serait (?:plus|mieux|bien|souhaitable)"
+    r"|\bd'abord\s*!|\b(?:arrêt|arret)(?:ez|ons)\b|\b(?:donnez|cessez|formez|écoutez)\b)",
     re.IGNORECASE)
 _RISK = re.compile(
     r"(?:risqu|danger|peur|crain|inqui[eè]t|méfi|triche|trich|fraud|plagi|dépendan|perte|perd"
@@ -54,24 +57,31 @@ _RISK = re.compile(
     r"|vie privée|rgpd|sensibles?\b|terrain de jeu|collecte|géants|standardis|têtes vides"
     r"|pas (?:du tout )?convaincu|déstabilis|doute|refus|incompatible|générique|refait"
     r"|soi-disant|sans savoir|ne maîtrise pas|politique de données|jamais eu|n'ai jamais"
-    r"|squelettique|décevant|médiocre|superficiel|je vois (?:très |tres )?bien (?:où|ou))",
+    r"|squelettique|décevant|médiocre|superficiel|je vois (?:très |tres )?bien (?:où|ou)"
+    r"|sceptique|pas convainc|dévalori|court-circuit|tentation|manque"
+    r"|\bn'(?:a|ai|avons|avez|ont|aura|aurons)\s+(?:même\s+|toujours\s+|jamais\s+|plus\s+)?"
+    r"(?:pas|plus|aucun|aucune|rien|qu'une?)\b|\bpas (?:le )?temps\b"
+    r"|\bsans (?:nous |les |leur )?(?:avoir|être)\b|\bne \w+ (?:rien|plus|jamais)\b)",
     re.IGNORECASE)
 _BENEFIT = re.compile(
     r"(?:\baide\b|m'aide|nous aide|aider|utile|gain|gagn|pratique|efficace|formidable|super\b"
     r"|précieu|intéress|passionn|captiv|opportunit|chance|potentiel|favorable|\bpositi"
     r"|c'est bien|bien pour|bien utilisée?|plutôt bien|bonne chose|bonne idée"
     r"|bluffant|fiable|allons-y|l'avenir|permet|facilit|débloque|adapt|différenci|enrichi"
-    r"|progress|motiv|pour\s*[.!]|plutôt pour|ravi|génial|excellent|apprécie|occasion"
+    r"|progress|motiv|pour\s*[.!]|plutôt pour|ravi|génial|excellent|occasion"
     r"|je m'en sers|je l'utilise|j'utilise|je lui fais|je fais (?:produire|générer)|m'a permis"
     r"|vraie? (?:aide|plus|chance|occasion)|bon outil|outil intéressant|soutien|allég|moins de"
     r"|deux fois moins|plus actifs|volontaire|j'y suis|je suis pour|oui\b|très bien|un plus"
-    r"|ça marche)",
+    r"|ça marche|encourage|progrès|pertinent|adoré|aident?\b|avenir|perspective|formateur"
+    r"|formatrice|appréci)",
     re.IGNORECASE)
 _NEGATED_RISK = re.compile(r"\b(?:pas|plus|jamais) (?:contre|de (?:risque|problème|danger))"
                            r"|ne (?:crains|crain) pas|sans (?:risque|danger)", re.IGNORECASE)
 _NEGATED_BENEFIT = re.compile(r"\b(?:pas|plus|jamais|aucun|aucune|guère) (?:très )?(?:\w+ )?"
                               r"(?:utile|efficace|bien|intéressant|favorable|convaincu|d'aide|aide)"
-                              r"|ne (?:m'aide|sert|aide) (?:pas|à rien)", re.IGNORECASE)
+                              r"|ne (?:m'aide|sert|aide) (?:pas|à rien)"
+                              r"|ne (?:progress|aid|serv|apport|motiv)\w* (?:plus|pas|rien|jamais)",
+                              re.IGNORECASE)
 # Irony, which words alone read the wrong way: « Super, une IA pour corriger les copies
 # écrites par l'IA », « Bien sûr, l'IA va sauver l'école ».
 _IRONY = re.compile(r"^(?:super|génial|bravo|formidable|bien sûr|évidemment|chouette)\s*[,!]",
@@ -102,4 +112,8 @@ def kind_of(text: str) -> str:
         return "risque"
     if benefits > 0 and benefits >= risks:
         return "opportunite"
+    # A question with no other cue is, in a consultation's free answers, mostly an objection
+    # (« Mais qui paie ? », « Comment évaluer un travail dont on ne sait pas qui l'a écrit ? »).
+    if text.rstrip().endswith("?"):
+        return "risque"
     return "constat"
