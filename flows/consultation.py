@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
 from synthese.errors import SyntheseError
+from synthese.progress import summary_lines
 from synthese.runner import (
     STAGES,
     Stage,
@@ -25,7 +26,6 @@ from synthese.runner import (
     open_run,
     record,
     run_stages,
-    summary_lines,
 )
 
 LLM_TAG = "synthese-llm"
@@ -89,6 +89,7 @@ def consultation(
     seed: int = 42,
     pseudonymise: bool = True,
     k_anonymity: int = 10,
+    synthesis: Literal["composee", "libre"] = "composee",
     progress: bool = True,
 ) -> dict:
     """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method).
@@ -111,6 +112,8 @@ def consultation(
         seed: Graine aléatoire.
         pseudonymise: Pseudonymiser avant tout modèle (ne désactiver que sur décision habilitée).
         k_anonymity: Taille minimale des groupes affichés dans les ventilations.
+        synthesis: composee (le code compose la synthèse de phrases contrôlées, une par
+            thème) ou libre (le modèle rédige toute la synthèse : pour un modèle puissant).
         progress: Afficher les barres de progression.
     """
     logger = get_run_logger()
@@ -119,6 +122,7 @@ def consultation(
         question_texts=tuple(question_text or ()), db=db, out=out,
         limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
         embedder=embedder, threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
+        synthesis=synthesis,
     )
     try:
         check_settings(settings)

@@ -424,6 +424,11 @@ ANSWERS = [
 ]
 
 
+# The sample was written with stances; the report shows kinds (extract.KINDS).
+KIND_OF_STANCE = {"pour": "opportunite", "contre": "risque", "nuance": "condition",
+                  "hors_sujet": "hors_sujet"}
+
+
 def _build_arguments() -> tuple[dict, dict[int, list[dict]]]:
     answers: dict[str, dict] = {}
     by_theme: dict[int, list[dict]] = {cid: [] for cid in THEMES}
@@ -442,7 +447,8 @@ def _build_arguments() -> tuple[dict, dict[int, list[dict]]]:
                 {
                     "argument_id": argument_id,
                     "text": arg_text,
-                    "stance": stance,
+                    "kind": KIND_OF_STANCE[stance],
+                    "flags": [],
                     "quote": quote,
                     "answer_id": answer_id,
                     "quote_start": start,
@@ -676,7 +682,7 @@ def sample_report_data() -> dict:
         arguments = by_theme[cluster_id]
         respondents = {answers[a["answer_id"]]["respondent_id"] for a in arguments}
         summary = SUMMARIES[cluster_id]
-        stances = Counter(a["stance"] for a in arguments)
+        kinds = Counter(a["kind"] for a in arguments)
         themes.append(
             {
                 "cluster_id": cluster_id,
@@ -697,9 +703,8 @@ def sample_report_data() -> dict:
                 "n_respondents": len(respondents),
                 "share_respondents": round(len(respondents) / processed, 4),
                 "is_other": cluster_id == -1,
-                "stances": {
-                    k: stances.get(k, 0) for k in ("pour", "contre", "nuance", "hors_sujet")
-                },
+                "kinds": dict(kinds),
+                "majority": None,
                 "quotes": [
                     {
                         "text": a["quote"],

@@ -9,7 +9,8 @@ from typing import Any
 from fakes import FakeEmbedder, FakeLLM
 
 from synthese.config import Settings
-from synthese.runner import run_all, summary_lines
+from synthese.progress import summary_lines
+from synthese.runner import run_all
 from synthese.storage import Store
 
 

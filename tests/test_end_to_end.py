@@ -53,7 +53,7 @@ def test_demo_report_click_through_in_chromium(demo_run, tmp_path):
     with Store(demo_run.settings.db) as store:
         arg = store.query(
             "SELECT argument_id, answer_id, quote FROM marts.trace WHERE run_id = ? "
-            "AND match_kind = 'exact' AND cluster_id >= 0 ORDER BY argument_id LIMIT 1",
+            "AND quote_start IS NOT NULL AND cluster_id >= 0 ORDER BY argument_id LIMIT 1",
             [demo_run.run_id]).iloc[0]
     with Chromium(tmp_path / "profile") as chromium:
         s = chromium.session

@@ -300,10 +300,10 @@ def test_run_eval_detects_format_and_reuses_cached_llm_calls(tmp_path):
     second = FakeLLM()
     ev = run_eval(path, llm=second, embedder=FakeEmbedder(), pseudonymise=False,
                   threshold=0.3, cache=cache)
-    assert len(first.calls) == 3 and second.calls == []
+    assert len(first.calls) == 2 and second.calls == []  # « RAS » carries no idea: no call
     assert ev.scores.n_extracted == 4
-    assert (ev.llm_calls["made"], ev.llm_calls["reused"]) == (0, 3)
-    assert "Appels au modèle : 0 effectués, 3 repris du cache" in ev.markdown()
+    assert (ev.llm_calls["made"], ev.llm_calls["reused"]) == (0, 2)
+    assert "Appels au modèle : 0 effectués, 2 repris du cache" in ev.markdown()
 
 
 def test_slow_stage_is_shown_in_seconds_per_item():

@@ -1,16 +1,30 @@
+"""Step 1: ideas anchored on the answer's numbered segments, checked by code."""
+
 import json
 
+import pytest
 from fakes import FakeLLM
 
 from synthese.calls import CachedLLM
-from synthese.extract import extract_answer, extractor_key, salvage_json, split_chunks
+from synthese.extract import (
+    PROMPT as PROMPT_NAME,
+)
+from synthese.extract import (
+    chunks,
+    extract_answer,
+    extraction_schema,
+    extractor_key,
+    salvage_json,
+)
 from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
+from synthese.segments import split_segments
 from synthese.storage import Store
 
-PROMPT = load_prompt("extract_arguments", 1)
+PROMPT = load_prompt(*PROMPT_NAME)
 Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
-ANSWER = "L'IA aide à préparer les cours. Mais les élèves trichent avec ChatGPT à la maison."
+ANSWER = ("L'IA aide à préparer les cours. Mais les élèves trichent avec ChatGPT à la maison. "
+          "Il faut former les enseignants. Merci.")
 
 
 class ScriptedLLM(FakeLLM):
@@ -22,7 +36,7 @@ class ScriptedLLM(FakeLLM):
         self.finish = finish
 
     def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
-        self.calls.append({"messages": messages, "max_tokens": max_tokens})
+        self.calls.append({"messages": messages, "max_tokens": max_tokens, "schema": schema})
         if self.replies:
             text = self.replies.pop(0)
             finish = self.finish if not text.rstrip().endswith("}") else "stop"
@@ -30,136 +44,177 @@ class ScriptedLLM(FakeLLM):
         return super().chat(messages, schema=schema, max_tokens=max_tokens)
 
 
-def _arg(text, stance, quote):
-    return {"argument": text, "position": stance, "citation": quote}
+def _idea(segments, text):
+    return {"segments": segments, "idee": text}
 
 
-def test_arguments_come_back_with_verbatim_quotes_and_offsets():
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(FakeLLM(), None), PROMPT)
-    assert e.status == "processed" and len(e.arguments) == 2
+def _reply(*ideas):
+    return json.dumps({"arguments": list(ideas)}, ensure_ascii=False)
+
+
+def _extract(replies, text=ANSWER, **kw):
+    return extract_answer("a1", text, Q, CachedLLM(ScriptedLLM(replies, **kw)), PROMPT)
+
+
+def test_each_quote_is_the_text_of_its_segments_with_offsets():
+    e = _extract([_reply(_idea([1], "L'IA facilite la préparation des cours."),
+                         _idea([2], "Les élèves fraudent avec ChatGPT."),
+                         _idea([3], "Il faut former les enseignants."))])
+    # Kinds by rule from each quote, the respondent's own words (kinds.py).
+    assert e.status == "processed" and [a.kind for a in e.arguments] == [
+        "opportunite", "risque", "condition"]
+    assert [a.quote for a in e.arguments] == ["L'IA aide à préparer les cours.",
+                                              "Mais les élèves trichent avec ChatGPT à la maison.",
+                                              "Il faut former les enseignants."]
     for a in e.arguments:
-        assert a.match_kind == "exact"
         assert ANSWER[a.quote_start:a.quote_end] == a.quote
+    assert e.n_segments == 4 and e.n_empty_segments == 1 and e.n_uncovered == 0
 
 
-def test_rewritten_quote_is_stored_as_the_answers_own_span():
-    reply = json.dumps({"arguments": [_arg("L'IA aide les enseignants.", "pour",
-                                           "l'IA aide a preparer les cours")]})
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(ScriptedLLM([reply]), None), PROMPT)
-    a = e.arguments[0]
-    assert a.match_kind == "normalised" and a.quote == "L'IA aide à préparer les cours"
-    assert a.model_quote == "l'IA aide a preparer les cours"
+def test_the_model_is_shown_numbered_segments_and_may_only_name_them():
+    llm = ScriptedLLM([_reply(_idea([1, 2, 3], "L'IA change la classe."))])
+    extract_answer("a1", ANSWER, Q, CachedLLM(llm), PROMPT)
+    user = llm.calls[0]["messages"][-1]["content"]
+    assert "[1] L'IA aide à préparer les cours.\n[2] Mais les élèves" in user and "[4] Merci." in user
+    item = llm.calls[0]["schema"]["properties"]["arguments"]["items"]["properties"]
+    assert item["segments"]["items"]["enum"] == [1, 2, 3, 4]
+    assert set(item) == {"segments", "idee"}  # the kind is given by rule, not asked
 
 
-def test_invented_quote_is_flagged_unverified_not_stored_as_quote():
-    reply = json.dumps({"arguments": [_arg("Les parents sont inquiets.", "contre",
-                                           "les parents sont très inquiets de cette évolution")]})
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(ScriptedLLM([reply]), None), PROMPT)
-    a = e.arguments[0]
-    assert a.quote is None and a.quote_start is None and not a.verified
-    assert "citation_non_verifiee" in a.flags
+def test_an_idea_over_following_segments_quotes_them_together():
+    e = _extract([_reply(_idea([1, 2], "L'IA aide à préparer mais favorise la triche."),
+                         _idea([3], "Former les enseignants."))])
+    assert e.arguments[0].quote == ("L'IA aide à préparer les cours. Mais les élèves trichent "
+                                    "avec ChatGPT à la maison.")
 
 
-def test_copied_few_shot_example_is_dropped_and_flagged():
-    copied = json.dumps({"arguments": [
-        _arg("La semaine de quatre jours réduit la fatigue des enfants grâce au mercredi libre.",
-             "pour", "Les enfants sont moins fatigués le mercredi"),
-        _arg("Les journées deviennent trop longues pour les jeunes élèves.", "contre",
-             "les journées sont beaucoup trop longues pour les petits"),
-    ]})
-    e = extract_answer("a1", "Excellente proposition !", Q, CachedLLM(ScriptedLLM([copied]), None), PROMPT)
-    assert e.status == "processed" and e.arguments == []
-    assert "exemple_copie" in e.flags
+def test_a_segment_no_idea_covers_is_kept_in_its_own_words_and_flagged():
+    e = _extract([_reply(_idea([1], "L'IA facilite la préparation des cours."))])
+    kept = [(a.text, a.flags) for a in e.arguments]
+    assert ("Mais les élèves trichent avec ChatGPT à la maison.", ["non_reformule"]) in kept
+    assert ("Il faut former les enseignants.", ["non_reformule"]) in kept
+    assert all("Merci" not in t for t, _ in kept)  # courtesy is not an idea
+    assert e.n_uncovered == 2
 
 
-def test_same_sentence_with_several_stances_is_merged():
-    text = "L'IA aide à préparer les cours."
-    reply = json.dumps({"arguments": [_arg(text, s, "L'IA aide à préparer les cours")
-                                      for s in ("pour", "contre", "nuance", "hors_sujet")]})
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(ScriptedLLM([reply]), None), PROMPT)
-    assert len(e.arguments) == 1 and e.arguments[0].stance == "pour"
-    assert "positions_contradictoires" in e.arguments[0].flags and "doublon_fusionne" in e.flags
+def test_an_idea_pointing_at_the_wrong_segment_is_moved_to_the_one_it_matches():
+    e = _extract([_reply(_idea([1], "Il faut former les enseignants."),
+                         _idea([2], "L'IA aide à préparer les cours."))])
+    first = e.arguments[0]
+    assert first.segments == [3] and "segment_corrige" in first.flags
+    assert first.quote == "Il faut former les enseignants."
+
+
+def test_a_copied_few_shot_reformulation_is_replaced_by_the_segment():
+    e = _extract([_reply(_idea([1], "Moins de fatigue des enfants grâce au mercredi libre"))])
+    first = e.arguments[0]
+    assert first.text == "L'IA aide à préparer les cours." and "reformulation_remplacee" in first.flags
+
+
+def test_the_same_idea_twice_is_kept_once():
+    same = _idea([1], "L'IA facilite la préparation des cours.")
+    e = _extract([_reply(same, same, _idea([2, 3], "Triche et manque de formation."))])
+    assert len(e.arguments) == 2 and "doublon_fusionne" in e.flags
+
+
+def test_an_answer_of_courtesy_only_makes_no_model_call():
+    llm = ScriptedLLM([])
+    e = extract_answer("a1", "Merci. Bonne journée !", Q, CachedLLM(llm), PROMPT)
+    assert e.status == "processed" and e.arguments == [] and llm.calls == []
+    assert e.n_empty_segments == 2
 
 
 def test_json_cut_at_token_limit_is_retried_with_a_larger_budget():
-    full = json.dumps({"arguments": [_arg("L'IA aide à préparer les cours.", "pour",
-                                          "L'IA aide à préparer les cours")]})
+    full = _reply(_idea([1], "L'IA facilite la préparation des cours."))
     llm = ScriptedLLM([full[:-15], full], finish="length")
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(llm, None), PROMPT)
-    assert e.status == "processed" and len(e.arguments) == 1
+    e = extract_answer("a1", ANSWER, Q, CachedLLM(llm), PROMPT)
+    assert e.status == "processed" and e.arguments[0].kind == "opportunite"
     assert llm.calls[1]["max_tokens"] == 2 * llm.calls[0]["max_tokens"]
 
 
-def test_json_still_cut_after_retries_salvages_complete_arguments():
-    two = json.dumps({"arguments": [
-        _arg("L'IA aide à préparer les cours.", "pour", "L'IA aide à préparer les cours"),
-        _arg("Les élèves trichent.", "contre", "les élèves trichent avec ChatGPT")]})
+def test_json_still_cut_after_retries_salvages_complete_ideas():
+    two = _reply(_idea([1], "L'IA facilite la préparation des cours."),
+                 _idea([2], "Les élèves fraudent avec ChatGPT."))
     cut = two[: two.rindex("{") + 20]
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(ScriptedLLM([cut] * 3, finish="length"), None), PROMPT)
-    assert e.status == "processed" and len(e.arguments) == 1 and "json_tronque" in e.flags
-    assert salvage_json(cut)["arguments"][0]["position"] == "pour"
+    e = _extract([cut] * 3, finish="length")
+    assert e.status == "processed" and "json_tronque" in e.flags
+    assert e.arguments[0].kind == "opportunite"
+    assert salvage_json(cut)["arguments"][0]["segments"] == [1]
 
 
 def test_invalid_json_fails_with_a_reason_never_silently():
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(ScriptedLLM(["pas du json"] * 3), None), PROMPT)
+    e = _extract(["pas du json"] * 3)
     assert e.status == "failed" and "JSON" in e.reason
 
 
 def test_model_errors_are_retried_then_recorded_as_failure():
     llm = FakeLLM(fail=2)
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(llm, None), PROMPT)
+    e = extract_answer("a1", ANSWER, Q, CachedLLM(llm), PROMPT)
     assert e.status == "processed" and len(llm.calls) == 3
-    e = extract_answer("a2", ANSWER, Q, CachedLLM(FakeLLM(fail=5), None), PROMPT)
+    e = extract_answer("a2", ANSWER, Q, CachedLLM(FakeLLM(fail=5)), PROMPT)
     assert e.status == "failed" and "échec" in e.reason
 
 
-def test_long_answer_is_extracted_by_chunks_with_offsets_in_the_whole_answer():
+def test_a_long_answer_is_asked_in_chunks_of_whole_segments():
     sentence = "Les outils d'IA posent des questions de protection des données personnelles. "
-    text = sentence * 30 + "Pour finir, il faut une charte nationale claire."
-    chunks = split_chunks(text)
-    assert len(chunks) > 1 and "".join(c for _, c in chunks) == text
-    e = extract_answer("a1", text, Q, CachedLLM(FakeLLM(), None), PROMPT)
-    last = e.arguments[-1]
+    text = sentence * 40 + "Pour finir, il faut une charte nationale claire."
+    groups = chunks(split_segments(text))
+    assert len(groups) > 1 and sum(len(g) for g in groups) == 41
+    llm = FakeLLM()
+    e = extract_answer("a1", text, Q, CachedLLM(llm), PROMPT)
+    assert len(llm.calls) == len(groups)
+    last = next(a for a in e.arguments if a.quote.startswith("Pour finir"))
     assert text[last.quote_start:last.quote_end] == last.quote == "Pour finir, il faut une charte nationale claire."
+    assert all(text[a.quote_start:a.quote_end] == a.quote for a in e.arguments)
 
 
 def test_second_extraction_with_the_cache_makes_no_model_call(tmp_path):
     llm = FakeLLM()
     with Store(tmp_path / "s.duckdb") as store:
         first = extract_answer("a1", ANSWER, Q, CachedLLM(llm, store), PROMPT)
-        calls = len(llm.calls)
         second = extract_answer("a1", ANSWER, Q, CachedLLM(llm, store), PROMPT)
-        assert len(llm.calls) == calls == 1
+        assert len(llm.calls) == 1
         assert [a.text for a in first.arguments] == [a.text for a in second.arguments]
-        assert store.scalar("SELECT count(*) FROM core.llm_calls") == 1
 
 
 def test_extractor_key_changes_with_model_or_prompt():
-    other = load_prompt("summarise_cluster", 1)
+    other = load_prompt("extract_arguments", 1)
     assert extractor_key("m1", PROMPT) != extractor_key("m2", PROMPT)
     assert extractor_key("m1", PROMPT) != extractor_key("m1", other)
 
 
-def test_a_prompt_file_sets_the_order_the_model_writes_the_fields_in():
-    from synthese.extract import EXTRACTION_SCHEMA, schema_for
-    from synthese.prompts import parse_prompt
+@pytest.mark.realmodel
+def test_the_grammar_of_the_schema_holds_with_the_real_model():
+    from synthese.llm import LlamaCppLLM
 
-    text = PROMPT.text.replace("version: 1\n", "version: 9\nfields: citation, argument, position\n", 1)
-    reordered = parse_prompt("extract_arguments", 9, text)
-    assert reordered.option("fields") == "citation, argument, position"
-    assert schema_for(PROMPT) is EXTRACTION_SCHEMA
-    items = schema_for(reordered)["properties"]["arguments"]["items"]["properties"]
-    assert list(items) == ["citation", "argument", "position"]
-    assert extractor_key("m1", reordered) != extractor_key("m1", PROMPT)
-    # The fake answers whatever the order; the arguments still come back checked.
-    e = extract_answer("a1", ANSWER, Q, CachedLLM(FakeLLM(), None), reordered)
-    assert e.status == "processed" and all(a.match_kind == "exact" for a in e.arguments)
+    with LlamaCppLLM("qwen2.5-coder-0.5b", threads=2) as llm:
+        e = extract_answer("a1", ANSWER, Q, CachedLLM(llm), PROMPT)
+    assert e.status == "processed" and e.arguments
+    for a in e.arguments:
+        assert ANSWER[a.quote_start:a.quote_end] == a.quote
+        assert set(a.segments) <= {1, 2, 3, 4}
 
 
-def test_a_prompt_cannot_drop_an_extraction_field():
-    import pytest
+def test_the_grammar_allows_at_most_one_idea_per_segment_that_carries_content():
+    # « Merci » carries no idea: 3 ideas at most over the 4 segments, so a looping model stops.
+    llm = ScriptedLLM([_reply(_idea([1], "L'IA facilite la préparation des cours."))])
+    extract_answer("a1", ANSWER, Q, CachedLLM(llm), PROMPT)
+    assert llm.calls[0]["schema"] == extraction_schema([1, 2, 3, 4], 3)
+    assert llm.calls[0]["schema"]["properties"]["arguments"]["maxItems"] == 3
 
-    from synthese.extract import extraction_schema
 
-    with pytest.raises(ValueError):
-        extraction_schema(("argument", "citation"))
+def test_an_idea_carrying_json_or_prompt_marks_is_replaced_by_its_segment():
+    e = _extract([_reply(_idea([1], "Préparer les cours)}, {Idées"),
+                         _idea([2], "Les élèves fraudent avec ChatGPT."),
+                         _idea([3], "Former les enseignants."))])
+    assert e.arguments[0].text == "L'IA aide à préparer les cours."
+    assert e.arguments[0].flags == ["reformulation_remplacee"]
+
+
+def test_an_idea_that_only_restates_the_question_is_replaced_by_its_segment():
+    e = _extract([_reply(_idea([1], "L'intelligence artificielle dans les établissements"),
+                         _idea([2], "Les élèves fraudent avec ChatGPT."),
+                         _idea([3], "Former les enseignants."))])
+    assert e.arguments[0].text == "L'IA aide à préparer les cours."
+    assert e.arguments[0].flags == ["reformulation_remplacee"]
+    assert e.arguments[1].text == "Les élèves fraudent avec ChatGPT."

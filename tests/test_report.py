@@ -253,7 +253,7 @@ def test_missing_optional_keys_are_tolerated(sample: dict) -> None:
     for key in ("breakdowns", "uncited_themes", "trust", "run_id"):
         data.pop(key)
     theme = data["themes"][0]
-    for key in ("summary_sentences", "quotes", "stances", "parent_label"):
+    for key in ("summary_sentences", "quotes", "kinds", "parent_label"):
         theme.pop(key)
     data["synthesis"][0]["paragraphs"][0].pop("sentences")
     data["synthesis"][0]["paragraphs"][0]["cluster_ids"] = [0, 99]  # 99: not in the themes
@@ -518,3 +518,11 @@ def test_sections_are_stacked_in_one_readable_column(browser, report_url: str) -
     assert layout["tops"] == sorted(layout["tops"])
     assert layout["width"] <= 62 * 16
     assert layout["overflow"] is False
+
+
+def test_the_synthesis_says_who_wrote_it_in_each_mode(sample):
+    composed = render_html(sample)
+    free = render_html({**sample, "synthesis_mode": "libre"})
+    assert "le modèle rédige une phrase par thème, que le code contrôle" in composed
+    assert "Le modèle a rédigé toute la synthèse" not in composed
+    assert "Le modèle a rédigé toute la synthèse" in free

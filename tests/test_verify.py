@@ -27,83 +27,70 @@ def _run(export, tmp_path, llm):
     return run(export, tmp_path, llm, pseudonymise=False)
 
 
-def test_an_invented_summary_sentence_is_flagged_unsupported(small_export, tmp_path):
+def test_an_invented_summary_sentence_is_never_published_as_the_models(small_export, tmp_path):
     p = _run(small_export, tmp_path, FakeLLM(invent=INVENTED))
     store = p.store()
-    rows = store.query("SELECT text, supported, support, argument_ids FROM core.summary_sentences")
-    planted = rows[rows["text"] == INVENTED]
-    assert len(planted) >= 1 and not planted["supported"].any()
-    others = rows[rows["text"] != INVENTED]
-    assert others["supported"].all() and all(len(ids) > 0 for ids in others["argument_ids"])
-    assert p.trust["summary_sentences_supported_share"] < 1.0
+    rows = store.query("SELECT text, supported, origin, model_text, argument_ids "
+                       "FROM core.summary_sentences")
+    planted = rows[rows["model_text"] == INVENTED]
+    # every planted sentence was caught and replaced by the closest idea of its theme
+    assert len(planted) >= 1 and (planted["origin"] == "argument").all()
+    assert INVENTED not in set(rows["text"])
+    assert rows["supported"].all() and all(len(ids) > 0 for ids in rows["argument_ids"])
+    assert p.trust["summary_model_sentences_supported_share"] < 1.0
+    assert p.trust["summary_sentences_replaced"] == len(planted)
     html = p.report_path.read_text()
-    assert "non étayée" in html
+    assert "idée d&#39;un répondant" in html or "idée d'un répondant" in html
+    assert INVENTED in html  # shown to the reader as the sentence that was replaced
     stored = store.query("SELECT trust FROM core.runs WHERE run_id = ?", [p.run_id])["trust"][0]
-    assert "summary_sentences_supported_share" in stored
+    assert "summary_sentences_replaced" in stored
     store.close()
 
 
 def test_trust_figures_are_printed_and_stored(small_export, tmp_path):
     p = _run(small_export, tmp_path, FakeLLM())
     t = p.trust
-    assert t["quotes_verified_share"] == 1.0 and t["quotes_exact_share"] == 1.0
-    assert t["synthesis_sentences_cited_share"] == 1.0
+    assert t["quotes_verified_share"] == 1.0 and t["quotes_segment_share"] == 1.0
+    with p.store() as store:
+        uncited = store.query("SELECT origin, text FROM marts.synthesis_sentences "
+                              "WHERE run_id = ? AND len(cluster_ids) = 0", [p.run_id])
+    # only code's statements of an absence (« aucun répondant n'en exprime ») cite no theme
+    assert all(o == "code" and "aucun" in t.lower() for o, t in uncited.itertuples(index=False))
+    assert t["synthesis_sentences_cited_share"] > 0
     assert 0 < t["respondent_coverage"] <= 1.0
     text = "\n".join(p.lines())
-    assert "citations vérifiées 100.0%" in text and "couverture des répondants" in text
+    assert "citations retrouvées dans les réponses 100.0%" in text
+    assert "couverture des répondants" in text and "Replis : " in text
     with p.store() as store:
         trace = store.query("SELECT * FROM marts.trace WHERE run_id = ?", [p.run_id])
     assert {"quote_start", "quote_end", "match_kind", "argument_flags", "cluster_id",
             "summary_key"} <= set(trace.columns)
 
 
-def test_tidy_summary_undoes_loops_repeats_and_cut_sentences():
-    from synthese.summarise import tidy_summary
+def test_an_unsupported_summary_sentence_is_replaced_by_the_closest_idea():
+    import pandas as pd
 
-    looping = ("L'IA aide les enseignants à l'école primaire, à l'école primaire, à l'école "
-               "primaire, à l'école primaire. Elle inquiète les parents. Elle inquiète les "
-               "parents. Les élèves doivent apprendre à pen")
-    assert tidy_summary(looping) == ("L'IA aide les enseignants à l'école primaire. "
-                                     "Elle inquiète les parents.")
-    assert tidy_summary("Une seule phrase coupée par la limi") == "Une seule phrase coupée par la limi"
-    assert tidy_summary("  Deux  phrases. Bien finies ! ") == "Deux phrases. Bien finies !"
+    from synthese.verify import ground_summary
 
+    members = pd.DataFrame({"argument_id": ["a", "b"],
+                            "text": ["la triche avec ChatGPT", "les devoirs faits par l'IA"]})
+    ideas = np.array([[1, 0, 0], [0.8, 0.6, 0]], dtype=np.float32)
+    sentences = ["La triche progresse.", "Les enseignants veulent une prime."]
+    vectors = np.array([[0.9, 0.1, 0.0], [0.1, 0.2, 0.97]], dtype=np.float32)
 
-def test_the_synthesis_keeps_each_sentence_once():
-    import json
+    kept, replaced = ground_summary(sentences, vectors, members, ideas)
 
-    from synthese.calls import CachedLLM
-    from synthese.llm import LLMResult
-    from synthese.prompts import load_prompt
-    from synthese.summarise import synthesise
-
-    same = "L'IA aide les enseignants à préparer les cours."
-    reply = {"opportunites": [{"texte": same, "themes": [0]}, {"texte": same, "themes": [0]}],
-             "risques": [{"texte": "La triche inquiète.", "themes": [1]}],
-             "conditions": [{"texte": "Former les enseignants.", "themes": [1]}],
-             "conclusion": [{"texte": same + " Tout dépendra des moyens.", "themes": [0, 1]}]}
-
-    class Scripted(FakeLLM):
-        def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
-            return LLMResult(json.dumps(reply, ensure_ascii=False), 10, 10, 0.01, "stop")
-
-    themes = [{"cluster_id": 0, "share": 0.5, "title": "Préparation", "summary": same},
-              {"cluster_id": 1, "share": 0.4, "title": "Triche", "summary": "La triche inquiète."}]
-    draft = synthesise(themes, "Q ?", CachedLLM(Scripted()), load_prompt("synthesise", 1))
-    sentences = draft.sentences
-    assert draft.failure is None
-    opportunities = [s.text for s in sentences if s.section == "opportunites"]
-    assert opportunities == [same]
-    # each section keeps its sentences: a repetition across sections stays visible
-    assert [(s.paragraph, s.text) for s in sentences if s.section == "conclusion"] == [
-        (0, same), (0, "Tout dépendra des moyens.")]
+    assert (kept.text, kept.origin, kept.supported) == ("La triche progresse.", "modele", True)
+    assert replaced.origin == "argument" and replaced.supported
+    assert replaced.model_text == "Les enseignants veulent une prime."
+    assert replaced.text == "Les devoirs faits par l'IA."  # the idea closest to the sentence
 
 
-def test_a_theme_title_that_restates_the_question_is_replaced_by_code():
-    from synthese.summarise import theme_title
+def test_an_empty_summary_falls_back_to_the_most_central_ideas():
+    import pandas as pd
 
-    q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
-    args = ["Les élèves trichent avec ChatGPT.", "La triche avec ChatGPT explose.", "ChatGPT facilite la triche."]
-    assert theme_title("L'usage de l'intelligence artificielle dans les établissements scolaires", q, args) \
-        == "chatgpt · triche · élèves · trichent"
-    assert theme_title(" La triche avec ChatGPT. ", q, args) == "La triche avec ChatGPT"
+    from synthese.verify import ground_summary
+
+    members = pd.DataFrame({"argument_id": ["a", "b", "c"], "text": ["un", "deux", "trois"]})
+    out = ground_summary([], np.zeros((0, 2), np.float32), members, np.eye(3, dtype=np.float32))
+    assert [(g.text, g.origin) for g in out] == [("Un.", "argument"), ("Deux.", "argument")]

@@ -15,34 +15,29 @@ import time
 
 from synthese.llm import LLMResult
 
-_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
 _WORDS = re.compile(r"\w+", re.UNICODE)
-_NEGATIVE = re.compile(r"\b(pas|non|jamais|danger|risque|contre|inquiet|triche|interdire)\w*", re.IGNORECASE)
-_POSITIVE = re.compile(r"\b(bien|utile|aide|gain|progr[eè]s|int[eé]ressant|opportunit)\w*", re.IGNORECASE)
 _STOP = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "à", "a", "au", "aux", "pour", "par", "sur", "dans", "que", "qui", "ne", "pas", "est", "sont", "il", "elle", "ils", "on", "nous", "vous", "je", "se", "ce", "cette", "ces", "son", "sa", "ses", "leur", "leurs", "plus", "mais", "ou", "avec", "être", "avoir", "fait", "faire", "peut", "doit", "tout", "tous", "très", "bien", "aussi", "comme", "sans"}
 
 
-def _stance(sentence: str) -> str:
-    neg, pos = bool(_NEGATIVE.search(sentence)), bool(_POSITIVE.search(sentence))
-    if neg and pos:
-        return "nuance"
-    return "contre" if neg else "pour" if pos else "nuance"
+def _items(user: str) -> list[str]:
+    """The list items of a request (« - idea » lines), in order."""
+    return [ln[2:].strip() for ln in user.splitlines() if ln.startswith("- ")]
 
 
 def _field(text: str, label: str) -> str:
-    match = re.search(rf"^{label} :(.*)", text, re.DOTALL | re.MULTILINE)
+    match = re.search(rf"^{label} : ?(.*)$", text, re.MULTILINE)
     return match.group(1).strip() if match else ""
 
 
 def _extract(user: str) -> dict:
-    answer = _field(user, "Réponse")
-    args = []
-    for sentence in _SENTENCES.split(answer):
-        sentence = sentence.strip(" -•*")
-        if len(_WORDS.findall(sentence)) < 3:
-            continue
-        args.append({"argument": sentence, "position": _stance(sentence), "citation": sentence})
-    return {"arguments": args[:8]}
+    """Each segment that carries content is an idea of its own, in the segment's words."""
+    from synthese.segments import is_content
+
+    ideas = []
+    for number, text in re.findall(r"^\[(\d+)\] (.*)$", user, re.MULTILINE):
+        if is_content(text):
+            ideas.append({"segments": [int(number)], "idee": text[:140]})
+    return {"arguments": ideas}
 
 
 def _keywords(text: str, k: int = 4) -> list[str]:
@@ -53,14 +48,26 @@ def _keywords(text: str, k: int = 4) -> list[str]:
     return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
 
 
+def _title(user: str) -> dict:
+    """The most central idea, cut to eight words."""
+    first = (_items(user) or ["Thème"])[0]
+    return {"titre": " ".join(first.rstrip(".!?").split()[:8])}
+
+
 def _summarise(user: str, invent: str | None) -> dict:
-    lines = [re.sub(r"^\s*(-|\d+[.)])\s*", "", ln).strip() for ln in user.splitlines()]
-    items = [ln for ln in lines if ln and not ln.startswith(("Question :", "Arguments", "Résumés"))]
-    title = " ".join(_keywords(" ".join(items), 4)).capitalize() or "Thème"
-    sentences = [s if s.endswith((".", "!", "?")) else s + "." for s in items[:2]]
+    """The first two ideas, as sentences."""
+    sentences = [s if s.endswith((".", "!", "?")) else s + "." for s in _items(user)[:2]]
+    if not sentences:  # the reduce stage: the partial summaries, first sentences first
+        sentences = [ln.strip() for ln in user.splitlines()[2:] if ln.strip()][:2]
     if invent:
         sentences.append(invent)
-    return {"titre": title, "resume": " ".join(sentences) or "Aucun argument."}
+    return {"resume": " ".join(sentences) or "Aucune idée."}
+
+
+def _sentence(user: str) -> dict:
+    """The theme's first summary sentence."""
+    summary = _field(user, "Résumé")
+    return {"phrase": re.split(r"(?<=[.!?])\s+", summary)[0] if summary else _field(user, "Thème")}
 
 
 def _synthesise(user: str) -> dict:
@@ -104,7 +111,11 @@ def respond(messages: list[dict], schema: dict | None, invent: str | None = None
     if "arguments" in props:
         value: object = _extract(user)
     elif "titre" in props:
+        value = _title(user)
+    elif "resume" in props:
         value = _summarise(user, invent)
+    elif "phrase" in props:
+        value = _sentence(user)
     elif "opportunites" in props:
         value = _synthesise(user)
     elif schema:
@@ -119,7 +130,7 @@ class BaselineLLM:
 
     backend = "baseline"
     model_name = "baseline"
-    model_id = "baseline:phrases:v1"
+    model_id = "baseline:phrases:v2"
     model_sha256: str | None = None
     context_size = 4096
 

@@ -53,6 +53,10 @@ def run(
         "--pseudonymise/--no-pseudonymise",
         help="Pseudonymiser avant tout modèle (à ne désactiver que par une personne habilitée).")] = True,
     k_anonymity: Annotated[int, typer.Option("--k", help="Taille minimale des groupes affichés.")] = 10,
+    synthese: Annotated[str, typer.Option(
+        "--synthese", help="composee (par défaut : le code compose la synthèse de phrases "
+        "contrôlées, une par thème) ou libre (le modèle rédige tout : pour un modèle puissant).")
+    ] = "composee",
 ) -> None:
     """Exécuter toute la méthode sur un export et publier le rapport."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -65,7 +69,7 @@ def run(
         from synthese.config import Settings, check_settings
 
         check_settings(Settings(export=export, questions=tuple(question), limit=limit, llm=llm,
-                                question_texts=tuple(question_text or ())))
+                                question_texts=tuple(question_text or ()), synthesis=synthese))
         from flows.consultation import consultation
 
         result = consultation(
@@ -73,7 +77,7 @@ def run(
             question_text=list(question_text or []), db=str(db),
             out=str(out), limit=limit, llm=llm, model=model, llm_host=llm_host,
             allow_remote_llm=allow_remote_llm, embedder=embedder, threads=threads, seed=seed,
-            pseudonymise=pseudonymise, k_anonymity=k_anonymity,
+            pseudonymise=pseudonymise, k_anonymity=k_anonymity, synthesis=synthese,
         )
     except SyntheseError as exc:
         _fail(str(exc))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,9 @@ class ClusterResult:
     similarity: np.ndarray  # float, cosine to its theme centroid (nan for -1)
     parents: np.ndarray | None  # int, parent theme of each theme id, or None (one level)
     params: dict  # every parameter actually used (runs table, report)
+    # For a theme that was one theme mixing opposite views before it was split in two by
+    # kind, the id of the other half (see split_opposed_views); absent otherwise.
+    split_from: dict[int, int] = field(default_factory=dict)
 
     @property
     def n_clusters(self) -> int:
@@ -83,12 +86,14 @@ def cluster_vectors(
     min_cluster_size: int | None = None,
     attach_threshold: float | None = None,
     max_themes_flat: int = 15,
+    kinds: list[str] | None = None,
 ) -> ClusterResult:
     """Group argument vectors into themes; deterministic for the same vectors and seed.
 
     ``min_cluster_size`` defaults to a size scaled on the corpus; ``attach_threshold``
     (cosine) defaults to a value calibrated on the clustered points. With more than
-    ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``).
+    ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``). With
+    the ``kinds`` of the arguments, a theme that mixes opposite views is split in two.
     """
     unit = _unit_vectors(vectors)
     n = unit.shape[0]
@@ -105,7 +110,17 @@ def cluster_vectors(
 
     was_noise = raw == UNASSIGNED
     threshold = _attach_threshold(unit, raw, attach_threshold, params)
-    labels = _renumber_by_size(_attach_noise(unit, raw, threshold))
+    attached = _attach_noise(unit, raw, threshold)
+    pairs: list[tuple[int, int]] = []
+    if kinds is not None:
+        attached, pairs = split_opposed_views(unit, attached, kinds)
+        params.update(split_opposed=len(pairs), split_min_side=SPLIT_MIN_SIDE,
+                      split_min_share=SPLIT_MIN_SHARE)
+    labels = _renumber_by_size(attached)
+    renamed = {int(a): int(labels[np.argmax(attached == a)]) for a in np.unique(attached[attached >= 0])}
+    split_from = {}
+    for a, b in pairs:
+        split_from[renamed[a]], split_from[renamed[b]] = renamed[b], renamed[a]
     similarity = _similarity_to_centroid(unit, labels)
     parents = _parent_themes(unit, labels, max_themes_flat, params)
 
@@ -115,7 +130,39 @@ def cluster_vectors(
         attached=int(np.sum(was_noise & (labels != UNASSIGNED))),
         unassigned_share=round(float(np.mean(labels == UNASSIGNED)), 4) if n else 0.0,
     )
-    return ClusterResult(labels, was_noise, similarity, parents, params)
+    return ClusterResult(labels, was_noise, similarity, parents, params, split_from)
+
+
+# Opposite views: a theme whose ideas are both opportunities and risks, each side at least
+# this many ideas and this share of the theme, is split in two (docs/quality.md measures it).
+OPPOSED = ("opportunite", "risque")
+SPLIT_MIN_SIDE = 5
+SPLIT_MIN_SHARE = 0.25
+
+
+def split_opposed_views(unit: np.ndarray, labels: np.ndarray,
+                        kinds: list[str]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Split each theme mixing opposite views into its opportunities and its risks.
+
+    The other ideas of the theme (conditions, observations) go to the half whose centroid
+    is nearer. Returns the new labels and the (theme, new half) pairs split.
+    """
+    labels = labels.copy()
+    kinds_arr = np.asarray(kinds, dtype=object)
+    pairs = []
+    for theme in [int(t) for t in np.unique(labels[labels >= 0])]:
+        members = np.flatnonzero(labels == theme)
+        sides = [members[kinds_arr[members] == k] for k in OPPOSED]
+        floor = max(SPLIT_MIN_SIDE, SPLIT_MIN_SHARE * members.size)
+        if min(len(side) for side in sides) < floor:
+            continue
+        new = int(labels.max()) + 1
+        pos, neg = (_normalise(unit[side].mean(axis=0)) for side in sides)
+        others = np.setdiff1d(members, np.concatenate(sides))
+        to_neg = np.concatenate([sides[1], others[unit[others] @ neg > unit[others] @ pos]])
+        labels[to_neg] = new
+        pairs.append((theme, new))
+    return labels, pairs
 
 
 def centroids(vectors: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
@@ -155,7 +202,7 @@ def theme_rows(
 ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     """Rows of core.clusters (one per theme, counted by code) and core.assignments.
 
-    ``arguments`` has argument_id, respondent_id, stance and match_kind, in the order of
+    ``arguments`` has argument_id, respondent_id, kind and match_kind, in the order of
     ``vectors``. Each theme's quotes are its most central arguments whose quote was found in
     the answer; shares are of all ``n_respondents`` respondents.
     """
@@ -178,7 +225,9 @@ def theme_rows(
             "members_key": content_hash(sorted(sub["argument_id"])), "summary_key": None,
             "n_arguments": len(members), "n_respondents": int(n_resp),
             "share_respondents": n_resp / max(1, n_respondents), "quote_argument_ids": quotes,
-            "stances": json.dumps(dict(Counter(sub["stance"])), ensure_ascii=False),
+            "stances": None,
+            "kinds": json.dumps(dict(Counter(sub["kind"])), ensure_ascii=False),
+            "split_from": result.split_from.get(int(cid)),
         })
     assignments = pd.DataFrame({
         "clustering_id": clustering_id, "argument_id": arguments["argument_id"],

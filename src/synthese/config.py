@@ -34,6 +34,7 @@ class Settings:
     min_cluster_size: int | None = None
     threads: int | None = field(default=None)
     report_name: str | None = None
+    synthesis: str = "composee"  # "composee" (code composes checked sentences) or "libre"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "export", Path(self.export))
@@ -71,6 +72,9 @@ def check_settings(settings: Settings) -> None:
         raise SyntheseError(f"--limit doit être un entier positif (reçu : {settings.limit}).")
     if len(settings.question_texts) > len(settings.questions):
         raise SyntheseError("Plus de --question-text que de --question : donnez-en un par colonne.")
+    if settings.synthesis not in ("composee", "libre"):
+        raise SyntheseError(
+            f"Mode de synthèse inconnu : {settings.synthesis} (composee ou libre).")
     if settings.llm not in LLM_BACKENDS:
         raise SyntheseError(
             f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")

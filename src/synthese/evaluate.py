@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import resource
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,20 @@ class GoldAnswer:
     text: str
     question: str | None
     arguments: list[str]
+    types: list[str] = field(default_factory=list)  # the human type of each argument, if given
+
+
+# The human argument types of an-egalite-dev (column argument_type) and the kinds of
+# extract.KINDS each one agrees with (docs/quality.md explains the mapping).
+TYPE_KINDS: dict[str, frozenset[str]] = {
+    "des propositions de nouvelles mesures": frozenset({"condition"}),
+    "une description d'un problème": frozenset({"risque"}),
+    "l'évocation d'expérience(s) personnelle(s)": frozenset({"constat"}),
+    "des analyses ou proposition d'ordre général": frozenset({"constat", "condition"}),
+    "des prises de position contre une mesure existante": frozenset({"risque"}),
+    "une analyse des causes du problème": frozenset({"constat"}),
+    "des questions ou demandes d'information": frozenset({"condition"}),
+}
 
 
 @dataclass
@@ -166,6 +181,7 @@ def _theme_dataset(path: Path, frame: Any, columns: dict[str, Any]) -> ThemeData
 def _argument_dataset(path: Path, frame: Any, columns: dict[str, Any]) -> ArgumentDataset:
     id_col, text_col, arg_col = _required(path, columns, ("id", "text", "argument"))
     question_col = columns.get("question")
+    type_col = columns.get("argument_type")
     answers: dict[str, GoldAnswer] = {}
     first_row: dict[str, int] = {}
     for row, record in zip(frame.index, frame.to_dict("records"), strict=True):
@@ -183,6 +199,7 @@ def _argument_dataset(path: Path, frame: Any, columns: dict[str, Any]) -> Argume
             )
         if argument:  # an empty cell is an answer in which humans found no argument
             answers[rid].arguments.append(argument)
+            answers[rid].types.append(_cell(record[type_col]) if type_col else "")
     return ArgumentDataset(path, list(answers.values()))
 
 
@@ -472,6 +489,9 @@ class ArgumentEval:
     stages: list[StageStat]
     details: list[dict] = field(default_factory=list)
     llm_calls: dict | None = None
+    kinds: dict[str, int] = field(default_factory=dict)  # extracted arguments by kind
+    kind_agreement: tuple[int, int] | None = None  # (agreeing, matched pairs with a human type)
+    flags: dict[str, int] = field(default_factory=dict)
 
     def markdown(self) -> str:
         return _argument_markdown(self)
@@ -511,8 +531,9 @@ def _extract_all(
         last[0] = now
 
     from synthese.calls import CachedLLM
+    from synthese.extract import PROMPT
 
-    prompt = load_prompt("extract_arguments", 1)
+    prompt = load_prompt(*PROMPT)
     # Counted (and cached when run_eval was given a cache) like the pipeline's calls.
     cached = (llm if isinstance(llm, CachedLLM) else CachedLLM(llm)).for_stage("extraction", prompt)
     with clock.stage("extraction", len(items), "réponses"):
@@ -643,18 +664,29 @@ def evaluate_arguments(
                    for t in (threshold - 0.1, threshold + 0.1) if 0.0 < t < 1.0]
     failures: dict[str, int] = {}
     details = []
+    agree = typed = 0
     for a, e, g, p in zip(answers, extractions, gold_vecs, pred_vecs, strict=True):
         if e.status == "failed":
             failures[e.reason or "?"] = failures.get(e.reason or "?", 0) + 1
         pairs = greedy_match(g @ p.T, threshold) if len(g) and len(p) else []
+        for i, j, _ in pairs:
+            if a.types and a.types[i] in TYPE_KINDS:
+                typed += 1
+                agree += e.arguments[j].kind in TYPE_KINDS[a.types[i]]
         details.append({"id": a.id, "status": e.status, "gold": a.arguments,
+                        "gold_types": a.types,
                         "extracted": [arg.text for arg in e.arguments],
+                        "kinds": [arg.kind for arg in e.arguments],
+                        "flags": [arg.flags for arg in e.arguments],
                         "pairs": [(i, j, round(s, 3)) for i, j, s in pairs]})
+    kinds = Counter(arg.kind for e in extractions for arg in e.arguments)
+    flags = Counter(f for e in extractions for arg in e.arguments for f in arg.flags)
     return ArgumentEval(
         dataset=dataset.path.name, llm=getattr(llm, "model_id", "?"), embedder=name,
         pseudonymised=pseudonymiser is not None, scores=scores, sensitivity=sensitivity,
         n_failed=sum(failures.values()), failures=failures, stages=clock.stats,
-        details=details, llm_calls=llm_calls,
+        details=details, llm_calls=llm_calls, kinds=dict(kinds),
+        kind_agreement=(agree, typed) if typed else None, flags=dict(flags),
     )
 
 
@@ -843,6 +875,18 @@ def _argument_markdown(ev: ArgumentEval) -> str:
                      f"| {_num(sc.f1)} | {_num(sc.points_recall)} | {_num(sc.precision_any)} |")
     if ev.failures:
         lines += ["", "Échecs : " + " ; ".join(f"{k} ({v})" for k, v in ev.failures.items())]
+    if ev.kinds:
+        lines += ["", "Types des arguments extraits : " + " ; ".join(
+            f"{k} {v}" for k, v in sorted(ev.kinds.items(), key=lambda kv: -kv[1]))]
+    if ev.kind_agreement:
+        agree, typed = ev.kind_agreement
+        lines.append(f"Accord du type avec le type humain (arguments appariés, correspondance de "
+                     f"docs/quality.md) : {_pct(agree / typed)} ({agree} sur {typed}).")
+    if ev.flags:
+        lines.append("Signalements : " + " ; ".join(f"{k} {v}" for k, v in sorted(ev.flags.items())))
+    if ev.llm_calls and s.n_answers:
+        lines.append(f"Jetons de sortie par réponse : "
+                     f"{ev.llm_calls['completion_tokens'] / s.n_answers:.0f}.")
     lines += _calls_markdown(ev.llm_calls)
     lines += ["", "### Vitesse et mémoire", "", *_stages_markdown(ev.stages)]
     return "\n".join(lines) + "\n"

@@ -1,10 +1,11 @@
-"""Progress of the long stages: a bar on a terminal, log lines elsewhere (Prefect workers)."""
+"""What a run shows: progress of the long stages (a bar on a terminal, log lines elsewhere,
+such as a Prefect worker), and the lines printed when it ends."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Self
+from typing import Any, Self
 
 from rich.progress import ProgressColumn
 from rich.text import Text
@@ -70,3 +71,41 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def summary_lines(row: dict[str, Any]) -> list[str]:
+    """The end-of-run lines printed by the CLI and logged by the flow (French)."""
+    c, t, tokens = row["counts"], row["trust"], row["tokens"]
+    lines = [
+        (f"Réponses : {c.get('answers', 0)} — traitées {c.get('processed', 0)}, "
+         f"sans réponse {c.get('blank', 0)}, en échec {c.get('failed', 0)}."),
+        (f"Arguments : {c.get('arguments', 0)} ; thèmes : {c.get('themes', 0)} ; "
+         f"autres / inclassables : {c.get('unassigned_share', 0):.1%}."),
+        (f"Appels au modèle : {tokens['made']} effectués, {tokens['reused']} réutilisés ; "
+         f"jetons : {tokens['prompt_tokens']} en entrée, {tokens['completion_tokens']} en sortie."),
+    ]
+    if t:
+        lines.append(
+            f"Fiabilité : citations retrouvées dans les réponses "
+            f"{t.get('quotes_verified_share', 0):.1%} ; phrases de résumé étayées "
+            f"{t.get('summary_sentences_supported_share', 0):.1%} (phrases du modèle "
+            f"{t.get('summary_model_sentences_supported_share', 0):.1%}) ; phrases de synthèse "
+            f"étayées {t.get('synthesis_sentences_supported_share', 0):.1%}, citant un thème "
+            f"{t.get('synthesis_sentences_cited_share', 0):.1%} ; couverture des répondants "
+            f"{t.get('respondent_coverage', 0):.1%}.")
+        fallbacks = t.get("synthesis_fallbacks") or {}
+        lines.append(
+            f"Replis : extractions en échec {c.get('failed', 0)}, segments repris tels quels "
+            f"{t.get('uncovered_segments', 0)}, titres de repli {t.get('titles_fallback', 0)}, "
+            f"résumés en échec {t.get('summaries_failed', 0)}, phrases de résumé remplacées "
+            f"{t.get('summary_sentences_replaced', 0)}, phrases de synthèse refusées par le code "
+            f"{fallbacks.get('phrase_refusee', 0)}, de repli "
+            f"{fallbacks.get('phrase_remplacee', 0)}, non étayées "
+            f"{fallbacks.get('phrase_non_etayee', 0)}, doublons retirés "
+            f"{fallbacks.get('phrase_doublon', 0)}"
+            + (f" ; synthèse en échec : {t['synthesis_failure']}" if t.get("synthesis_failure")
+               else "") + ".")
+    lines.append("Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in row["timings"].items()))
+    if row.get("report_path"):
+        lines.append(f"Rapport : {row['report_path']}")
+    return lines

@@ -29,10 +29,11 @@ SECTIONS = (
     ("conditions", "Conditions de réussite"),
     ("conclusion", "Conclusion"),
 )
-STANCES = (
-    ("pour", "Favorable"),
-    ("contre", "Défavorable"),
-    ("nuance", "Nuancé"),
+KINDS = (
+    ("opportunite", "Apport"),
+    ("risque", "Risque ou crainte"),
+    ("condition", "Condition ou demande"),
+    ("constat", "Constat"),
     ("hors_sujet", "Hors sujet"),
 )
 DEFAULT_STEPS = (
@@ -67,25 +68,33 @@ TRUST_CARDS = (
         "quotes_verified_share",
         "Citations retrouvées dans les réponses",
         (
-            "Part des citations produites par le modèle que le logiciel a retrouvées dans la "
-            "réponse d'origine. Une citation non retrouvée a pu être reformulée ou inventée : elle "
-            "est marquée « citation non vérifiée » ; une citation approchée est à relire."
+            "Part des citations qui sont le texte même de la réponse. Le logiciel découpe chaque "
+            "réponse en segments numérotés ; le modèle indique les segments où il lit chaque "
+            "idée, et la citation est le texte de ces segments. Une citation non retrouvée est "
+            "marquée « citation non vérifiée »."
         ),
         (
+            ("quotes_segment_share", "segments de la réponse", True),
             ("quotes_exact_share", "mot pour mot", True),
-            ("quotes_normalised_share", "aux espaces ou à la ponctuation près", True),
             ("quotes_fuzzy_share", "de façon approchée", True),
             ("unverified_quotes", "citations non vérifiées", False),
+            ("uncovered_segments", "segments repris tels quels (non reformulés)", False),
+            ("empty_segments", "formules de politesse et segments vides écartés", False),
         ),
     ),
     (
         "summary_sentences_supported_share",
         "Phrases des résumés étayées par des arguments",
         (
-            "Part des phrases des résumés de thème dont le contenu se retrouve dans au moins un "
-            "argument du thème. Les autres sont signalées « non étayée » : à vérifier ou à retirer."
+            "Part des phrases publiées des résumés de thème dont le contenu se retrouve dans au "
+            "moins un argument du thème. Une phrase du modèle qu'aucun argument ne soutient est "
+            "remplacée par l'argument le plus proche, signalé « idée d'un répondant »."
         ),
-        (("unsupported_summary_sentences", "phrases non étayées", False),),
+        (
+            ("unsupported_summary_sentences", "phrases non étayées", False),
+            ("summary_model_sentences_supported_share", "phrases du modèle étayées", True),
+            ("summary_sentences_replaced", "phrases remplacées par l'idée d'un répondant", False),
+        ),
     ),
     (
         "synthesis_sentences_cited_share",
@@ -97,10 +106,40 @@ TRUST_CARDS = (
         (),
     ),
     (
+        "synthesis_sentences_supported_share",
+        "Phrases de la synthèse étayées par leurs thèmes",
+        (
+            "Part des phrases de la synthèse que les arguments des thèmes qu'elles citent "
+            "soutiennent. Une phrase du modèle que le code refuse (marques de gabarit, sens "
+            "contraire à sa partie, reprise de la question) ou qui échoue au contrôle est "
+            "remplacée par une phrase de repli (le titre du thème et la première phrase de son "
+            "résumé, déjà contrôlée) ; les phrases d'ouverture, de liaison et de conclusion sont "
+            "écrites par le code à partir des effectifs."
+        ),
+        (
+            ("synthesis_model_sentences", "phrases rédigées par le modèle", False),
+            ("synthesis_fallback_sentences", "phrases de repli", False),
+            ("synthesis_code_sentences", "phrases écrites par le code", False),
+        ),
+    ),
+    (
         "respondent_coverage",
-        "Répondants représentés dans les thèmes",
-        "Part des répondants dont au moins un argument figure dans un thème de ce rapport.",
+        "Répondants représentés dans la synthèse",
+        (
+            "Part des répondants ayant exprimé au moins une idée dont une idée figure dans un "
+            "thème cité par la synthèse."
+        ),
         (),
+    ),
+    (
+        "titles_by_model_share",
+        "Titres de thème rédigés par le modèle",
+        (
+            "Part des titres écrits par le modèle et acceptés par le code (distincts, ne "
+            "reprenant pas la question, plus proches de leur thème que de tout autre). Les "
+            "autres reprennent l'idée la plus centrale du thème, dans les mots du répondant."
+        ),
+        (("titles_fallback", "titres de repli", False),),
     ),
 )
 MONTHS = (
@@ -245,6 +284,9 @@ def _prepare(data: dict) -> dict:
     )
     answers_in = data.get("answers") or {}
     theme_ref = _number_themes(themes)
+    for theme in themes:
+        if theme.get("split_from") is not None:
+            theme["split_ref"] = theme_ref(theme["split_from"])
     answer_texts = {aid: _normalise_text(a.get("text") or "") for aid, a in answers_in.items()}
     spans, back_links, arguments_by_id = _link_arguments(themes, answers_in, answer_texts)
     _theme_rows(themes, answers_in, arguments_by_id)
@@ -283,6 +325,7 @@ def _prepare(data: dict) -> dict:
         "sections": _sections(data.get("synthesis") or [], theme_ref),
         "uncited": [theme_ref(c) for c in data.get("uncited_themes") or []],
         "uncited_given": "uncited_themes" in data,
+        "synthesis_mode": data.get("synthesis_mode") or "composee",
         "trust": _trust(data.get("trust") or {}),
         "themes": themes,
         "theme_groups": _groups(themes),
@@ -290,7 +333,7 @@ def _prepare(data: dict) -> dict:
         "breakdowns": [_breakdown(b) for b in breakdowns],
         "k_min": min((b.get("k") for b in breakdowns if b.get("k")), default=None),
         "method": method,
-        "stance_labels": dict(STANCES),
+        "kind_labels": dict(KINDS),
     }
 
 
@@ -355,7 +398,7 @@ def _theme_rows(themes: list[dict], answers_in: dict, arguments_by_id: dict) -> 
     max_share = max((t.get("share_respondents") or 0 for t in themes), default=0) or 1
     for theme in themes:
         theme["bar"] = round(100 * (theme.get("share_respondents") or 0) / max_share, 1)
-        theme["stance_rows"] = _stances(theme.get("stances") or {})
+        theme["kind_rows"] = _kinds(theme.get("kinds") or {})
         theme["summary_rows"] = [
             {
                 **s,
@@ -424,17 +467,17 @@ def _segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]
     return pieces
 
 
-def _stances(stances: dict) -> list[dict]:
-    total = sum(v or 0 for v in stances.values())
+def _kinds(kinds: dict) -> list[dict]:
+    total = sum(v or 0 for v in kinds.values())
     return [
         {
             "key": key,
             "label": label,
-            "n": stances.get(key) or 0,
-            "width": round(100 * (stances.get(key) or 0) / total, 1) if total else 0,
+            "n": kinds.get(key) or 0,
+            "width": round(100 * (kinds.get(key) or 0) / total, 1) if total else 0,
         }
-        for key, label in STANCES
-        if key in stances
+        for key, label in KINDS
+        if key in kinds
     ]
 
 

@@ -14,21 +14,36 @@ from typing import Any
 import pandas as pd
 
 from synthese.errors import SyntheseError
-from synthese.summarise import SECTION_TITLES, SECTIONS
+from synthese.summarise import majority_phrase
+from synthese.synthesise import SECTION_TITLES, SECTIONS
 from synthese.verify import SUPPORT_THRESHOLD, trust_figures
 
 STEPS = [
-    ("Extraction, dans chaque réponse, d'une liste d'arguments reformulés, avec leur position "
-    "et une citation, par un grand modèle de langage exécuté localement ; les citations sont "
-    "ensuite retrouvées mot pour mot dans la réponse par le code"),
+    ("Découpage de chaque réponse en segments (phrases ou propositions) par le code ; "
+     "extraction, par un grand modèle de langage exécuté localement, des idées de chaque "
+     "réponse, chacune rattachée aux segments qui l'expriment : la citation est le texte même "
+     "de ces segments, et un segment qu'aucune idée ne couvre est repris tel quel "
+     "(« non reformulé ») ; la nature de chaque idée (apport, risque, condition, constat) est "
+     "donnée par des règles du code sur les mots du répondant"),
     "Vectorisation de chaque argument par un modèle de plongement de phrases",
     ("Regroupement des arguments par similarité (UMAP puis HDBSCAN, graine fixe) ; les "
-    "arguments isolés sont rattachés au thème le plus proche ou classés « autres / inclassables »"),
-    ("Résumé de chaque thème à partir de tous ses arguments par le modèle de langage "
-    "(par étapes quand ils dépassent son contexte) ; effectifs et citations calculés par le code"),
-    ("Synthèse des résumés par le modèle de langage (opportunités, risques, conditions de "
-    "réussite, conclusion), chaque phrase citant les thèmes dont elle s'appuie, vérifiés par le code"),
+     "arguments isolés sont rattachés au thème le plus proche ou classés « autres / "
+     "inclassables » ; un thème qui mêle apports et risques en nombre est scindé en deux"),
+    ("Titre de chaque thème proposé par le modèle et contrôlé par le code (distinct, ne "
+     "reprenant pas la question, proche de son thème), à défaut l'idée la plus centrale ; "
+     "résumé par le modèle, chaque phrase vérifiée contre les arguments du thème et, non "
+     "étayée, remplacée par l'argument le plus proche ; effectifs, parts et expressions de "
+     "majorité calculés par le code"),
 ]
+SYNTHESIS_STEP = {
+    "composee": ("Synthèse composée par le code : parties (apports, risques, conditions) et "
+                 "ordre des thèmes selon les effectifs, une phrase par thème écrite par le "
+                 "modèle et vérifiée contre le thème cité, remplacée à défaut par le titre et "
+                 "le résumé du thème ; liaisons, proportions et conclusion écrites par le code"),
+    "libre": ("Synthèse des résumés rédigée par le modèle de langage (apports, risques, "
+              "conditions de réussite, conclusion), chaque phrase citant les thèmes dont elle "
+              "s'appuie, vérifiés par le code"),
+}
 UNCITED_MIN_SHARE = 0.05
 STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
 
@@ -76,16 +91,20 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
             "unassigned_share": _share(unassigned, n_args),
         },
         "synthesis": synthesis,
+        "synthesis_mode": run.get("synthesis_mode") or "composee",
         "uncited_themes": [t["cluster_id"] for t in themes if not t["is_other"]
                            and t["share_respondents"] >= UNCITED_MIN_SHARE
                            and t["cluster_id"] not in cited],
         "themes": themes,
         "answers": {r.answer_id: {"respondent_id": r.respondent_id, "text": r.text}
                     for r in rows.answers.itertuples(index=False)},
-        "trust": trust_figures(args, rows.summary_sentences, rows.synthesis_sentences, n_resp),
+        "trust": trust_figures(args, rows.summary_sentences, rows.synthesis_sentences,
+                               rows.themes, counts)
+        | {k: run[k] for k in ("summaries_failed", "synthesis_failure", "synthesis_fallbacks")
+           if k in run},
         "breakdowns": breakdowns(rows.respondent_metadata, run["k_anonymity"]),
         "method": {
-            "steps": STEPS,
+            "steps": STEPS + [SYNTHESIS_STEP[run.get("synthesis_mode") or "composee"]],
             "models": run["models"],
             "parameters": method_parameters(run["seed"], run["k_anonymity"],
                                             rows.clustering_params),
@@ -109,6 +128,8 @@ def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any
         if by_id is not None and a in by_id.index
     ]
     summ = sentences[sentences["summary_key"] == c.summary_key] if len(sentences) else sentences
+    kinds = json.loads(c.kinds) if isinstance(c.kinds, str) else {}
+    sides = sorted((kinds.get(k, 0) for k in ("opportunite", "risque")), reverse=True)
     return {
         "cluster_id": int(c.cluster_id),
         "label": (c.title if isinstance(c.title, str) and c.title
@@ -118,15 +139,24 @@ def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any
         "summary": c.summary if isinstance(c.summary, str) else "",  # NULL when it failed
         "summary_sentences": [
             {"text": r.text, "supported": bool(r.supported), "support": float(r.support),
-             "argument_ids": list(r.argument_ids)}
+             "argument_ids": list(r.argument_ids), "origin": _text(getattr(r, "origin", None)),
+             "model_text": _text(getattr(r, "model_text", None))}
             for r in summ.itertuples(index=False)
         ],
+        "kinds": kinds,
+        # « avis partagés »: a theme whose smaller opposite side still holds a fifth of it
+        "shared": bool(sides[1] and sides[1] >= 0.2 * max(1, int(c.n_arguments))),
+        "split_from": None if pd.isna(getattr(c, "split_from", None)) else int(c.split_from),
+        "majority": majority_phrase(float(c.share_respondents)),
+        "title_origin": _text(getattr(c, "title_origin", None)),
+        "title_rejected": json.loads(c.title_rejected)
+        if isinstance(getattr(c, "title_rejected", None), str) else [],
         "n_arguments": int(c.n_arguments), "n_respondents": int(c.n_respondents),
         "share_respondents": float(c.share_respondents), "is_other": c.cluster_id < 0,
-        "stances": json.loads(c.stances or "{}"),
         "quotes": quotes,
         "arguments": [
-            {"argument_id": a.argument_id, "text": a.text, "stance": a.stance,
+            {"argument_id": a.argument_id, "text": a.text, "kind": _text(a.kind),
+             "flags": list(a.flags) if a.flags is not None else [],
              "quote": a.quote if isinstance(a.quote, str) else a.model_quote,
              "answer_id": a.answer_id,
              "quote_start": None if pd.isna(a.quote_start) else int(a.quote_start),
@@ -139,6 +169,10 @@ def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any
     }
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _synthesis(synth: pd.DataFrame) -> tuple[list[dict[str, Any]], set[int]]:
     """The synthesis by section and paragraph, and the themes it cites."""
     out: list[dict[str, Any]] = []
@@ -149,7 +183,9 @@ def _synthesis(synth: pd.DataFrame) -> tuple[list[dict[str, Any]], set[int]]:
         for _, group in rows.groupby("paragraph", sort=True):
             sents = [{"text": r.text, "cluster_ids": [int(i) for i in r.cluster_ids],
                       "supported": bool(r.supported), "support": float(r.support),
-                      "cited_by": r.cited_by} for r in group.itertuples(index=False)]
+                      "cited_by": r.cited_by, "origin": _text(getattr(r, "origin", None)),
+                      "model_text": _text(getattr(r, "model_text", None))}
+                     for r in group.itertuples(index=False)]
             ids = sorted({i for st in sents for i in st["cluster_ids"]})
             cited.update(ids)
             paragraphs.append({"text": " ".join(st["text"] for st in sents), "cluster_ids": ids,

@@ -25,6 +25,7 @@ from typing import Any
 from synthese import __version__, stages
 from synthese.calls import CachedLLM
 from synthese.config import Settings
+from synthese.extract import PROMPT as EXTRACTION_PROMPT
 from synthese.keys import to_json
 from synthese.prompts import Prompt, load_prompt
 from synthese.storage import Store
@@ -71,13 +72,18 @@ class Run:
     run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%d-%H%M%S-")
                         + uuid.uuid4().hex[:6])
     started_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
-    prompts: dict[str, Prompt] = field(default_factory=lambda: {
-        "extraction": load_prompt("extract_arguments", 1),
-        "summary": load_prompt("summarise_cluster", 1),
-        "reduce": load_prompt("reduce_summaries", 1),
-        "synthesis": load_prompt("synthesise", 1),
-    })
+    prompts: dict[str, Prompt] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from synthese.summarise import PROMPTS
+        from synthese.synthesise import PROMPTS as SYNTHESIS_PROMPTS
+
+        self.prompts = self.prompts or {
+            "extraction": load_prompt(*EXTRACTION_PROMPT),
+            **{name: load_prompt(*spec) for name, spec in PROMPTS.items()},
+            "synthesis": load_prompt(*SYNTHESIS_PROMPTS[self.settings.synthesis]),
+        }
 
     @property
     def question_label(self) -> str:
@@ -221,29 +227,3 @@ def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
         raise
     finally:
         close_run(run)
-
-
-def summary_lines(row: dict[str, Any]) -> list[str]:
-    """The end-of-run lines printed by the CLI and logged by the flow (French)."""
-    c, t, tokens = row["counts"], row["trust"], row["tokens"]
-    lines = [
-        (f"Réponses : {c.get('answers', 0)} — traitées {c.get('processed', 0)}, "
-         f"sans réponse {c.get('blank', 0)}, en échec {c.get('failed', 0)}."),
-        (f"Arguments : {c.get('arguments', 0)} ; thèmes : {c.get('themes', 0)} ; "
-         f"autres / inclassables : {c.get('unassigned_share', 0):.1%}."),
-        (f"Appels au modèle : {tokens['made']} effectués, {tokens['reused']} réutilisés ; "
-         f"jetons : {tokens['prompt_tokens']} en entrée, {tokens['completion_tokens']} en sortie."),
-    ]
-    if t:
-        lines.append(
-            f"Fiabilité : citations vérifiées {t.get('quotes_verified_share', 0):.1%} "
-            f"(exactes {t.get('quotes_exact_share', 0):.1%}, normalisées "
-            f"{t.get('quotes_normalised_share', 0):.1%}, approchées "
-            f"{t.get('quotes_fuzzy_share', 0):.1%}) ; phrases de résumé étayées "
-            f"{t.get('summary_sentences_supported_share', 0):.1%} ; phrases de synthèse "
-            f"citant un thème {t.get('synthesis_sentences_cited_share', 0):.1%} ; "
-            f"couverture des répondants {t.get('respondent_coverage', 0):.1%}.")
-    lines.append("Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in row["timings"].items()))
-    if row.get("report_path"):
-        lines.append(f"Rapport : {row['report_path']}")
-    return lines

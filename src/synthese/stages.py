@@ -10,6 +10,7 @@ resumes where it stopped. Only runner.py and the flows use this module.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -154,9 +155,10 @@ def cluster(run: Run, extract: Extracted) -> Clustered:
         return Clustered(key, True)
     vectors = (store.get_embeddings(list(args["text_hash"]), model_id) if len(args)
                else np.zeros((0, 8), dtype=np.float32))
-    result = cluster_vectors(vectors, seed=s.seed, min_cluster_size=s.min_cluster_size)
+    result = cluster_vectors(vectors, seed=s.seed, min_cluster_size=s.min_cluster_size,
+                             kinds=list(args["kind"].fillna("constat")))
     clusters, assignments = theme_rows(args, vectors, result, key,
-                                       extract.counts["respondents"])
+                                       extract.counts["respondents_answering"])
     store.write_clustering({
         "clustering_id": key, "embed_model_id": model_id, "params": to_json(result.params),
         "n_arguments": len(args), "n_clusters": result.n_clusters,
@@ -182,64 +184,122 @@ class Summarised:
 
 
 def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
-    from synthese.summarise import parent_labels, summarise_theme, summary_key
+    """Title and summarise each theme, biggest first (a title must differ from the titles
+    of the bigger themes), checked by code; then label the parent themes."""
+    from synthese.summarise import parent_labels, summary_key
+    from synthese.verify import SUPPORT_THRESHOLD
 
-    store, map_p, reduce_p = run.store, run.prompts["summary"], run.prompts["reduce"]
+    store, prompts = run.store, {k: run.prompts[k] for k in ("title", "summary", "reduce")}
     themes = store.clusters(cluster.clustering_id)
     themes = themes[themes["cluster_id"] >= 0].sort_values("cluster_id")
     args = _theme_arguments(run, extract, cluster.clustering_id)
-    llm = run.llm.for_stage("summary", map_p, reduce_p)
+    vectors = _argument_vectors(run, args)
+    llm = run.llm.for_stage("summary", *prompts.values())
+    checks = _TitleChecks(run, args, vectors)
     keys: dict[int, str] = {}
     made = 0
     with Progress(len(themes), "Résumés des thèmes", run.progress, run.log) as bar:
         for c in themes.itertuples(index=False):
-            key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, map_p, reduce_p)
+            key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, prompts,
+                                                        run.embedder.model_id, SUPPORT_THRESHOLD)
             latest = store.latest_summary(key)
             if latest is None or latest["failure"] is not None:
-                # a failed summary is tried again (its successful calls are cached)
-                texts = list(args[args["cluster_id"] == c.cluster_id]
-                             .sort_values("similarity", ascending=False)["text"])
-                summary = summarise_theme(texts, run.question_label, llm, map_p, reduce_p)
-                if summary.failed:
-                    run.log(f"Résumé du thème {c.cluster_id} en échec : {summary.failed}")
-                store.write_summary({
-                    "summary_key": key, "attempt": (latest["attempt"] if latest else 0) + 1,
-                    "members_key": c.members_key, "model_id": llm.model_id,
-                    "prompt_hash": map_p.sha256, "title": summary.title,
-                    "summary": summary.summary or None, "n_stages": summary.n_stages,
-                    "failure": summary.failed, "call_keys": summary.call_keys,
-                    "created_at": _now()})
+                _summarise_theme(run, llm, prompts, c, key, latest, args, vectors, checks)
                 made += 1
+            checks.taken.append(store.latest_summary(key)["title"])
             bar.advance()
     written = store.summaries(list(keys.values())).set_index("summary_key")
     titles = [(int(c.parent_id), written.at[keys[int(c.cluster_id)], "title"], int(c.n_arguments))
               for c in themes.itertuples(index=False) if not pd.isna(c.parent_id)]
     store.write_parent_labels([{"clustering_id": cluster.clustering_id, "parent_id": p, "label": label}
                                for p, label in parent_labels(titles).items()])
-    _check_summaries(run, args, keys, written)
     return Summarised(keys, made, len(keys) - made)
 
 
-def _check_summaries(run: Run, args: pd.DataFrame, keys: dict[int, str],
-                     written: pd.DataFrame) -> None:
-    from synthese.summarise import split_sentences
-    from synthese.verify import check_key, summary_checks
+def _argument_vectors(run: Run, args: pd.DataFrame) -> np.ndarray:
+    return (run.store.get_embeddings(list(args["text_hash"]), run.embedder.model_id) if len(args)
+            else np.zeros((0, 1), dtype=np.float32))
 
-    model_id = run.embedder.model_id
-    checks = {key: check_key(key, model_id) for key in keys.values()}
-    done = run.store.checked_summaries(checks)
-    rows = []
-    for cluster_id, key in sorted(keys.items()):
-        if key in done:
-            continue
-        text = written.at[key, "summary"]
-        # A failed summary is NULL, i.e. NaN in pandas (truthy, so "or" does not catch it).
-        sentences = split_sentences(text if isinstance(text, str) else "")
-        members = args[args["cluster_id"] == cluster_id]
-        member_vectors = run.store.get_embeddings(list(members["text_hash"]), model_id)
-        rows += summary_checks(key, checks[key], sentences, _vectors(run, sentences), members,
-                               member_vectors)
-    run.store.write_summary_checks(rows)
+
+QUESTION_MAX_SIMILARITY = 0.5
+
+
+class _TitleChecks:
+    """The checks of a title against the question and the themes' centroids (summarise.py)."""
+
+    def __init__(self, run: Run, args: pd.DataFrame, vectors: np.ndarray) -> None:
+        self.embed = run.embedder.embed
+        self.run, self.args, self.vectors = run, args, vectors
+        self.taken: list[str] = []
+        self.question: np.ndarray | None = None
+
+    def _prepare(self) -> None:
+        """Computed on the first title checked: a rerun with every title stored embeds nothing."""
+        from synthese.cluster import centroids
+
+        self.question = self.embed([self.run.question_label])[0]
+        args, vectors = self.args, self.vectors
+        self.centroids = centroids(vectors, args["cluster_id"].to_numpy()) if len(args) else {}
+        # Calibrated per consultation: a title may be no closer to the question than 95 % of
+        # the consultation's own ideas are, and never at 0.5 or more: where many answers
+        # restate the question, their 95th percentile lets restating titles through
+        # (docs/quality.md).
+        sims = vectors @ self.question if len(args) else np.zeros(1)
+        self.question_threshold = min(float(np.quantile(sims, 0.95)), QUESTION_MAX_SIMILARITY)
+
+    def problem(self, cluster_id: int) -> Any:
+        from synthese.summarise import title_problem
+
+        def check(title: str) -> str | None:
+            if self.question is None:
+                self._prepare()
+            vec = self.embed([title])[0]
+            others = [float(c @ vec) for t, c in self.centroids.items() if t != cluster_id]
+            return title_problem(title, self.taken, question_similarity=float(vec @ self.question),
+                                 question_threshold=self.question_threshold,
+                                 own_similarity=float(self.centroids[cluster_id] @ vec),
+                                 other_similarity=max(others, default=-1.0),
+                                 question=self.run.question_label)
+        return check
+
+
+def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest: Any,
+                     args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks) -> None:
+    from synthese.summarise import split_sentences, summarise_theme, title_theme
+    from synthese.verify import check_key, ground_summary
+
+    inside = (args["cluster_id"] == c.cluster_id).to_numpy()
+    order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
+    members = args[inside].iloc[order]
+    member_vectors = vectors[inside][order]
+    ideas = list(members["text"])
+    # Titles are made from the model's reformulations first (short noun phrases), then from
+    # the segments kept in the respondents' words, most central first in each.
+    raw = [("non_reformule" in list(f if f is not None else [])) for f in members["flags"]]
+    title_ideas = ([i for i, r in zip(ideas, raw, strict=True) if not r]
+                   + [i for i, r in zip(ideas, raw, strict=True) if r])
+    title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
+                        checks.problem(int(c.cluster_id)), checks.taken)
+    summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
+                              prompts["reduce"])
+    failure = summary.failed or ("titre : le modèle n'a pas répondu" if title.unanswered else None)
+    if failure:  # published with its fallbacks; tried again at the next run
+        run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
+    sentences = split_sentences(summary.summary)
+    grounded = ground_summary(sentences, _vectors(run, sentences), members, member_vectors)
+    run.store.write_summary({
+        "summary_key": key, "attempt": (latest["attempt"] if latest else 0) + 1,
+        "members_key": c.members_key, "model_id": llm.model_id,
+        "prompt_hash": prompts["summary"].sha256, "title": title.text,
+        "summary": " ".join(g.text for g in grounded) or None, "n_stages": summary.n_stages,
+        "failure": failure, "call_keys": title.call_keys + summary.call_keys,
+        "title_origin": title.origin, "title_rejected": to_json(title.rejected),
+        "n_replaced": sum(g.origin == "argument" for g in grounded), "created_at": _now()})
+    check = check_key(key, run.embedder.model_id)
+    run.store.write_summary_checks([
+        {"summary_key": key, "check_key": check, "position": i, "text": g.text,
+         "support": g.support, "supported": g.supported, "argument_ids": g.argument_ids,
+         "origin": g.origin, "model_text": g.model_text} for i, g in enumerate(grounded)])
 
 
 @dataclass(frozen=True)
@@ -251,50 +311,81 @@ class Synthesised:
 
 def synthesise(run: Run, extract: Extracted, cluster: Clustered,
                summarise: Summarised) -> Synthesised:
-    from synthese.summarise import synthesis_key
-    from synthese.summarise import synthesise as write_synthesis
-    from synthese.verify import SUPPORT_THRESHOLD, cite_and_check
+    from synthese.synthesise import compose_synthesis, synthesis_key
 
-    store, prompt = run.store, run.prompts["synthesis"]
-    summaries = store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
-    themes = store.clusters(cluster.clustering_id)
-    themes = themes[themes["cluster_id"] >= 0]
-    rows = [{"cluster_id": int(c.cluster_id), "share": c.share_respondents,
-             "title": summaries.at[summarise.summary_keys[int(c.cluster_id)], "title"],
-             "summary": summaries.at[summarise.summary_keys[int(c.cluster_id)], "summary"],
-             "summary_key": summarise.summary_keys[int(c.cluster_id)]}
-            for c in themes.itertuples(index=False)]
-    for row in rows:
-        if not isinstance(row["summary"], str):
-            row["summary"] = row["title"]
+    store, prompt, mode = run.store, run.prompts["synthesis"], run.settings.synthesis
+    args = _theme_arguments(run, extract, cluster.clustering_id)
+    vectors = _argument_vectors(run, args)
+    themes = _synthesis_themes(run, args, vectors, cluster, summarise)
     llm = run.llm.for_stage("synthesis", prompt)
-    key = synthesis_key(cluster.clustering_id, [r["summary_key"] for r in rows], llm.model_id,
-                        prompt, run.embedder.model_id, SUPPORT_THRESHOLD)
+    key = synthesis_key(cluster.clustering_id, [summarise.summary_keys[t.cluster_id] for t in themes],
+                        llm.model_id, prompt, mode, run.embedder.model_id)
     latest = store.latest_synthesis(key)
     if latest is not None and latest["failure"] is None:
         return Synthesised(key, int(latest["attempt"]), True)
     attempt = (int(latest["attempt"]) if latest else 0) + 1
-    run.log("Synthèse des résumés par le modèle de langage.")
-    draft = write_synthesis(rows, run.question_label, llm, prompt)
+    run.log("Synthèse des thèmes par le modèle de langage.")
+    if mode == "libre":
+        draft = _free_synthesis(run, themes, llm, prompt, args, vectors)
+    else:
+        draft = compose_synthesis(themes, run.question_label, llm, prompt, run.embedder.embed,
+                                  _kind_shares(args, extract.counts["respondents_answering"]))
     if draft.failure:
         run.log(f"Synthèse en échec : {draft.failure}")
-    args = _theme_arguments(run, extract, cluster.clustering_id)
-    args = args[args["cluster_id"] >= 0]
-    cand = (store.get_embeddings(list(args["text_hash"]), run.embedder.model_id)
-            if len(args) else np.zeros((0, 1), dtype=np.float32))
-    theme_of = args["cluster_id"].to_numpy()
-    sentences = []
-    for s, vec in zip(draft.sentences, _vectors(run, [s.text for s in draft.sentences])):
-        ids, score, cited_by = cite_and_check(s.cluster_ids, vec, theme_of, cand)
-        sentences.append({"synthesis_key": key, "attempt": attempt, "section": s.section,
-                          "paragraph": s.paragraph, "position": s.position, "text": s.text,
-                          "cluster_ids": ids, "cited_by": cited_by, "support": round(score, 4),
-                          "supported": score >= SUPPORT_THRESHOLD})
+    rows = [{"synthesis_key": key, "attempt": attempt, "section": s.section,
+             "paragraph": s.paragraph, "position": s.position, "text": s.text,
+             "cluster_ids": s.cluster_ids, "cited_by": s.cited_by, "support": round(s.support, 4),
+             "supported": s.supported, "origin": s.origin, "model_text": s.model_text}
+            for s in draft.sentences]
     store.write_synthesis({
         "synthesis_key": key, "attempt": attempt, "clustering_id": cluster.clustering_id,
         "model_id": llm.model_id, "prompt_hash": prompt.sha256, "failure": draft.failure,
-        "call_keys": draft.call_keys, "created_at": _now()}, sentences)
+        "call_keys": list(dict.fromkeys(draft.call_keys)), "mode": mode,
+        "fallbacks": to_json(draft.fallbacks), "created_at": _now()}, rows)
     return Synthesised(key, attempt, False)
+
+
+def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster: Clustered,
+                      summarise: Summarised) -> list[Any]:
+    """The themes as the synthesis sees them, biggest share first."""
+    from synthese.synthesise import Theme
+
+    summaries = run.store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
+    out = []
+    for c in run.store.clusters(cluster.clustering_id).itertuples(index=False):
+        if c.cluster_id < 0:
+            continue
+        s = summaries.loc[summarise.summary_keys[int(c.cluster_id)]]
+        inside = (args["cluster_id"] == c.cluster_id).to_numpy()
+        order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
+        out.append(Theme(int(c.cluster_id), s["title"],
+                         s["summary"] if isinstance(s["summary"], str) else "",
+                         float(c.share_respondents), json.loads(c.kinds or "{}"),
+                         list(args[inside]["text"].iloc[order]), vectors[inside]))
+    return out
+
+
+def _kind_shares(args: pd.DataFrame, respondents: int) -> dict[str, float]:
+    """For each kind, the share of respondents who expressed at least one idea of it."""
+    if not len(args) or not respondents:
+        return {}
+    return (args.groupby("kind")["respondent_id"].nunique() / respondents).to_dict()
+
+
+def _free_synthesis(run: Run, themes: list[Any], llm: Any, prompt: Any, args: pd.DataFrame,
+                    vectors: np.ndarray) -> Any:
+    """The free mode: the model writes it all; code checks each sentence and, when it cites
+    no theme that supports it, finds the themes that do."""
+    from synthese.synthesise import free_synthesis
+    from synthese.verify import SUPPORT_THRESHOLD, cite_and_check
+
+    draft = free_synthesis(themes, run.question_label, llm, prompt)
+    inside = (args["cluster_id"] >= 0).to_numpy()
+    theme_of, cand = args["cluster_id"].to_numpy()[inside], vectors[inside]
+    for s, vec in zip(draft.sentences, _vectors(run, [s.text for s in draft.sentences])):
+        s.cluster_ids, score, s.cited_by = cite_and_check(s.cluster_ids, vec, theme_of, cand)
+        s.support, s.supported = score, score >= SUPPORT_THRESHOLD
+    return draft
 
 
 @dataclass(frozen=True)
@@ -316,10 +407,10 @@ def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted
     themes = store.clusters(cluster.clustering_id)
     summaries = store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
     themes["summary_key"] = themes["cluster_id"].map(summarise.summary_keys)
-    themes["title"] = themes["summary_key"].map(summaries["title"]) if len(summaries) else None
-    themes["summary"] = themes["summary_key"].map(summaries["summary"]) if len(summaries) else None
+    for column in ("title", "summary", "title_origin", "title_rejected", "failure"):
+        themes[column] = themes["summary_key"].map(summaries[column]) if len(summaries) else None
     themes["parent_label"] = themes["parent_id"].map(store.parent_labels(cluster.clustering_id))
-    checks = run.summary_checks(summarise.summary_keys.values())
+    checks = run.summary_checks(summarise.summary_keys.values())  # one check per summary
     rows = ReportRows(
         arguments=args, themes=themes, summary_sentences=store.summary_checks(checks),
         synthesis_sentences=store.synthesis_sentences(synthesise.synthesis_key,
@@ -331,7 +422,12 @@ def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted
                                    list(summarise.summary_keys.values()),
                                    synthesise.synthesis_key, synthesise.attempt),
     )
-    data = build_report_data(rows, run.describe(ingest.source, pseudonymise, counts))
+    synthesis = store.latest_synthesis(synthesise.synthesis_key) or {}
+    failures = {"summaries_failed": int(themes["failure"].notna().sum()),
+                "synthesis_failure": synthesis.get("failure"),
+                "synthesis_fallbacks": json.loads(synthesis.get("fallbacks") or "{}"),
+                "synthesis_mode": synthesis.get("mode") or s.synthesis}
+    data = build_report_data(rows, run.describe(ingest.source, pseudonymise, counts) | failures)
     name = s.report_name or f"synthese-{_slug(s.export.stem)}.html"
     path = render_report(data, s.out / name)
     kept = {k: data["counts"][k] for k in ("arguments", "themes", "unassigned", "unassigned_share")}

@@ -192,6 +192,26 @@ MIGRATIONS: list[str] = [
     ALTER TABLE core.runs ADD COLUMN synthesis_attempt INTEGER;
     UPDATE core.runs SET synthesis_attempt = 1 WHERE synthesis_key IS NOT NULL;
     """,
+    # 4: ideas anchored on segments, with a kind; themes split by kind; titles and sentences
+    # checked, with the fallbacks used recorded (extract.py, summarise.py, synthesise.py)
+    """
+    ALTER TABLE core.arguments ADD COLUMN kind VARCHAR;
+    ALTER TABLE core.arguments ADD COLUMN segments INTEGER[];
+    ALTER TABLE core.extractions ADD COLUMN n_segments INTEGER;
+    ALTER TABLE core.extractions ADD COLUMN n_empty_segments INTEGER;
+    ALTER TABLE core.extractions ADD COLUMN n_uncovered INTEGER;
+    ALTER TABLE core.clusters ADD COLUMN kinds JSON;
+    ALTER TABLE core.clusters ADD COLUMN split_from INTEGER;
+    ALTER TABLE core.summaries ADD COLUMN title_origin VARCHAR;
+    ALTER TABLE core.summaries ADD COLUMN title_rejected JSON;
+    ALTER TABLE core.summaries ADD COLUMN n_replaced INTEGER;
+    ALTER TABLE core.summary_sentences ADD COLUMN origin VARCHAR;
+    ALTER TABLE core.summary_sentences ADD COLUMN model_text VARCHAR;
+    ALTER TABLE core.syntheses ADD COLUMN mode VARCHAR;
+    ALTER TABLE core.syntheses ADD COLUMN fallbacks JSON;
+    ALTER TABLE core.synthesis_sentences ADD COLUMN origin VARCHAR;
+    ALTER TABLE core.synthesis_sentences ADD COLUMN model_text VARCHAR;
+    """,
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -217,8 +237,9 @@ QUALIFY row_number() OVER (PARTITION BY file_sha256 ORDER BY attempts DESC) = 1;
 # metadata into one column per key, and the keys depend on the consultation.
 MART_VIEWS = """
 CREATE OR REPLACE VIEW marts.arguments AS
-SELECT g.argument_id, g.answer_id, g.text, g.stance, g.quote, g.quote_start, g.quote_end,
-       g.quote_score, g.match_kind, g.flags, g.model_quote, g.position, g.extractor_key
+SELECT g.argument_id, g.answer_id, g.text, g.kind, g.segments, g.quote, g.quote_start,
+       g.quote_end, g.quote_score, g.match_kind, g.flags, g.position, g.extractor_key,
+       g.stance, g.model_quote
 FROM core.arguments g;
 
 CREATE OR REPLACE VIEW marts.runs AS
@@ -229,8 +250,8 @@ FROM core.runs;
 CREATE OR REPLACE VIEW marts.clusters AS
 SELECT r.run_id, c.cluster_id, c.parent_id, p.label AS parent_label,
        COALESCE(s.title, CASE WHEN c.cluster_id = -1 THEN 'Autres / inclassables' END) AS label,
-       s.summary, c.n_arguments, c.n_respondents, c.share_respondents, t.summary_key,
-       c.clustering_id
+       s.summary, c.n_arguments, c.n_respondents, c.share_respondents, c.kinds, c.split_from,
+       s.title_origin, t.summary_key, c.clustering_id
 FROM core.runs r
 JOIN core.clusters c ON c.clustering_id = r.clustering_id
 LEFT JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = c.cluster_id
@@ -246,14 +267,15 @@ GROUP BY r.run_id, t.section, t.paragraph;
 
 CREATE OR REPLACE VIEW marts.synthesis_sentences AS
 SELECT r.run_id, t.section, t.paragraph, t.position, t.text, t.cluster_ids, t.cited_by,
-       t.support, t.supported
+       t.support, t.supported, t.origin, t.model_text
 FROM core.runs r JOIN core.synthesis_sentences t
   ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt;
 
 CREATE OR REPLACE VIEW marts.trace AS
 SELECT r.run_id, a.respondent_id, a.answer_id, a.question, a.text AS answer_text,
-       g.argument_id, g.text AS argument_text, g.stance, g.quote, g.quote_start, g.quote_end,
-       g.quote_score, g.match_kind, g.flags AS argument_flags,
+       g.argument_id, g.text AS argument_text, g.kind, g.stance, g.quote, g.quote_start,
+       g.quote_end,
+       g.quote_score, g.match_kind, g.segments, g.flags AS argument_flags,
        s.cluster_id, s.was_noise, s.similarity AS cluster_similarity,
        c.parent_id, sm.title AS cluster_label, t.summary_key, sm.summary AS cluster_summary,
        r.synthesis_key
@@ -433,21 +455,27 @@ class Store:
             self.insert_rows("core.arguments", arguments)
 
     def answer_counts(self, questions: Sequence[str], extractor_key: str) -> dict[str, int]:
-        """Answers, respondents, blank, processed, failed, pending, with_arguments."""
+        """Answers, respondents, blank, processed, failed, pending, with_arguments (answers),
+        respondents_answering (with a non-blank answer), respondents_with_arguments, and the
+        segments: empty ones (courtesy, headers) and content ones no idea covered."""
         row = self.con.execute(
             f"""SELECT count(*), count(DISTINCT a.respondent_id),
                        count(*) FILTER (WHERE a.blank),
                        count(*) FILTER (WHERE e.status = 'processed'),
                        count(*) FILTER (WHERE e.status = 'failed'),
                        count(*) FILTER (WHERE NOT a.blank AND e.status IS NULL),
-                       count(*) FILTER (WHERE e.n_arguments > 0)
+                       count(*) FILTER (WHERE e.n_arguments > 0),
+                       count(DISTINCT a.respondent_id) FILTER (WHERE NOT a.blank),
+                       count(DISTINCT a.respondent_id) FILTER (WHERE e.n_arguments > 0),
+                       coalesce(sum(e.n_empty_segments), 0), coalesce(sum(e.n_uncovered), 0)
                 FROM staging.answers a LEFT JOIN core.latest_extractions e
                   ON e.answer_id = a.answer_id AND e.extractor_key = ?
                 WHERE a.question IN ({_marks(questions)})""",
             [extractor_key, *questions],
         ).fetchone()
         names = ["answers", "respondents", "blank", "processed", "failed", "pending",
-                 "with_arguments"]
+                 "with_arguments", "respondents_answering", "respondents_with_arguments",
+                 "empty_segments", "uncovered_segments"]
         return dict(zip(names, (int(v) for v in row)))
 
     def arguments(self, questions: Sequence[str], extractor_key: str) -> pd.DataFrame:

@@ -1,128 +1,61 @@
-"""Steps 4 and 5: summarise every theme from ALL its arguments, then synthesise.
+"""Step 4: title and summarise every theme from its ideas; code checks both.
 
-A theme whose arguments do not fit in the model's context is summarised in stages
-(map-reduce over batches taken in order of closeness to the centroid), never by random
-sampling. Counts and quotes are computed by code elsewhere, never asked of the model.
+- **Titles.** The model writes a 3–8 word noun phrase from the theme's most central ideas.
+  Code checks it: distinct from the other titles, not a restatement of the question, closer
+  to its own theme than to any other (``title_problem``). A rejected title is asked once more
+  from the next ideas, then replaced by the theme's most central idea in its own words. A
+  title is never a keyword list, and every rejection is recorded.
+- **Summaries.** ALL the ideas of a theme, in order of centrality (map-reduce over batches
+  when they do not fit the context, never sampling), 2 to 4 sentences; each sentence is then
+  checked for support by code (verify.ground_summary).
+- **Proportions** are said in words by code (``majority_phrase``), never by the model.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field, ValidationError
+from rapidfuzz import fuzz
 
 from synthese.keys import content_hash
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 
+PROMPTS = {"title": ("title_theme", 1), "summary": ("summarise_cluster", 2),
+           "reduce": ("reduce_summaries", 2)}
+SUMMARY_MAX_TOKENS = 320
+TITLE_MAX_TOKENS = 40
+# The bounds make the grammar close the JSON before the token limit: with an unbounded
+# summary the 0.5B hit the limit on 10 of 20 demo themes, looping on one phrase.
 SUMMARY_SCHEMA: dict = {
-    "type": "object",
-    # The bounds make the grammar close the JSON before SUMMARY_MAX_TOKENS: with an
-    # unbounded "resume" the 0.5B hit the token limit on 10 of 20 demo themes (a summary
-    # looping on « à l'école primaire, à l'école primaire… »), and the JSON was lost.
-    "properties": {"titre": {"type": "string", "maxLength": 90},
-                   "resume": {"type": "string", "maxLength": 700}},
-    "required": ["titre", "resume"],
-    # Without it the grammar lets the model add keys, and small models loop on them.
-    "additionalProperties": False,
+    "type": "object", "properties": {"resume": {"type": "string", "maxLength": 600}},
+    "required": ["resume"], "additionalProperties": False,
 }
-SECTIONS = ("opportunites", "risques", "conditions", "conclusion")
-SECTION_TITLES = {
-    "opportunites": "Opportunités",
-    "risques": "Risques et points de vigilance",
-    "conditions": "Conditions de réussite",
-    "conclusion": "Conclusion",
+TITLE_SCHEMA: dict = {
+    "type": "object", "properties": {"titre": {"type": "string", "maxLength": 80}},
+    "required": ["titre"], "additionalProperties": False,
 }
-_SENTENCE_ITEM = {
-    "type": "object",
-    "properties": {"texte": {"type": "string", "maxLength": 400},
-                   "themes": {"type": "array", "maxItems": 6, "items": {"type": "integer"}}},
-    "required": ["texte", "themes"],
-    "additionalProperties": False,
-}
-SYNTHESIS_SCHEMA: dict = {
-    "type": "object",
-    "properties": {
-        s: {"type": "array", "minItems": 1, "maxItems": 6, "items": _SENTENCE_ITEM} for s in SECTIONS
-    },
-    "required": list(SECTIONS),
-    "additionalProperties": False,
-}
-SUMMARY_MAX_TOKENS = 400
-SYNTHESIS_MAX_TOKENS = 1400
+TITLE_WORDS = (2, 10)  # the prompt asks 3 to 8 words; code accepts a word more or less
+TITLE_IDEAS = 8  # central ideas shown to the model for a title
 _SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"])")
-_STOP = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "en", "à", "au", "aux", "pour", "par", "sur", "dans", "que", "qui", "ne", "pas", "est", "sont", "il", "elle", "ils", "on", "nous", "vous", "je", "se", "ce", "cette", "ces", "son", "sa", "ses", "leur", "leurs", "plus", "mais", "ou", "avec", "être", "avoir", "fait", "faire", "peut", "doit", "tout", "tous", "très", "bien", "aussi", "comme", "sans", "permet", "faut"}
+_REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
+NNBSP = "\u202f"
 
 
-class SummaryOut(BaseModel):
-    titre: str = Field(min_length=1)
+class _SummaryOut(BaseModel):
     resume: str = Field(min_length=1)
 
 
-class SentenceOut(BaseModel):
-    texte: str
-    themes: list[int] = Field(default_factory=list)
-
-
-class SynthesisOut(BaseModel):
-    opportunites: list[SentenceOut]
-    risques: list[SentenceOut]
-    conditions: list[SentenceOut]
-    conclusion: list[SentenceOut]
-
-
-@dataclass
-class ThemeSummary:
-    title: str
-    summary: str
-    n_stages: int = 1
-    failed: str | None = None
-    call_keys: list[str] = field(default_factory=list)
-
-
-def summary_key(members_key: str, model_id: str, map_prompt: Prompt, reduce_prompt: Prompt) -> str:
-    """Identity of a theme summary: its members, the model, the prompts and the bounds."""
-    return content_hash(members_key, model_id, map_prompt.sha256, reduce_prompt.sha256,
-                        SUMMARY_SCHEMA, SUMMARY_MAX_TOKENS)
-
-
-def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, prompt: Prompt,
-                  embed_model_id: str, support_threshold: float) -> str:
-    """Identity of a synthesis: the themes' summaries (in order), the model and prompt, and
-    the check of its sentences."""
-    return content_hash(clustering_id, summary_keys, model_id, prompt.sha256, embed_model_id,
-                        support_threshold)
-
-
-def parent_labels(titles: list[tuple[int, str, int]]) -> dict[int, str]:
-    """A label for each parent theme: the titles of its two biggest themes.
-
-    ``titles``: (parent id, theme title, number of arguments) of every theme with a parent.
-    """
-    by_parent: dict[int, list[tuple[int, str]]] = {}
-    for parent, title, n in titles:
-        by_parent.setdefault(int(parent), []).append((n, title))
-    return {parent: " / ".join(t for _, t in sorted(items, key=lambda x: -x[0])[:2])
-            for parent, items in sorted(by_parent.items())}
-
-
-@dataclass
-class SynthesisSentence:
-    section: str
-    paragraph: int
-    position: int
-    text: str
-    cluster_ids: list[int]
-    dropped_ids: list[int] = field(default_factory=list)
+class _TitleOut(BaseModel):
+    titre: str = Field(min_length=1)
 
 
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SPLIT.split(text.strip()) if s.strip()]
-
-
-_REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
 
 
 def new_sentences(sentences: list[str], seen: set[str]) -> list[str]:
@@ -152,15 +85,176 @@ def tidy_summary(text: str) -> str:
     return " ".join(kept)
 
 
-def keyword_title(texts: list[str], k: int = 4) -> str:
-    """A title made by code, used when the model cannot give one."""
-    words = Counter(
-        w for t in texts for w in re.findall(r"\w+", t.lower()) if len(w) > 3 and w not in _STOP
-    )
-    return " · ".join(w for w, _ in words.most_common(k)) or "Thème"
+def percent(share: float) -> str:
+    """« 31 % », French style (narrow no-break space)."""
+    return f"{round(100 * share)}{NNBSP}%"
 
 
-def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], **values: object) -> SummaryOut:
+def majority_phrase(share: float) -> str:
+    """A share of respondents in words, with its figure: « près d'un tiers (31 %) »."""
+    bands = ((0.75, "une large majorité"), (0.5001, "une majorité"), (0.45, "près de la moitié"),
+             (0.36, "plus d'un tiers"), (0.28, "près d'un tiers"), (0.22, "près d'un quart"),
+             (0.15, "près d'un cinquième"), (0.095, "environ un dixième"), (0.0, "une minorité"))
+    words = next(w for bound, w in bands if share >= bound)
+    return f"{words} ({percent(share)})"
+
+
+def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], embed_model_id: str,
+                support_threshold: float) -> str:
+    """Identity of a theme's title and summary: its members, the model, the prompts, the
+    bounds, and the embedder and threshold of the checks that accept or replace them."""
+    return content_hash("summary-v5", members_key, model_id,
+                        [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
+                        TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
+                        embed_model_id, support_threshold)
+
+
+# --- titles ------------------------------------------------------------------------------
+
+
+@dataclass
+class Title:
+    text: str
+    origin: str  # "modele", or "idee" (the theme's most central idea, after two rejections)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (title, reason)
+    call_keys: list[str] = field(default_factory=list)
+    unanswered: int = 0  # calls the model did not answer (server down, timeout)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
+
+
+def clean_title(text: str) -> str:
+    """One line, no quotes, no final full stop, a capital first letter."""
+    text = " ".join(text.split()).strip(" «»\"'“”.;:,")
+    return text[:1].upper() + text[1:]
+
+
+# Function words of four letters or more, which say nothing of a title's content.
+FUNCTION_WORDS = frozenset([
+    "pour", "dans", "avec", "sans", "vous", "nous", "leur", "leurs", "elle", "elles",
+    "sont", "etre", "avoir", "cette", "ceci", "cela", "mais", "plus", "tres", "tout",
+    "tous", "toute", "toutes", "comme", "aussi", "entre", "chez", "sous", "vers", "afin",
+    "donc", "alors", "ainsi", "bien", "meme", "memes", "autre", "autres", "notre", "votre",
+    "nos", "vos", "quand", "quel", "quelle", "quels", "quelles", "dont", "lors", "selon",
+    "depuis", "pendant", "avant", "apres", "encore", "deja", "faire", "fait", "peut", "doit",
+])
+
+
+def content_stems(text: str) -> set[str]:
+    """The content words of a text (accents folded, function words out), cut to 5 letters."""
+    return {w[:5] for w in _fold(text).split() if len(w) >= 4 and w not in FUNCTION_WORDS}
+
+
+def title_problem(title: str, taken: list[str], *, question_similarity: float,
+                  question_threshold: float, own_similarity: float,
+                  other_similarity: float, question: str = "") -> str | None:
+    """Why a title is refused, in French, or None when it passes every check. A title whose
+    every content word is a word of the ``question`` restates it, however far its vector."""
+    words = title.split()
+    if not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1]:
+        return f"{len(words)} mots"
+    if "·" in title or title.count(",") >= 2:
+        return "liste de mots"
+    if re.search(r"[{}\[\]<>|*#=_]", title):
+        return "marques de gabarit"
+    folded = _fold(title)
+    if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
+        return "titre déjà donné à un autre thème"
+    if question_similarity >= question_threshold or (
+            question and not content_stems(title) - content_stems(question)):
+        return "reprend la question"
+    if other_similarity > own_similarity:
+        return "plus proche d'un autre thème"
+    return None
+
+
+# Words that open a respondent's sentence but not a title: « Ensuite, », « Personnellement, ».
+_OPENERS = re.compile(
+    r"^(?:(?:et |mais |donc |alors |bref|ensuite|enfin|d'abord|personnellement|néanmoins"
+    r"|cependant|pourtant|toutefois|par ailleurs|de plus|en plus|en outre|aussi|du coup"
+    r"|d'un autre côté|à mon avis|pour moi|selon moi|honnêtement|franchement|sinon"
+    r"|en revanche|par contre|finalement|au final|oui|non)\b[\s,:!]*)+", re.IGNORECASE)
+
+
+def strip_openers(text: str) -> str:
+    """The sentence without the connectives that opened it (« Ensuite, les élèves… » ->
+    « les élèves… »), unless nothing would be left."""
+    bare = _OPENERS.sub("", text.replace("’", "'"))
+    return bare if len(bare.split()) >= 2 else text
+
+
+def idea_title(idea: str, max_words: int = 12) -> str:
+    """A fallback title: an idea in the respondents' words, without the connective that
+    opened it, cut to ``max_words``."""
+    words = clean_title(strip_openers(idea)).split()
+    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+
+
+def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
+                problem: Callable[[str], str | None], taken: list[str]) -> Title:
+    """Title a theme from its ideas (most central first). ``problem(title)`` gives the reason
+    a title is refused (see ``title_problem``); ``taken`` are the titles already given."""
+    title = Title("", "idee")
+    batches = [ideas[:TITLE_IDEAS], ideas[TITLE_IDEAS:2 * TITLE_IDEAS] or ideas[::-1][:TITLE_IDEAS]]
+    for batch in batches:
+        messages = prompt.render(question=question, ideas="\n".join(f"- {i}" for i in batch))
+        try:
+            result = llm.chat(messages, schema=TITLE_SCHEMA, max_tokens=TITLE_MAX_TOKENS)
+            if result.call_key:
+                title.call_keys.append(result.call_key)
+            candidate = clean_title(_TitleOut.model_validate_json(result.text).titre)
+        except (LLMError, ValidationError) as exc:
+            title.unanswered += isinstance(exc, LLMError)
+            title.rejected.append(("", f"pas de titre : {str(exc).splitlines()[0][:120]}"))
+            continue
+        reason = problem(candidate)
+        if reason is None:
+            title.text, title.origin = candidate, "modele"
+            return title
+        title.rejected.append((candidate, reason))
+    title.text = fallback_title(ideas, problem, taken)
+    return title
+
+
+FALLBACK_CANDIDATES = 20
+
+
+def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
+                   taken: list[str]) -> str:
+    """The title when the model's were refused: among the most central ideas, the first
+    that is not taken and passes the checks (its length aside), a whole idea before one cut
+    short; else the first not taken; else the first."""
+    folded = {_fold(t) for t in taken}
+    candidates = [idea_title(i) for i in ideas[:FALLBACK_CANDIDATES]]
+    free = [c for c in candidates if _fold(c) not in folded]
+    reasons = {c: problem(c) for c in free}
+    for whole in (True, False):
+        for c in free:
+            if c.endswith("…") == (not whole) and (reasons[c] is None
+                                                    or reasons[c].endswith(" mots")):
+                return c
+    # None passes: one that at least does not restate the question nor carry marks.
+    for c in free:
+        if reasons[c] not in ("reprend la question", "marques de gabarit"):
+            return c
+    return free[0] if free else candidates[0] if candidates else "Thème"
+
+
+# --- summaries ---------------------------------------------------------------------------
+
+
+@dataclass
+class ThemeSummary:
+    summary: str  # the model's summary, tidied (empty when it failed)
+    n_stages: int = 1
+    failed: str | None = None
+    call_keys: list[str] = field(default_factory=list)
+
+
+def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], **values: object) -> str:
     messages = prompt.render(**values)
     last: Exception | None = None
     for _ in range(2):
@@ -168,7 +262,7 @@ def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], **values: objec
             result = llm.chat(messages, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS)
             if result.call_key:
                 call_keys.append(result.call_key)
-            return SummaryOut.model_validate_json(result.text)
+            return _SummaryOut.model_validate_json(result.text).resume
         except (LLMError, ValidationError) as exc:
             last = exc
     raise LLMError(f"résumé impossible : {str(last).splitlines()[0][:200]}")
@@ -193,113 +287,38 @@ def _budget(llm: LLM, prompt: Prompt) -> int:
     return max(256, llm.context_size - overhead - SUMMARY_MAX_TOKENS - 64)
 
 
-def theme_title(title: str, question: str, arguments: list[str]) -> str:
-    """The model's title, unless it only restates the question (the 0.5B titled 14 of the
-    20 demo themes « L'usage de l'intelligence artificielle dans les établissements
-    scolaires »): then a title made by code from the theme's most frequent words."""
-    from rapidfuzz import fuzz
-
-    clean = " ".join(title.split()).strip(" .«»\"")
-    if len(clean) < 3 or fuzz.token_set_ratio(clean.lower(), question.lower()) >= 80:
-        return keyword_title(arguments)
-    return clean
-
-
-def summarise_theme(
-    arguments: list[str], question: str, llm: LLM, map_prompt: Prompt, reduce_prompt: Prompt
-) -> ThemeSummary:
+def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: Prompt,
+                    reduce_prompt: Prompt) -> ThemeSummary:
     """Summarise all ``arguments`` (ordered most central first) of one theme."""
     if not arguments:
-        return ThemeSummary("Thème vide", "", 0)
+        return ThemeSummary("", 0)
     keys: list[str] = []
     try:
         batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))
-        partials = [
-            _ask_summary(
-                llm, map_prompt, keys, question=question, n=len(b),
-                arguments="\n".join(f"- {a}" for a in b),
-            )
-            for b in batches
-        ]
+        partials = [_ask_summary(llm, map_prompt, keys, question=question, n=len(b),
+                                 arguments="\n".join(f"- {a}" for a in b)) for b in batches]
         stages = 1
         while len(partials) > 1:
             stages += 1
-            texts = [f"- {p.titre} : {p.resume}" for p in partials]
+            texts = [f"- {p}" for p in partials]
             groups = batch_by_budget(texts, llm, _budget(llm, reduce_prompt))
             if len(groups) == len(texts) and len(texts) > 1:  # cannot shrink: pair them up
                 groups = [texts[i : i + 2] for i in range(0, len(texts), 2)]
-            partials = [
-                _ask_summary(llm, reduce_prompt, keys, question=question, summaries="\n".join(g))
-                for g in groups
-            ]
-        out = partials[0]
-        return ThemeSummary(theme_title(out.titre, question, arguments), tidy_summary(out.resume),
-                            stages, call_keys=list(dict.fromkeys(keys)))
+            partials = [_ask_summary(llm, reduce_prompt, keys, question=question,
+                                     summaries="\n".join(g)) for g in groups]
+        return ThemeSummary(tidy_summary(partials[0]), stages, call_keys=list(dict.fromkeys(keys)))
     except LLMError as exc:
-        return ThemeSummary(keyword_title(arguments), "", 0, failed=str(exc),
-                            call_keys=list(dict.fromkeys(keys)))
+        return ThemeSummary("", 0, failed=str(exc), call_keys=list(dict.fromkeys(keys)))
 
 
-def themes_block(themes: list[dict], llm: LLM, prompt: Prompt) -> str:
-    """The synthesis input: themes by weight; the lightest ones shortened to fit."""
-    budget = llm.context_size - sum(llm.count_tokens(c) for _, c in prompt.messages) - SYNTHESIS_MAX_TOKENS - 150
-    lines = []
-    used = 0
-    for t in themes:
-        full = f"T{t['cluster_id']} ({t['share']:.0%} des répondants) {t['title']} : {t['summary']}"
-        short = f"T{t['cluster_id']} ({t['share']:.0%} des répondants) {t['title']} : {t['title']}."
-        line = full if used + llm.count_tokens(full) <= budget else short
-        if used + llm.count_tokens(line) > budget:
-            break
-        lines.append(line)
-        used += llm.count_tokens(line)
-    return "\n".join(lines)
+def parent_labels(titles: list[tuple[int, str, int]]) -> dict[int, str]:
+    """A label for each parent theme: the titles of its two biggest themes.
 
-
-@dataclass
-class SynthesisDraft:
-    sentences: list[SynthesisSentence]
-    failure: str | None
-    call_keys: list[str] = field(default_factory=list)
-
-
-def synthesise(themes: list[dict], question: str, llm: LLM, prompt: Prompt) -> SynthesisDraft:
-    """Write the four-section synthesis. ``themes``: dicts with cluster_id, share, title,
-    summary, ordered by weight."""
-    if not themes:
-        return SynthesisDraft([], "aucun thème à synthétiser")
-    valid = {t["cluster_id"] for t in themes}
-    messages = prompt.render(question=question, themes=themes_block(themes, llm, prompt))
-    parsed: SynthesisOut | None = None
-    reason = None
-    budget = SYNTHESIS_MAX_TOKENS
-    keys: list[str] = []
-    for _ in range(3):
-        try:
-            result = llm.chat(messages, schema=SYNTHESIS_SCHEMA, max_tokens=budget)
-            if result.call_key:
-                keys.append(result.call_key)
-            parsed = SynthesisOut.model_validate_json(result.text)
-            break
-        except LLMError as exc:
-            reason = f"appel au modèle en échec : {exc}"
-        except ValidationError:
-            reason = "JSON invalide ou tronqué renvoyé par le modèle"
-            budget = min(3072, budget * 2)
-    if parsed is None:
-        return SynthesisDraft([], reason, list(dict.fromkeys(keys)))
-    sentences: list[SynthesisSentence] = []
-    for section in SECTIONS:
-        seen: set[str] = set()
-        paragraph = 0
-        for item in getattr(parsed, section):
-            ids = [i for i in dict.fromkeys(item.themes) if i in valid]
-            dropped = [i for i in item.themes if i not in valid]
-            # Small models repeat whole sentences across paragraphs: each is kept once per
-            # section (a repetition across sections stays visible to the reader).
-            texts = new_sentences(split_sentences(tidy_summary(item.texte)), seen)
-            for position, text in enumerate(texts):
-                sentences.append(SynthesisSentence(section, paragraph, position, text, ids, dropped))
-            paragraph += 1 if texts else 0
-    return SynthesisDraft(sentences, None, list(dict.fromkeys(keys)))
-
+    ``titles``: (parent id, theme title, number of arguments) of every theme with a parent,
+    in theme order (ties keep it).
+    """
+    by_parent: dict[int, list[tuple[int, str]]] = {}
+    for parent, title, n in titles:
+        by_parent.setdefault(int(parent), []).append((n, title))
+    return {parent: " / ".join(t for _, t in sorted(items, key=lambda x: -x[0])[:2])
+            for parent, items in sorted(by_parent.items())}

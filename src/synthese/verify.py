@@ -62,23 +62,62 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
     return chosen, (ranked[0][1] if ranked else 0.0)
 
 
+@dataclass(frozen=True)
+class Grounded:
+    """A published sentence of a summary, and how it was checked."""
+
+    text: str
+    support: float
+    supported: bool
+    argument_ids: list[str]
+    origin: str  # "modele" (kept as written) or "argument" (the respondents' idea instead)
+    model_text: str | None  # what the model wrote, when it was replaced
+
+
+def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: pd.DataFrame,
+                   member_vectors: np.ndarray, fallback: int = 2) -> list[Grounded]:
+    """Check each summary sentence against the theme's ideas, and replace it when it fails.
+
+    A sentence that no idea of the theme supports is replaced by the idea closest to it, in
+    the respondent's words (``origin="argument"``, the model's sentence kept beside it), so
+    that no unsupported sentence is published unflagged. A summary that came out empty is
+    made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
+    ``member_vectors`` and are ordered most central first.
+    """
+    out: list[Grounded] = []
+    seen: set[str] = set()
+    checked = support(sentence_vectors, member_vectors)
+    for sentence, sup in zip(sentences, checked):
+        ids = [members["argument_id"].iloc[i] for i in sup.best]
+        if sup.supported:
+            grounded = Grounded(sentence, sup.score, True, ids, "modele", None)
+        else:
+            # the closest idea not said already; if every close one was, the model's sentence
+            # is published flagged, so that the reader sees it
+            ideas = [(_as_sentence(members["text"].iloc[i]), members["argument_id"].iloc[i])
+                     for i in sup.best]
+            fresh = next(((t, a) for t, a in ideas if t.lower() not in seen), None)
+            grounded = (Grounded(fresh[0], 1.0, True, [fresh[1]], "argument", sentence) if fresh
+                        else Grounded(sentence, sup.score, False, ids, "modele", None))
+        if grounded.text.lower() not in seen:
+            seen.add(grounded.text.lower())
+            out.append(grounded)
+    if not out:
+        out = [Grounded(_as_sentence(members["text"].iloc[i]), 1.0, True,
+                        [members["argument_id"].iloc[i]], "argument", None)
+               for i in range(min(fallback, len(members)))]
+    return out
+
+
+def _as_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def check_key(summary_key: str, embed_model_id: str) -> str:
     """Identity of the support check of one summary: a new embedder or threshold, a new check."""
     return content_hash(summary_key, embed_model_id, SUPPORT_THRESHOLD)
-
-
-def summary_checks(summary_key: str, key: str, sentences: list[str], sentence_vectors: np.ndarray,
-                   members: pd.DataFrame, member_vectors: np.ndarray) -> list[dict[str, Any]]:
-    """Rows of core.summary_sentences: each sentence of a theme summary, its support by the
-    theme's arguments (``members``, with argument_id, in the order of ``member_vectors``) and
-    its best-supporting arguments."""
-    checked = support(sentence_vectors, member_vectors)
-    return [
-        {"summary_key": summary_key, "check_key": key, "position": pos, "text": sentence,
-         "support": sup.score, "supported": sup.supported,
-         "argument_ids": [members["argument_id"].iloc[i] for i in sup.best]}
-        for pos, (sentence, sup) in enumerate(zip(sentences, checked))
-    ]
 
 
 def cite_and_check(cited: list[int], vector: np.ndarray, theme_of: np.ndarray,
@@ -104,12 +143,13 @@ def _share(n: int, d: int) -> float:
 
 
 def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd.DataFrame,
-                  n_respondents: int) -> dict[str, Any]:
+                  themes: pd.DataFrame, counts: dict[str, Any]) -> dict[str, Any]:
     """The figures of the « Indicateurs de fiabilité » panel, stored with each run.
 
     ``args``: the arguments with their cluster_id, respondent_id and match_kind;
-    ``summary_sentences`` and ``synth``: the checked sentences of the summaries and of the
-    synthesis.
+    ``summary_sentences`` and ``synth``: the published sentences of the summaries and of the
+    synthesis, checked; ``themes``: the themes with their title_origin; ``counts``: the
+    answer counts (Store.answer_counts).
     """
     n = len(args)
     kinds = args["match_kind"].value_counts().to_dict() if n else {}
@@ -117,19 +157,40 @@ def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd
     cited_ids = {int(i) for ids in cited["cluster_ids"] for i in ids} if len(cited) else set()
     covered = (args[args["cluster_id"].isin(cited_ids)]["respondent_id"].nunique()
                if n and cited_ids else 0)
+    origin = (summary_sentences["origin"].fillna("modele") if len(summary_sentences)
+              else pd.Series(dtype=object))
+    by_model = summary_sentences[origin == "modele"] if len(summary_sentences) else summary_sentences
+    replaced = int((origin == "argument").sum())
+    synth_origin = (synth["origin"].fillna("modele") if len(synth) and "origin" in synth
+                    else pd.Series(["modele"] * len(synth), dtype=object))
+    real = themes[themes["cluster_id"] >= 0] if len(themes) else themes
+    title_origin = (real["title_origin"].fillna("modele") if len(real) and "title_origin" in real
+                    else pd.Series(dtype=object))
+    verified = sum(kinds.values())
     return {
-        "quotes_verified_share": _share(sum(kinds.values()), n),
-        "quotes_exact_share": _share(kinds.get("exact", 0), n),
-        "quotes_normalised_share": _share(kinds.get("normalised", 0), n),
+        "quotes_verified_share": _share(verified, n),
+        "quotes_segment_share": _share(kinds.get("segment", 0), n),
+        "quotes_exact_share": _share(kinds.get("exact", 0) + kinds.get("normalised", 0), n),
         "quotes_fuzzy_share": _share(kinds.get("fuzzy", 0), n),
-        "unverified_quotes": n - sum(kinds.values()),
+        "unverified_quotes": n - verified,
+        "uncovered_segments": int(counts.get("uncovered_segments", 0)),
+        "empty_segments": int(counts.get("empty_segments", 0)),
         "summary_sentences_supported_share": _share(
             int(summary_sentences["supported"].sum()) if len(summary_sentences) else 0,
             len(summary_sentences)),
-        "unsupported_summary_sentences": int((~summary_sentences["supported"]).sum())
+        "unsupported_summary_sentences": int((~summary_sentences["supported"].astype(bool)).sum())
         if len(summary_sentences) else 0,
+        "summary_model_sentences_supported_share": _share(
+            int(by_model["supported"].sum()) if len(by_model) else 0, len(by_model) + replaced),
+        "summary_sentences_replaced": replaced,
         "synthesis_sentences_cited_share": _share(len(cited), len(synth)),
         "synthesis_sentences_supported_share": _share(
             int(synth["supported"].sum()) if len(synth) else 0, len(synth)),
-        "respondent_coverage": _share(covered, n_respondents),
+        "synthesis_model_sentences": int((synth_origin == "modele").sum()),
+        "synthesis_fallback_sentences": int((synth_origin == "repli").sum()),
+        "synthesis_code_sentences": int((synth_origin == "code").sum()),
+        "respondent_coverage": _share(covered, int(counts.get("respondents_with_arguments")
+                                                   or args["respondent_id"].nunique() if n else 0)),
+        "titles_by_model_share": _share(int((title_origin == "modele").sum()), len(title_origin)),
+        "titles_fallback": int((title_origin != "modele").sum()),
     }

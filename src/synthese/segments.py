@@ -1,0 +1,117 @@
+"""Cut an answer into numbered segments: the units the model points at, by number.
+
+Code, not the model, decides where an answer's sentences and clauses are: a segment is a
+sentence, a line or a bullet, and a long sentence is cut again at its clause boundaries
+(« ; », « : », « mais », « cependant »…). The model then only says which segments each idea
+rests on, so every quote is the answer's own text, with its offsets, by construction.
+
+A segment that carries no idea (« Merci », « Bonjour », « RAS », a lone « - ») is kept and
+shown, but flagged ``content=False``: no argument needs to cover it, and an answer made only
+of such segments costs no model call.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# A sentence ends at . ! ? … (with closing quotes or brackets) before a space, or at a line
+# break; many answers start their sentences in lower case. Abbreviations (M. Dupont, etc.)
+# are protected below.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]]*\s+(?=\S)|\s*\n\s*")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Dr|Pr|St|Ste|cf|etc|ex|p|n°|art)\.|\b[A-Z]\.)$")
+_BULLET = re.compile(r"(?:[-–—•*·▪►]+|\d{1,2}[.)]|[a-z][.)])\s+")
+# Clause boundaries where a long sentence may be cut (the boundary word stays with what follows).
+_CLAUSE = re.compile(
+    r"\s*;\s+|(?<=\w)\s*:\s+(?=\w)|,?\s+(?=(?:mais|cependant|toutefois|pourtant|néanmoins|en revanche"
+    r"|par contre|alors que|tandis que|sauf que|même si|d'autant plus que|car)\b)",
+    re.IGNORECASE,
+)
+LONG_SEGMENT = 180  # characters: a longer sentence is cut at its clause boundaries
+MIN_PART = 25  # characters: no part of a cut sentence is shorter than this
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_EMPTY = re.compile(
+    r"^(?:merci(?: beaucoup| d'avance| à vous| pour (?:ce|cette|votre|le|la) [\w' ]+)?|bonjour"
+    r"|bonsoir|cordialement|bien cordialement|salutations(?: distinguées)?|bonne (?:journée|soirée"
+    r"|continuation)|ras|r a s|rien à (?:signaler|ajouter|dire)|rien de plus|pas d'avis|sans avis"
+    r"|aucun avis|pas de commentaires?|aucun commentaire|non merci|néant|n a|nsp|je ne sais pas"
+    r"|pour|contre|avantages?|inconvénients?|points? positifs?|points? négatifs?)$"
+)
+
+
+@dataclass(frozen=True)
+class Segment:
+    number: int  # 1-based, as the model sees it
+    start: int  # offsets in the answer
+    end: int
+    text: str
+    content: bool  # False for courtesy, empty words and headers (« Pour : »)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return " ".join(re.findall(r"[\w']+", text)).replace("'", "'")
+
+
+def is_content(text: str) -> bool:
+    """Whether a segment can carry an idea: some words, not only courtesy or a header."""
+    if not _WORD.search(text):
+        return False
+    return _EMPTY.match(_fold(text).strip(" '")) is None
+
+
+def _spans(text: str, pattern: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
+    """Pieces of ``text[start:end]`` between the matches of ``pattern``."""
+    out, pos = [], start
+    for m in pattern.finditer(text, start, end):
+        if m.start() <= pos:
+            continue
+        if pattern is _SENTENCE_END and _ABBREVIATIONS.search(text[max(pos, m.start() - 6) : m.start()]):
+            continue
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    return out
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A long sentence cut at clause boundaries, no part shorter than MIN_PART."""
+    if end - start <= LONG_SEGMENT:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    for s, e in _spans(text, _CLAUSE, start, end):
+        if pieces and (e - s < MIN_PART or pieces[-1][1] - pieces[-1][0] < MIN_PART):
+            pieces[-1] = (pieces[-1][0], e)  # too short: stays with the previous part
+        else:
+            pieces.append((s, e))
+    return pieces
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    bullet = _BULLET.match(text, start, end)
+    if bullet:
+        start = bullet.end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_segments(text: str) -> list[Segment]:
+    """The answer's segments, in order, with offsets such that ``text[start:end]`` is each."""
+    out: list[Segment] = []
+    for s, e in _spans(text, _SENTENCE_END, 0, len(text)):
+        s, e = _trimmed(text, s, e)
+        for cs, ce in _clauses(text, s, e) if e > s else ():
+            cs, ce = _trimmed(text, cs, ce)
+            if ce > cs:
+                piece = text[cs:ce]
+                out.append(Segment(len(out) + 1, cs, ce, piece, is_content(piece)))
+    return out
+
+
+def numbered(segments: list[Segment]) -> str:
+    """The segments as the model reads them: one per line, « [n] text »."""
+    return "\n".join(f"[{s.number}] {s.text}" for s in segments)

@@ -1,0 +1,447 @@
+"""Step 5: the synthesis of the themes, in the form of Annexe 5 (opportunités, risques,
+conditions de réussite, conclusion).
+
+Two modes:
+
+- **composed** (the default, ``--synthese composee``): code composes, the model writes one
+  sentence at a time. Each theme goes to the section of its dominant kind (counted by
+  code), themes are ordered by their share of respondents, the model writes one sentence
+  from one theme in a small call, and code checks it for support by the theme's ideas. A
+  sentence that fails is replaced by the theme's first summary sentence (already checked),
+  or published flagged. Connectives, proportions, the opening of each section and the
+  conclusion are written by code. No sentence appears twice, and nothing fails into
+  emptiness: every fallback is counted.
+- **free** (``--synthese libre``), for strong models: one call writes the whole synthesis
+  from the summaries, citing its themes (prompt synthesise.v1); code then checks each
+  sentence and finds the themes of a sentence that cites none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from synthese.keys import content_hash
+from synthese.kinds import kind_of
+from synthese.llm import LLM, LLMError
+from synthese.prompts import Prompt
+from synthese.summarise import (
+    content_stems,
+    majority_phrase,
+    new_sentences,
+    percent,
+    split_sentences,
+    strip_openers,
+    tidy_summary,
+)
+from synthese.verify import SUPPORT_THRESHOLD
+
+MODES = ("composee", "libre")
+PROMPTS = {"composee": ("synthesis_sentence", 1), "libre": ("synthesise", 1)}
+SECTIONS = ("opportunites", "risques", "conditions", "conclusion")
+SECTION_TITLES = {
+    "opportunites": "Opportunités",
+    "risques": "Risques et points de vigilance",
+    "conditions": "Conditions de réussite",
+    "conclusion": "Conclusion",
+}
+SECTION_OF_KIND = {"opportunite": "opportunites", "risque": "risques", "condition": "conditions"}
+PARTS = {"opportunites": "les apports", "risques": "les risques",
+         "conditions": "les conditions de réussite"}
+OPENINGS = {
+    "opportunites": "{who} des répondants expriment au moins un apport ou un avis favorable.",
+    "risques": "{who} des répondants expriment au moins une crainte, un risque ou un problème.",
+    "conditions": "{who} des répondants expriment au moins une condition, un besoin ou une demande.",
+}
+CONNECTIVES = {
+    "opportunites": ("D'abord", "De plus", "Par ailleurs", "En outre", "Enfin"),
+    "risques": ("Cependant", "En outre", "Par ailleurs", "De plus", "Enfin"),
+    "conditions": ("Premièrement", "Deuxièmement", "Troisièmement", "Par ailleurs", "Enfin"),
+}
+MAX_THEMES_PER_SECTION = 6  # the lighter themes of a section are grouped in one sentence
+SENTENCE_SCHEMA: dict = {
+    "type": "object", "properties": {"phrase": {"type": "string", "maxLength": 220}},
+    "required": ["phrase"], "additionalProperties": False,
+}
+SENTENCE_MAX_TOKENS = 90
+DUPLICATE_COSINE = 0.9
+IDEAS_SHOWN = 5
+
+
+@dataclass
+class SynthesisSentence:
+    section: str
+    paragraph: int
+    position: int
+    text: str
+    cluster_ids: list[int]
+    origin: str = "modele"  # "modele", "code" (written by code), "repli" (a fallback)
+    cited_by: str | None = "modele"
+    support: float = 0.0
+    supported: bool = False
+    model_text: str | None = None  # the model's sentence, when it was replaced
+    body: str = ""  # the sentence before code added its connective and proportion
+
+
+@dataclass
+class SynthesisDraft:
+    sentences: list[SynthesisSentence]
+    failure: str | None
+    call_keys: list[str] = field(default_factory=list)
+    fallbacks: dict[str, int] = field(default_factory=dict)  # what replaced what, counted
+
+
+@dataclass
+class Theme:
+    """What the synthesis knows of a theme."""
+
+    cluster_id: int
+    title: str
+    summary: str
+    share: float  # of respondents
+    kinds: dict[str, int]
+    ideas: list[str]  # most central first
+    vectors: np.ndarray  # of all its ideas, for the support check
+
+
+def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, prompt: Prompt,
+                  mode: str, embed_model_id: str) -> str:
+    """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
+    mode, and the check of its sentences."""
+    return content_hash("synthesis-v5", clustering_id, summary_keys, model_id, prompt.sha256,
+                        mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD)
+
+
+def section_of(kinds: dict[str, int]) -> str | None:
+    """The section of a theme: its dominant kind among opportunities, risks and conditions
+    (ties go in that order); None for a theme of observations or off-topic ideas only."""
+    counted = [(kinds.get(k, 0), -i, s) for i, (k, s) in enumerate(SECTION_OF_KIND.items())]
+    n, _, section = max(counted)
+    return section if n > 0 else None
+
+
+def _lower_first(text: str) -> str:
+    """The sentence after a connective: a plain capitalised first word, an elided article
+    (« L'IA » -> « l'IA ») or « À » is lowered; « ChatGPT », « IA », « Pronote… » are kept
+    when they are names (a capital inside the word, or all capitals)."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1] in "'’":
+        return text[:1].lower() + text[1:]
+    if len(first) == 1 or (first[1:].isalpha() and first[1:].islower()):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _fold_words(text: str) -> str:
+    return " ".join(text.lower().strip(" .!?…").split())
+
+
+def _end(text: str) -> str:
+    text = text.strip().rstrip(" ;,:")
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _with_figure(sentence: str, share: float) -> str:
+    """« …, sentence (près d'un tiers des répondants, 31 %). »"""
+    body = _end(sentence)[:-1]
+    words, figure = majority_phrase(share).rsplit(" (", 1)
+    return f"{body} ({words} des répondants, {figure.rstrip(')')})."
+
+
+def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prompt,
+                      embed: Callable[[list[str]], np.ndarray],
+                      kind_shares: dict[str, float]) -> SynthesisDraft:
+    """The synthesis composed by code from one checked model sentence per theme.
+
+    ``themes`` are ordered by share of respondents; ``kind_shares`` give, for each kind, the
+    share of respondents who expressed at least one idea of it.
+    """
+    draft = SynthesisDraft([], None)
+    if not themes:
+        draft.failure = "aucun thème à synthétiser"
+        draft.sentences.append(SynthesisSentence(
+            "conclusion", 0, 0, "Aucun thème ne s'est dégagé des réponses : la synthèse est vide.",
+            [], "code", None, 0.0, False))
+        draft.fallbacks["synthese_vide"] = 1
+        return draft
+    sections: dict[str, list[Theme]] = {s: [] for s in SECTIONS[:3]}
+    aside: list[Theme] = []
+    for theme in themes:
+        section = section_of(theme.kinds)
+        (sections[section] if section else aside).append(theme)
+    for paragraph, (section, members) in enumerate(sections.items()):
+        if members:
+            _section(draft, section, paragraph, members, question, llm, prompt, embed, kind_shares)
+        else:
+            _empty_section(draft, section, paragraph, themes, kind_shares)
+    _conclusion(draft, sections, aside, themes)
+    _drop_repeats(draft, embed)
+    if draft.fallbacks.get("phrase_sans_reponse"):
+        # Published with its fallbacks, and tried again at the next run: a model that did
+        # not answer (server down, timeout) may answer then.
+        draft.failure = (f"{draft.fallbacks['phrase_sans_reponse']} phrases sans réponse du "
+                         "modèle, remplacées par des phrases de repli")
+    return draft
+
+
+EMPTY = {
+    "opportunites": "d'apports",
+    "risques": "de risques ou de craintes",
+    "conditions": "de conditions ou de demandes",
+}
+
+
+def _empty_section(draft: SynthesisDraft, section: str, paragraph: int, themes: list[Theme],
+                   kind_shares: dict[str, float]) -> None:
+    """A section no theme belongs to says why, with the figures, and cites the themes where
+    such ideas are."""
+    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    holding = [t.cluster_id for t in themes if t.kinds.get(kind)]
+    share = kind_shares.get(kind, 0.0)
+    text = f"Aucun thème n'est fait principalement {EMPTY[section]}"
+    text += (f" ; {majority_phrase(share)} des répondants en expriment au moins un, dans "
+             f"d'autres thèmes." if holding else " : aucun répondant n'en exprime.")
+    draft.sentences.append(SynthesisSentence(section, paragraph, 0, text, holding, "code",
+                                             "code" if holding else None, 1.0, True))
+    _count(draft, "partie_sans_theme")
+
+
+def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[Theme],
+             question: str, llm: LLM, prompt: Prompt, embed: Callable[[list[str]], np.ndarray],
+             kind_shares: dict[str, float]) -> None:
+    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    opening = OPENINGS[section].format(who=majority_phrase(kind_shares.get(kind, 0.0)))
+    opening = opening[:1].upper() + opening[1:]
+    add = draft.sentences.append
+    add(SynthesisSentence(section, paragraph, 0, opening, [t.cluster_id for t in members],
+                          "code", "code", 1.0, True))
+    shown, rest = members[:MAX_THEMES_PER_SECTION], members[MAX_THEMES_PER_SECTION:]
+    for i, theme in enumerate(shown):
+        connective = CONNECTIVES[section][-1 if i == len(shown) - 1 and i >= 2 else min(i, 3)]
+        sentence = _theme_sentence(draft, theme, section, question, llm, prompt, embed)
+        sentence.body = sentence.text
+        body = _with_figure(strip_openers(sentence.text), theme.share)
+        sentence.text = f"{connective}, {_lower_first(body)}"
+        sentence.section, sentence.paragraph, sentence.position = section, paragraph, i + 1
+        add(sentence)
+    if rest:
+        titles = " ; ".join(f"« {t.title} » ({percent(t.share)})" for t in rest)
+        add(SynthesisSentence(section, paragraph, len(shown) + 1,
+                              f"Plus rarement, les répondants évoquent aussi : {titles}.",
+                              [t.cluster_id for t in rest], "code", "code", 1.0, True))
+
+
+def _count(draft: SynthesisDraft, what: str) -> None:
+    draft.fallbacks[what] = draft.fallbacks.get(what, 0) + 1
+
+
+def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question: str,
+                    llm: LLM, prompt: Prompt,
+                    embed: Callable[[list[str]], np.ndarray]) -> SynthesisSentence:
+    """One sentence for one theme: the model's if code does not refuse it
+    (``sentence_problem``) and the theme's ideas support it; else « title : first summary
+    sentence », else the title; else the first of these, flagged « non étayée »."""
+    messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
+                             summary=theme.summary,
+                             ideas="\n".join(f"- {i}" for i in theme.ideas[:IDEAS_SHOWN]))
+    written = None
+    try:
+        result = llm.chat(messages, schema=SENTENCE_SCHEMA, max_tokens=SENTENCE_MAX_TOKENS)
+        if result.call_key:
+            draft.call_keys.append(result.call_key)
+        written = tidy_summary(_SentenceOut.model_validate_json(result.text).phrase) or None
+        written = split_sentences(written)[0] if written else None  # one sentence, as asked
+    except LLMError:
+        _count(draft, "phrase_sans_reponse")
+    except ValidationError:
+        _count(draft, "phrase_illisible")
+    # The fallback is built by code from the theme's title and its first summary sentence
+    # (itself checked): « Titre : première phrase du résumé. », else the title alone.
+    refused = sentence_problem(written, section, question) if written else None
+    if refused:
+        _count(draft, "phrase_refusee")
+    candidates = [(written, "modele")] if written and not refused else []
+    first = split_sentences(theme.summary)[:1]
+    if first and _fold_words(first[0]) != _fold_words(theme.title):
+        candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
+    candidates.append((theme.title, "repli"))
+    vectors = embed([text for text, _ in candidates])
+    for (text, origin), vec in zip(candidates, vectors):
+        score = float((theme.vectors @ vec).max()) if len(theme.vectors) else 0.0
+        if score >= SUPPORT_THRESHOLD:
+            if origin == "repli":
+                _count(draft, "phrase_remplacee")
+            return SynthesisSentence("", 0, 0, _end(text), [theme.cluster_id], origin,
+                                     "modele" if origin == "modele" else "code", round(score, 4),
+                                     True, None if origin == "modele" else written)
+    _count(draft, "phrase_non_etayee")
+    text, origin = candidates[0]
+    score = float((theme.vectors @ vectors[0]).max()) if len(theme.vectors) else 0.0
+    return SynthesisSentence("", 0, 0, _end(text), [theme.cluster_id], origin,
+                             "modele" if origin == "modele" else "code", round(score, 4), False,
+                             None if origin == "modele" else written)
+
+
+_TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
+# Latin letters with their accents, digits, punctuation and the typographic signs of French.
+_FOREIGN = re.compile(r"[^\x20-\x7e\u00a0-\u017f\u2000-\u206f\u20ac\u2212]")
+_CONTRARY = {"opportunites": "risque", "risques": "opportunite"}
+
+
+def sentence_problem(sentence: str, section: str, question: str) -> str | None:
+    """Why code refuses a model's sentence before any support check, or None: prompt or
+    JSON marks in it, letters of another script, a sentence that says the opposite of its
+    section (by the rules of kinds.py), or one made mostly of the question's words."""
+    if _TEMPLATE_MARKS.search(sentence):
+        return "marques de gabarit"
+    if _FOREIGN.search(sentence):  # the small model sometimes slips into another script
+        return "caractères étrangers"
+    if kind_of(sentence) == _CONTRARY.get(section):
+        return "contraire à sa partie"
+    stems = content_stems(sentence)
+    if stems and len(stems & content_stems(question)) / len(stems) >= 0.4:
+        return "reprend la question"
+    return None
+
+
+class _SentenceOut(BaseModel):
+    phrase: str = Field(min_length=1)
+
+
+def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: list[Theme],
+                themes: list[Theme]) -> None:
+    heads = []
+    for section, label in (("opportunites", "les apports les plus cités sont"),
+                           ("risques", "les risques les plus cités sont"),
+                           ("conditions", "les conditions les plus demandées sont")):
+        top = [f"« {t.title} »" for t in sections[section][:2]]
+        if top:
+            heads.append(f"{label} {' et '.join(top)}")
+    cited = [t.cluster_id for s in sections.values() for t in s[:2]]
+    paragraph = sum(1 for s in sections.values() if s)
+    position = 0
+    if heads:
+        text = "En conclusion, " + " ; ".join(heads) + "."
+        draft.sentences.append(SynthesisSentence("conclusion", paragraph, position, text, cited,
+                                                 "code", "code", 1.0, True))
+        position += 1
+    if aside:
+        share = max(t.share for t in aside)
+        titles = " ; ".join(f"« {t.title} »" for t in aside)
+        draft.sentences.append(SynthesisSentence(
+            "conclusion", paragraph, position,
+            f"D'autres réponses relèvent de constats ou d'autres sujets : {titles} "
+            f"(jusqu'à {majority_phrase(share)} des répondants pour le plus cité).",
+            [t.cluster_id for t in aside], "code", "code", 1.0, True))
+    if not draft.sentences or all(s.section != "conclusion" for s in draft.sentences):
+        draft.sentences.append(SynthesisSentence(
+            "conclusion", paragraph, 0, "Les thèmes dégagés ne relèvent d'aucune des trois "
+            "parties : voir le détail des thèmes.", [t.cluster_id for t in themes], "code",
+            "code", 1.0, True))
+        draft.fallbacks["conclusion_vide"] = 1
+
+
+def _drop_repeats(draft: SynthesisDraft, embed: Callable[[list[str]], np.ndarray]) -> None:
+    """Keep each sentence once: a sentence whose words (before connective and proportion)
+    are too close to an earlier one's is dropped, and its themes are cited by that one."""
+    if len(draft.sentences) < 2:
+        return
+    vectors = embed([s.body or s.text for s in draft.sentences])
+    kept: list[int] = []
+    for i, sentence in enumerate(draft.sentences):
+        twin = next((j for j in kept if float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE), None)
+        if twin is None:
+            kept.append(i)
+            continue
+        _count(draft, "phrase_doublon")
+        earlier = draft.sentences[twin]
+        earlier.cluster_ids = list(dict.fromkeys(earlier.cluster_ids + sentence.cluster_ids))
+    draft.sentences = [draft.sentences[i] for i in kept]
+
+
+# --- free mode -----------------------------------------------------------------------------
+
+_SENTENCE_ITEM = {
+    "type": "object",
+    "properties": {"texte": {"type": "string", "maxLength": 400},
+                   "themes": {"type": "array", "maxItems": 6, "items": {"type": "integer"}}},
+    "required": ["texte", "themes"],
+    "additionalProperties": False,
+}
+FREE_SCHEMA: dict = {
+    "type": "object",
+    "properties": {
+        s: {"type": "array", "minItems": 1, "maxItems": 6, "items": _SENTENCE_ITEM} for s in SECTIONS
+    },
+    "required": list(SECTIONS),
+    "additionalProperties": False,
+}
+FREE_MAX_TOKENS = 1400
+
+
+class _FreeSentence(BaseModel):
+    texte: str
+    themes: list[int] = Field(default_factory=list)
+
+
+class _FreeOut(BaseModel):
+    opportunites: list[_FreeSentence]
+    risques: list[_FreeSentence]
+    conditions: list[_FreeSentence]
+    conclusion: list[_FreeSentence]
+
+
+def themes_block(themes: list[Theme], llm: LLM, prompt: Prompt) -> str:
+    """The free synthesis input: themes by weight; the lightest ones shortened to fit."""
+    budget = (llm.context_size - sum(llm.count_tokens(c) for _, c in prompt.messages)
+              - FREE_MAX_TOKENS - 150)
+    lines = []
+    used = 0
+    for t in themes:
+        full = f"T{t.cluster_id} ({t.share:.0%} des répondants) {t.title} : {t.summary}"
+        short = f"T{t.cluster_id} ({t.share:.0%} des répondants) {t.title} : {t.title}."
+        line = full if used + llm.count_tokens(full) <= budget else short
+        if used + llm.count_tokens(line) > budget:
+            break
+        lines.append(line)
+        used += llm.count_tokens(line)
+    return "\n".join(lines)
+
+
+def free_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prompt) -> SynthesisDraft:
+    """The whole synthesis in one call (strong models); sentences to be checked by code."""
+    if not themes:
+        return SynthesisDraft([], "aucun thème à synthétiser")
+    valid = {t.cluster_id for t in themes}
+    messages = prompt.render(question=question, themes=themes_block(themes, llm, prompt))
+    parsed, reason, budget, keys = None, None, FREE_MAX_TOKENS, []
+    for _ in range(3):
+        try:
+            result = llm.chat(messages, schema=FREE_SCHEMA, max_tokens=budget)
+            if result.call_key:
+                keys.append(result.call_key)
+            parsed = _FreeOut.model_validate_json(result.text)
+            break
+        except LLMError as exc:
+            reason = f"appel au modèle en échec : {exc}"
+        except ValidationError:
+            reason = "JSON invalide ou tronqué renvoyé par le modèle"
+            budget = min(3072, budget * 2)
+    if parsed is None:
+        return SynthesisDraft([], reason, list(dict.fromkeys(keys)))
+    sentences: list[SynthesisSentence] = []
+    for section in SECTIONS:
+        seen: set[str] = set()
+        paragraph = 0
+        for item in getattr(parsed, section):
+            ids = [i for i in dict.fromkeys(item.themes) if i in valid]
+            texts = new_sentences(split_sentences(tidy_summary(item.texte)), seen)
+            for position, text in enumerate(texts):
+                sentences.append(SynthesisSentence(section, paragraph, position, text, ids))
+            paragraph += 1 if texts else 0
+    return SynthesisDraft(sentences, None, list(dict.fromkeys(keys)))
+

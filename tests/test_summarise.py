@@ -1,0 +1,145 @@
+"""Step 4: titles checked by code with a fallback, summaries of all the ideas, proportions."""
+
+import json
+
+import pytest
+from fakes import FakeLLM
+
+from synthese.calls import CachedLLM
+from synthese.llm import LLMResult
+from synthese.prompts import load_prompt
+from synthese.summarise import (
+    PROMPTS,
+    fallback_title,
+    idea_title,
+    majority_phrase,
+    summarise_theme,
+    tidy_summary,
+    title_problem,
+    title_theme,
+)
+
+Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
+TITLE = load_prompt(*PROMPTS["title"])
+IDEAS = ["Les élèves trichent avec ChatGPT.", "La triche avec ChatGPT explose.",
+         "ChatGPT facilite la triche aux devoirs."]
+
+
+class Titles(FakeLLM):
+    """Answers each title request with the next of the given titles."""
+
+    def __init__(self, titles):
+        super().__init__()
+        self.titles = list(titles)
+
+    def chat(self, messages, *, schema=None, **kwargs):
+        self.calls.append({"messages": messages})
+        return LLMResult(json.dumps({"titre": self.titles.pop(0)}), 10, 5, 0.0, "stop")
+
+
+def _checks(question_similarity=0.1, own=0.8, other=0.3):
+    def problem(title, taken):
+        return title_problem(title, taken, question_similarity=question_similarity,
+                             question_threshold=0.6, own_similarity=own, other_similarity=other)
+    return problem
+
+
+def test_a_title_that_passes_the_checks_is_kept():
+    taken: list[str] = []
+    title = title_theme(IDEAS, Q, CachedLLM(Titles(["La triche aux devoirs."])), TITLE,
+                        lambda t: _checks()(t, taken), taken)
+    assert (title.text, title.origin, title.rejected) == ("La triche aux devoirs", "modele", [])
+
+
+def test_a_rejected_title_is_asked_again_then_replaced_by_the_central_idea():
+    llm = Titles(["L'usage de l'IA dans les établissements", "L'IA à l'école"])
+    title = title_theme(IDEAS, Q, CachedLLM(llm), TITLE,
+                        lambda t: _checks(question_similarity=0.9)(t, []), [])
+    assert len(llm.calls) == 2
+    assert title.origin == "idee" and title.text == "Les élèves trichent avec ChatGPT"
+    assert [reason for _, reason in title.rejected] == ["reprend la question"] * 2
+
+
+def test_title_checks_refuse_lists_repeats_the_question_and_other_themes():
+    kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
+    assert title_problem("élèves · profs · aide · outil", [], question_similarity=0.1, **kw) \
+        == "liste de mots"
+    assert title_problem("La triche aux devoirs", ["La Triche aux devoirs"],
+                         question_similarity=0.1, **kw) == "titre déjà donné à un autre thème"
+    assert title_problem("L'usage de l'IA à l'école", [], question_similarity=0.7, **kw) \
+        == "reprend la question"
+    assert title_problem("La triche aux devoirs", [], question_similarity=0.1,
+                         question_threshold=0.6, own_similarity=0.3, other_similarity=0.5) \
+        == "plus proche d'un autre thème"
+    assert title_problem("Triche", [], question_similarity=0.1, **kw) == "1 mots"
+    assert title_problem("La triche aux devoirs", [], question_similarity=0.1, **kw) is None
+
+
+def test_a_title_made_only_of_the_questions_words_restates_it_whatever_its_vector():
+    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
+          "other_similarity": 0.2, "question": Q}
+    assert title_problem("Intelligence artificielle dans les établissements", [], **kw) \
+        == "reprend la question"
+    assert title_problem("Intelligence artificielle et triche", [], **kw) is None
+
+
+def test_the_fallback_title_is_never_one_already_taken():
+    taken = ["Les élèves trichent avec ChatGPT"]
+    title = title_theme(IDEAS, Q, CachedLLM(Titles(["x", "y"])), TITLE,
+                        lambda t: "refusé", taken)
+    assert title.text == "La triche avec ChatGPT explose"
+
+
+def test_a_model_error_on_titles_still_gives_a_title():
+    title = title_theme(IDEAS, Q, CachedLLM(FakeLLM(fail=2)), TITLE, lambda t: None, [])
+    assert title.origin == "idee" and title.text and len(title.rejected) == 2
+
+
+@pytest.mark.parametrize(("share", "words"), [
+    (0.8, "une large majorité (80\u202f%)"), (0.62, "une majorité (62\u202f%)"),
+    (0.47, "près de la moitié (47\u202f%)"), (0.31, "près d'un tiers (31\u202f%)"),
+    (0.25, "près d'un quart (25\u202f%)"), (0.1, "environ un dixième (10\u202f%)"),
+    (0.04, "une minorité (4\u202f%)")])
+def test_the_share_of_respondents_is_said_in_words_with_its_figure(share, words):
+    assert majority_phrase(share) == words
+
+
+def test_a_theme_too_big_for_one_call_is_summarised_in_stages_from_all_its_ideas():
+    llm = FakeLLM(context_size=900)
+    ideas = [f"Idée numéro {i} sur la formation des enseignants à l'IA." for i in range(60)]
+    summary = summarise_theme(ideas, Q, CachedLLM(llm), load_prompt(*PROMPTS["summary"]),
+                              load_prompt(*PROMPTS["reduce"]))
+    sent = "\n".join(c["messages"][-1]["content"] for c in llm.calls)
+    assert summary.n_stages >= 2 and summary.summary
+    assert all(f"Idée numéro {i} " in sent for i in range(60))  # nothing sampled away
+
+
+def test_a_failed_summary_says_why_and_is_empty():
+    summary = summarise_theme(IDEAS, Q, CachedLLM(FakeLLM(fail=10)),
+                              load_prompt(*PROMPTS["summary"]), load_prompt(*PROMPTS["reduce"]))
+    assert summary.summary == "" and "résumé impossible" in summary.failed
+
+
+def test_tidy_summary_undoes_loops_repeats_and_cut_sentences():
+    looping = ("L'IA aide les enseignants à l'école primaire, à l'école primaire, à l'école "
+               "primaire, à l'école primaire. Elle inquiète les parents. Elle inquiète les "
+               "parents. Les élèves doivent apprendre à pen")
+    assert tidy_summary(looping) == ("L'IA aide les enseignants à l'école primaire. "
+                                     "Elle inquiète les parents.")
+    assert tidy_summary("Une seule phrase coupée par la limi") == "Une seule phrase coupée par la limi"
+
+
+def test_a_fallback_title_drops_the_connective_that_opened_the_sentence():
+    assert idea_title("Ensuite, les élèves trichent avec ChatGPT") == "Les élèves trichent avec ChatGPT"
+    assert idea_title("Personnellement, l'IA doit devenir un objet d'enseignement") \
+        == "L'IA doit devenir un objet d'enseignement"
+    assert idea_title("Oui.") == "Oui"  # nothing left: the idea as it is
+
+
+def test_the_fallback_title_skips_ideas_that_restate_the_question_and_prefers_whole_ones():
+    def problem(t):
+        return "reprend la question" if "intelligence artificielle" in t.lower() else None
+    long = "La triche aux devoirs avec ChatGPT est devenue massive dans toutes les classes du lycée"
+    ideas = ["L'intelligence artificielle dans les établissements", long, "La triche aux devoirs"]
+    assert fallback_title(ideas, problem, []) == "La triche aux devoirs"
+    assert fallback_title(ideas[:2], problem, []).endswith("…")  # cut, but not the question

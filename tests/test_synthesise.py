@@ -1,0 +1,178 @@
+"""Step 5: the synthesis composed by code from one checked sentence per theme."""
+
+import json
+
+from fakes import FakeEmbedder, FakeLLM
+
+from synthese.calls import CachedLLM
+from synthese.llm import LLMResult
+from synthese.prompts import load_prompt
+from synthese.synthesise import (
+    PROMPTS,
+    Theme,
+    compose_synthesis,
+    free_synthesis,
+    section_of,
+    sentence_problem,
+)
+
+Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
+EMBED = FakeEmbedder()
+PROMPT = load_prompt(*PROMPTS["composee"])
+
+
+def _theme(cid, title, ideas, share, kinds, summary=None):
+    return Theme(cid, title, summary or ideas[0], share, kinds, ideas, EMBED.embed(ideas))
+
+
+THEMES = [
+    _theme(0, "La triche aux devoirs", ["Les élèves trichent avec ChatGPT aux devoirs.",
+                                        "La triche aux devoirs avec ChatGPT explose."],
+           0.41, {"risque": 30, "constat": 4}),
+    _theme(1, "La préparation des cours", ["L'IA aide à préparer les cours.",
+                                           "Préparer les cours avec l'IA fait gagner du temps."],
+           0.33, {"opportunite": 25, "risque": 2}),
+    _theme(2, "La formation des enseignants", ["Il faut former les enseignants à l'IA.",
+                                               "Une formation des enseignants est indispensable."],
+           0.21, {"condition": 18}),
+    _theme(3, "Le gain de temps administratif", ["L'IA fait gagner du temps sur l'administratif.",
+                                                 "Les tâches administratives vont plus vite."],
+           0.12, {"opportunite": 9}),
+    _theme(4, "Les souvenirs de classe", ["J'ai enseigné trente ans en lycée.",
+                                          "Mon premier poste était en Bretagne."],
+           0.05, {"constat": 6}),
+]
+SHARES = {"opportunite": 0.45, "risque": 0.5, "condition": 0.3}
+
+
+class Sentences(FakeLLM):
+    """Writes each theme's sentence from its first idea, or an unrelated one for a theme."""
+
+    def __init__(self, unrelated_for=(), say=None):
+        super().__init__()
+        self.unrelated_for = set(unrelated_for)
+        self.say = say or {}  # title -> the sentence to write for that theme
+
+    def chat(self, messages, *, schema=None, **kwargs):
+        user = messages[-1]["content"]
+        title = next(line[8:] for line in user.splitlines() if line.startswith("Thème : "))
+        first = next(line[2:] for line in user.splitlines() if line.startswith("- "))
+        text = ("Les cantines servent des frites le vendredi." if title in self.unrelated_for
+                else self.say.get(title, first))
+        self.calls.append(title)
+        return LLMResult(json.dumps({"phrase": text}, ensure_ascii=False), 10, 10, 0.0, "stop")
+
+
+def _compose(llm, themes=THEMES):
+    return compose_synthesis(themes, Q, CachedLLM(llm), PROMPT, EMBED.embed, SHARES)
+
+
+def test_each_theme_goes_to_the_section_of_its_dominant_kind():
+    assert section_of({"risque": 30, "constat": 40}) == "risques"
+    assert section_of({"opportunite": 5, "condition": 5}) == "opportunites"  # ties in order
+    assert section_of({"constat": 6, "hors_sujet": 2}) is None
+
+
+def test_sections_open_with_a_share_computed_by_code_then_one_sentence_per_theme_by_weight():
+    draft = _compose(Sentences())
+    by_section = {}
+    for s in draft.sentences:
+        by_section.setdefault(s.section, []).append(s)
+    opening, first, second = by_section["opportunites"]
+    assert opening.origin == "code" and opening.text == (
+        "Près de la moitié (45\u202f%) des répondants expriment au moins un apport ou un avis "
+        "favorable.")
+    assert first.cluster_ids == [1] and second.cluster_ids == [3]  # biggest share first
+    assert first.text == ("D'abord, l'IA aide à préparer les cours (près d'un tiers des "
+                          "répondants, 33\u202f%).")
+    assert second.text.startswith("De plus, l'IA fait gagner du temps")
+    assert [s.cluster_ids for s in by_section["risques"][1:]] == [[0]]
+    assert all(s.supported for s in draft.sentences)
+
+
+def test_an_unsupported_sentence_is_replaced_by_the_themes_checked_summary_and_counted():
+    draft = _compose(Sentences(unrelated_for={"La triche aux devoirs"}))
+    sentence = next(s for s in draft.sentences if s.cluster_ids == [0] and s.origin != "code")
+    assert sentence.origin == "repli" and sentence.supported
+    assert sentence.model_text == "Les cantines servent des frites le vendredi."
+    # Built by code from the title and the first summary sentence.
+    assert sentence.body.startswith("La triche aux devoirs : les élèves trichent avec ChatGPT")
+    assert draft.fallbacks["phrase_remplacee"] == 1
+
+
+def test_observations_only_themes_are_cited_in_the_conclusion_drawn_from_the_section_heads():
+    draft = _compose(Sentences())
+    conclusion = [s for s in draft.sentences if s.section == "conclusion"]
+    heads, aside = conclusion
+    assert heads.text.startswith("En conclusion, les apports les plus cités sont « La "
+                                 "préparation des cours » et « Le gain de temps administratif » ;"
+                                 " les risques les plus cités sont « La triche aux devoirs »")
+    assert aside.cluster_ids == [4] and "« Les souvenirs de classe »" in aside.text
+    cited = {i for s in draft.sentences for i in s.cluster_ids}
+    assert cited == {0, 1, 2, 3, 4}
+
+
+def test_no_sentence_appears_twice():
+    twin = _theme(5, "La triche aux devoirs bis", THEMES[0].ideas, 0.2, {"risque": 10})
+    draft = _compose(Sentences(), THEMES + [twin])
+    said = [s for s in draft.sentences if "trichent avec ChatGPT" in s.text]
+    assert len(said) == 1 and said[0].cluster_ids == [0, 5]  # the twin is cited, not repeated
+    assert draft.fallbacks["phrase_doublon"] == 1
+
+
+def test_a_model_that_fails_still_gives_a_synthesis_with_every_fallback_counted():
+    draft = _compose(FakeLLM(fail=100))
+    assert draft.fallbacks["phrase_sans_reponse"] == 4 and draft.fallbacks["phrase_remplacee"] == 4
+    assert "4 phrases sans réponse" in draft.failure  # so that the next run tries again
+    assert all(s.origin in ("code", "repli") for s in draft.sentences)
+
+
+def test_no_theme_gives_a_sentence_that_says_so():
+    draft = _compose(FakeLLM(), [])
+    assert [s.text for s in draft.sentences] == [
+        "Aucun thème ne s'est dégagé des réponses : la synthèse est vide."]
+    assert draft.fallbacks == {"synthese_vide": 1}
+
+
+def test_the_free_mode_keeps_each_sentence_once_per_section():
+    same = "L'IA aide les enseignants à préparer les cours."
+    reply = {"opportunites": [{"texte": same, "themes": [1]}, {"texte": same, "themes": [1]}],
+             "risques": [{"texte": "La triche inquiète.", "themes": [0]}],
+             "conditions": [{"texte": "Former les enseignants.", "themes": [2]}],
+             "conclusion": [{"texte": same + " Tout dépendra des moyens.", "themes": [0, 9]}]}
+
+    class Free(FakeLLM):
+        def chat(self, messages, *, schema=None, **kwargs):
+            return LLMResult(json.dumps(reply, ensure_ascii=False), 10, 10, 0.01, "stop")
+
+    draft = free_synthesis(THEMES, Q, CachedLLM(Free()), load_prompt(*PROMPTS["libre"]))
+    assert [s.text for s in draft.sentences if s.section == "opportunites"] == [same]
+    conclusion = [(s.text, s.cluster_ids) for s in draft.sentences if s.section == "conclusion"]
+    assert conclusion == [(same, [0]), ("Tout dépendra des moyens.", [0])]  # 9: no such theme
+
+
+def test_code_refuses_template_marks_a_contrary_sentence_and_the_question_restated():
+    assert sentence_problem("L'IA aide à réviser}, {Idées", "opportunites", Q) == "marques de gabarit"
+    assert sentence_problem("Les élèves trichent avec ChatGPT.", "opportunites", Q) \
+        == "contraire à sa partie"
+    assert sentence_problem("L'intelligence artificielle dans les établissements scolaires.",
+                            "risques", Q) == "reprend la question"
+    assert sentence_problem("On a appris aux élèves à argumenter, à争论.", "opportunites", Q) \
+        == "caractères étrangers"
+    assert sentence_problem("L'IA aide à préparer les cours (30 %) — « vraiment ».",
+                            "opportunites", Q) is None
+
+
+def test_a_refused_model_sentence_is_replaced_by_title_and_summary_and_counted():
+    draft = _compose(Sentences(say={"La préparation des cours": "Les élèves trichent en classe."}))
+    sentence = next(s for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code")
+    assert sentence.origin == "repli" and sentence.model_text == "Les élèves trichent en classe."
+    assert sentence.body.startswith("La préparation des cours : l'IA aide à préparer les cours")
+    assert draft.fallbacks["phrase_refusee"] == 1
+
+
+def test_only_the_first_sentence_the_model_writes_is_kept():
+    draft = _compose(Sentences(say={"La préparation des cours":
+                                    "L'IA aide à préparer les cours. Et bien d'autres choses."}))
+    sentence = next(s for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code")
+    assert sentence.origin == "modele" and "autres choses" not in sentence.text
