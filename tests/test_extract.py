@@ -203,16 +203,12 @@ def test_the_grammar_allows_at_most_one_idea_per_segment_that_carries_content():
     assert llm.calls[0]["schema"]["properties"]["arguments"]["maxItems"] == 3
 
 
-def test_an_idea_carrying_json_or_prompt_marks_is_replaced_by_its_segment():
-    e = _extract([_reply(_idea([1], "Préparer les cours)}, {Idées"),
-                         _idea([2], "Les élèves fraudent avec ChatGPT."),
-                         _idea([3], "Former les enseignants."))])
-    assert e.arguments[0].text == "L'IA aide à préparer les cours."
-    assert e.arguments[0].flags == ["reformulation_remplacee"]
-
-
-def test_an_idea_that_only_restates_the_question_is_replaced_by_its_segment():
-    e = _extract([_reply(_idea([1], "L'intelligence artificielle dans les établissements"),
+@pytest.mark.parametrize("junk", [
+    "Préparer les cours)}, {Idées",  # JSON or prompt marks
+    "L'intelligence artificielle dans les établissements",  # only the question's words
+])
+def test_an_idea_that_is_no_reformulation_is_replaced_by_its_segment(junk):
+    e = _extract([_reply(_idea([1], junk),
                          _idea([2], "Les élèves fraudent avec ChatGPT."),
                          _idea([3], "Former les enseignants."))])
     assert e.arguments[0].text == "L'IA aide à préparer les cours."

@@ -216,6 +216,14 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     return Summarised(keys, made, len(keys) - made)
 
 
+def _members(args: pd.DataFrame, vectors: np.ndarray,
+             cluster_id: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """A theme's arguments and their vectors, most central first."""
+    inside = (args["cluster_id"] == cluster_id).to_numpy()
+    order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
+    return args[inside].iloc[order], vectors[inside][order]
+
+
 def _argument_vectors(run: Run, args: pd.DataFrame) -> np.ndarray:
     return (run.store.get_embeddings(list(args["text_hash"]), run.embedder.model_id) if len(args)
             else np.zeros((0, 1), dtype=np.float32))
@@ -268,16 +276,12 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     from synthese.summarise import split_sentences, summarise_theme, title_theme
     from synthese.verify import check_key, ground_summary
 
-    inside = (args["cluster_id"] == c.cluster_id).to_numpy()
-    order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
-    members = args[inside].iloc[order]
-    member_vectors = vectors[inside][order]
+    members, member_vectors = _members(args, vectors, int(c.cluster_id))
     ideas = list(members["text"])
     # Titles are made from the model's reformulations first (short noun phrases), then from
-    # the segments kept in the respondents' words, most central first in each.
+    # the segments kept in the respondents' words, most central first in each (stable sort).
     raw = [("non_reformule" in list(f if f is not None else [])) for f in members["flags"]]
-    title_ideas = ([i for i, r in zip(ideas, raw, strict=True) if not r]
-                   + [i for i, r in zip(ideas, raw, strict=True) if r])
+    title_ideas = [i for i, _ in sorted(zip(ideas, raw, strict=True), key=lambda p: p[1])]
     title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
                         checks.problem(int(c.cluster_id)), checks.taken)
     summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
@@ -356,12 +360,11 @@ def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster
         if c.cluster_id < 0:
             continue
         s = summaries.loc[summarise.summary_keys[int(c.cluster_id)]]
-        inside = (args["cluster_id"] == c.cluster_id).to_numpy()
-        order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
+        members, member_vectors = _members(args, vectors, int(c.cluster_id))
         out.append(Theme(int(c.cluster_id), s["title"],
                          s["summary"] if isinstance(s["summary"], str) else "",
                          float(c.share_respondents), json.loads(c.kinds or "{}"),
-                         list(args[inside]["text"].iloc[order]), vectors[inside]))
+                         list(members["text"]), member_vectors))
     return out
 
 

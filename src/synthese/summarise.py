@@ -230,15 +230,21 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
     folded = {_fold(t) for t in taken}
     candidates = [idea_title(i) for i in ideas[:FALLBACK_CANDIDATES]]
     free = [c for c in candidates if _fold(c) not in folded]
-    reasons = {c: problem(c) for c in free}
+    reasons: dict[str, str | None] = {}
+
+    def reason(c: str) -> str | None:  # each candidate checked once, and only if reached
+        if c not in reasons:
+            reasons[c] = problem(c)
+        return reasons[c]
+
     for whole in (True, False):
         for c in free:
-            if c.endswith("…") == (not whole) and (reasons[c] is None
-                                                    or reasons[c].endswith(" mots")):
+            if c.endswith("…") == (not whole) and (reason(c) is None
+                                                    or reason(c).endswith(" mots")):
                 return c
     # None passes: one that at least does not restate the question nor carry marks.
     for c in free:
-        if reasons[c] not in ("reprend la question", "marques de gabarit"):
+        if reason(c) not in ("reprend la question", "marques de gabarit"):
             return c
     return free[0] if free else candidates[0] if candidates else "Thème"
 
