@@ -30,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from synthese.cluster import centroids
+from synthese.cluster import centroids, vector_texts
 from synthese.embed import make_embedder
 from synthese.storage import Store
 
@@ -76,7 +76,8 @@ def figures(db: Path, demo: bool) -> dict:
     folded = [" ".join(re.findall(r"\w+", t.lower())) for t in titles]
     keyword_lists = sum("·" in t for t in titles)
     args = trace[trace["cluster_id"] >= 0]
-    arg_vectors = embedder.embed(list(args["argument_text"]))
+    # The vectors themes are built on: the quotes (cluster.vector_texts).
+    arg_vectors = embedder.embed(vector_texts(args.rename(columns={"argument_text": "text"})))
     cents = centroids(arg_vectors, args["cluster_id"].to_numpy())
     title_vectors = embedder.embed(titles) if titles else np.zeros((0, 1))
     closer = 0

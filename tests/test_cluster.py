@@ -20,6 +20,7 @@ from synthese.cluster import (
     centroids,
     cluster_vectors,
     representatives,
+    vector_texts,
 )
 from synthese.errors import SyntheseError
 
@@ -385,3 +386,14 @@ def test_centroids_are_unit_means_and_skip_unassigned():
     assert np.allclose(cents[0], [np.sqrt(0.5), np.sqrt(0.5)])
     assert np.allclose(cents[1], [np.sqrt(0.5), np.sqrt(0.5)])
     assert all(np.linalg.norm(c) == pytest.approx(1.0) for c in cents.values())
+
+
+def test_arguments_are_placed_by_their_quotes_or_by_their_text_without_one():
+    import pandas as pd
+
+    args = pd.DataFrame({"text": ["Prudence quand même", "La triche", "Sans citation"],
+                         "quote": ["Il faut apprendre aux élèves à vérifier leurs sources.",
+                                   "  ", None]})
+    assert vector_texts(args) == ["Il faut apprendre aux élèves à vérifier leurs sources.",
+                                  "La triche", "Sans citation"]
+    assert vector_texts(args.drop(columns="quote")) == list(args["text"])

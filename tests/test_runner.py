@@ -241,3 +241,29 @@ def test_a_failed_synthesis_is_tried_again_as_a_new_attempt(small_export, tmp_pa
     assert list(attempts["attempt"]) == [1, 2]
     assert attempts["failure"][0] and attempts["failure"].isna()[1]
     assert shown > 0
+
+
+def test_themes_and_their_checks_use_the_vectors_of_the_quotes(small_export, tmp_path, pseudonymiser):
+    import dataclasses
+    import json
+
+    from synthese.keys import content_hash
+    from synthese.storage import Store
+
+    class Rewording(FakeLLM):
+        """Reformulates each idea in other words than its segment's."""
+
+        def chat(self, messages, **kwargs):
+            result = super().chat(messages, **kwargs)
+            data = json.loads(result.text)
+            for idea in data.get("arguments", []):
+                idea["idee"] = "Au fond : " + idea["idee"].lower()
+            return dataclasses.replace(result, text=json.dumps(data, ensure_ascii=False))
+
+    run(small_export, tmp_path, Rewording(), pseudonymiser)
+    with Store(tmp_path / "s.duckdb") as store:
+        args = store.query("SELECT text, quote FROM core.arguments")
+        stored = set(store.query("SELECT text_hash FROM core.embeddings")["text_hash"])
+    assert {content_hash(q) for q in args["quote"]} == stored
+    reworded = args[args["text"] != args["quote"]]
+    assert len(reworded) and not {content_hash(t) for t in reworded["text"]} & stored

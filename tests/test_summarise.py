@@ -10,7 +10,10 @@ from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.summarise import (
     PROMPTS,
+    content_stems,
     fallback_title,
+    brief_title,
+    is_brief,
     idea_title,
     majority_phrase,
     summarise_theme,
@@ -143,3 +146,43 @@ def test_the_fallback_title_skips_ideas_that_restate_the_question_and_prefers_wh
     ideas = ["L'intelligence artificielle dans les établissements", long, "La triche aux devoirs"]
     assert fallback_title(ideas, problem, []) == "La triche aux devoirs"
     assert fallback_title(ideas[:2], problem, []).endswith("…")  # cut, but not the question
+
+
+def test_a_title_whose_words_are_mostly_not_the_themes_is_refused():
+    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
+          "other_similarity": 0.2, "question": Q}
+    stems = set().union(*(content_stems(i) for i in IDEAS))
+    # The words of a prompt's example, or a subject the ideas never mention.
+    assert title_problem("Les transports en zone rurale", [], idea_stems=stems, **kw) \
+        == "mots absents des idées du thème"
+    assert title_problem("La perte de pouvoir d'achat", [], idea_stems=stems, **kw) \
+        == "mots absents des idées du thème"
+    assert title_problem("La triche avec ChatGPT", [], idea_stems=stems, **kw) is None
+    # Half of its own words suffice: a title may name what the ideas only describe.
+    assert title_problem("La triche, un fléau", [], idea_stems=stems, **kw) is None
+
+
+def test_the_model_sees_the_texts_shown_and_the_fallback_is_one_of_the_ideas():
+    quotes = ["Mes élèves rendent des devoirs faits par ChatGPT.", "Ils copient sans lire."]
+    llm = Titles(["L'usage de l'IA dans les établissements", "L'IA à l'école"])
+    title = title_theme(IDEAS, Q, CachedLLM(llm), TITLE,
+                        lambda t: _checks(question_similarity=0.9)(t, []), [], shown=quotes)
+    prompt = llm.calls[0]["messages"][-1]["content"]
+    assert all(f"- {q}" in prompt for q in quotes) and IDEAS[1] not in prompt
+    assert "Que pensez-vous" not in prompt  # v2 does not show the question: it was restated
+    assert title.origin == "idee" and title.text == "Les élèves trichent avec ChatGPT"
+
+
+def test_a_theme_of_brief_answers_is_told_by_its_quotes_and_titled_with_two_of_them():
+    brief = ["Plutôt pour.", "Très mauvaise idée.", "Je reste sceptique.", "Voilà mon avis.",
+             "Grande méfiance.", "Franchement, c'est une chance.",
+             "Les élèves trichent avec ChatGPT aux devoirs maison notés."]
+    assert is_brief(brief)
+    assert not is_brief(IDEAS + ["Il faut former les enseignants à l'IA sur leur temps."])
+    # Short, but on one subject: a theme to name.
+    assert not is_brief(["Formation indispensable.", "Former les enseignants.", "Plutôt pour.",
+                         "Une formation concrète.", "Grande méfiance.", "Voilà mon avis."])
+    assert not is_brief([])
+    # Distinct answers, as written, without their final punctuation.
+    assert brief_title(["Plutôt pour.", "plutôt pour !", "Très mauvaise idée."]) \
+        == "Réponses brèves : « Plutôt pour », « Très mauvaise idée »"

@@ -22,7 +22,7 @@ PROMPT = load_prompt(*PROMPTS["composee"])
 
 
 def _theme(cid, title, ideas, share, kinds, summary=None):
-    return Theme(cid, title, summary or ideas[0], share, kinds, ideas, EMBED.embed(ideas))
+    return Theme(cid, title, summary or ideas[0], share, kinds, ideas, EMBED.embed(ideas), ideas)
 
 
 THEMES = [
@@ -176,3 +176,38 @@ def test_only_the_first_sentence_the_model_writes_is_kept():
                                     "L'IA aide à préparer les cours. Et bien d'autres choses."}))
     sentence = next(s for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code")
     assert sentence.origin == "modele" and "autres choses" not in sentence.text
+
+
+def test_brief_answers_are_counted_apart_by_code_not_as_an_opportunity_or_a_risk():
+    answers = ["Plutôt pour.", "Je reste sceptique.", "Très favorable.", "Grande méfiance.",
+               "Voilà mon avis.", "Une chance."]
+    brief = Theme(5, "Réponses brèves : « Plutôt pour », « Je reste sceptique »", answers[0],
+                  0.43, {"opportunite": 37, "risque": 42, "constat": 10}, answers,
+                  EMBED.embed(answers), quotes=answers)
+    assert brief.brief and not any(t.brief for t in THEMES)
+    llm = Sentences()
+    draft = _compose(llm, [brief, *THEMES])
+    about = [s for s in draft.sentences if 5 in s.cluster_ids]
+    assert len(about) == 1 and (about[0].section, about[0].origin) == ("conclusion", "code")
+    assert about[0].text == (
+        "Plus d'un tiers (43\u202f%) des répondants répondent aussi en quelques mots, sans "
+        "développer (« Plutôt pour », « Je reste sceptique ») : parmi ces réponses, 37 "
+        "favorables, 42 réservées ou inquiètes, 10 autres.")
+    assert brief.title not in llm.calls  # no model sentence is asked for it
+    one = Theme(6, "Réponses brèves", "Oui.", 0.05, {"opportunite": 1, "risque": 1}, ["Oui."],
+                EMBED.embed(["Oui."]), quotes=["Oui.", "Non."])
+    last = _compose(Sentences(), [one, *THEMES]).sentences
+    assert "parmi ces réponses, 1 favorable, 1 réservée ou inquiète, 0 autre." in \
+        next(s.text for s in last if 6 in s.cluster_ids)
+    heads = next(s for s in draft.sentences if s.text.startswith("En conclusion"))
+    assert 5 not in heads.cluster_ids
+
+
+def test_an_empty_section_says_where_its_ideas_are_or_that_there_are_none():
+    risks = [THEMES[0]]
+    shares = {"risque": 0.5, "opportunite": 0.08}
+    draft = compose_synthesis(risks, Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, shares)
+    text = {s.section: s.text for s in draft.sentences if s.position == 0}
+    assert text["opportunites"].endswith("une minorité (8\u202f%) des répondants en expriment, "
+                                         "parmi les idées « autres / inclassables ».")
+    assert text["conditions"].endswith(" : aucun répondant n'en exprime.")

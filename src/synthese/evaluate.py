@@ -586,7 +586,8 @@ def evaluate_themes(
         for extraction, labs in zip(extractions, data.labels, strict=True):
             n_failed += extraction.status == "failed"
             n_without += not extraction.arguments
-            unit_texts += [a.text for a in extraction.arguments]
+            # Placed by their quotes, as the pipeline places them (cluster.vector_texts).
+            unit_texts += [a.quote or a.text for a in extraction.arguments]
             unit_labels += [labs] * len(extraction.arguments)
     if not unit_texts:
         raise SyntheseError(f"Rien à regrouper dans {dataset.path} : aucune unité de texte.")

@@ -126,16 +126,32 @@ def extract(run: Run) -> Extracted:
     return Extracted(key, store.answer_counts(s.questions, key), run.llm.stats.made - before)
 
 
+def _vector_hashes(args: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """The key of each argument's vector, and the text of each key (cluster.vector_texts)."""
+    from synthese.cluster import vector_texts
+    from synthese.keys import content_hash
+
+    texts = vector_texts(args)
+    hashes = [content_hash(t) for t in texts]
+    return hashes, dict(zip(hashes, texts, strict=True))
+
+
+def _vector_model(run: Run) -> str:
+    """The identity of the argument vectors in the summary and synthesis keys."""
+    from synthese.cluster import VECTOR_TEXT
+
+    return f"{run.embedder.model_id}|{VECTOR_TEXT}"
+
+
 def embed(run: Run, extract: Extracted) -> int:
     """Vectorise the arguments not yet embedded by this model; returns how many."""
     store, embedder = run.store, run.embedder
-    args = store.arguments(run.settings.questions, extract.extractor_key)
-    missing = store.missing_embeddings(list(dict.fromkeys(args["text_hash"])), embedder.model_id)
+    hashes, text_of = _vector_hashes(store.arguments(run.settings.questions, extract.extractor_key))
+    missing = sorted(store.missing_embeddings(list(dict.fromkeys(hashes)), embedder.model_id))
     if missing:
-        texts = args.drop_duplicates("text_hash").set_index("text_hash").loc[sorted(missing), "text"]
-        run.log(f"Vectorisation : {len(texts)} arguments.")
-        vectors = embedder.embed(list(texts), progress=run.progress)
-        store.put_embeddings(list(texts.index), vectors, embedder.model_id)
+        run.log(f"Vectorisation : {len(missing)} arguments.")
+        vectors = embedder.embed([text_of[h] for h in missing], progress=run.progress)
+        store.put_embeddings(missing, vectors, embedder.model_id)
     return len(missing)
 
 
@@ -153,7 +169,7 @@ def cluster(run: Run, extract: Extracted) -> Clustered:
     key = clustering_key(list(args["argument_id"]), model_id, s.seed, s.min_cluster_size)
     if store.has_clustering(key):
         return Clustered(key, True)
-    vectors = (store.get_embeddings(list(args["text_hash"]), model_id) if len(args)
+    vectors = (store.get_embeddings(_vector_hashes(args)[0], model_id) if len(args)
                else np.zeros((0, 8), dtype=np.float32))
     result = cluster_vectors(vectors, seed=s.seed, min_cluster_size=s.min_cluster_size,
                              kinds=list(args["kind"].fillna("constat")))
@@ -201,7 +217,7 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     with Progress(len(themes), "Résumés des thèmes", run.progress, run.log) as bar:
         for c in themes.itertuples(index=False):
             key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, prompts,
-                                                        run.embedder.model_id, SUPPORT_THRESHOLD)
+                                                        _vector_model(run), SUPPORT_THRESHOLD)
             latest = store.latest_summary(key)
             if latest is None or latest["failure"] is not None:
                 _summarise_theme(run, llm, prompts, c, key, latest, args, vectors, checks)
@@ -225,7 +241,7 @@ def _members(args: pd.DataFrame, vectors: np.ndarray,
 
 
 def _argument_vectors(run: Run, args: pd.DataFrame) -> np.ndarray:
-    return (run.store.get_embeddings(list(args["text_hash"]), run.embedder.model_id) if len(args)
+    return (run.store.get_embeddings(_vector_hashes(args)[0], run.embedder.model_id) if len(args)
             else np.zeros((0, 1), dtype=np.float32))
 
 
@@ -255,8 +271,11 @@ class _TitleChecks:
         sims = vectors @ self.question if len(args) else np.zeros(1)
         self.question_threshold = min(float(np.quantile(sims, 0.95)), QUESTION_MAX_SIMILARITY)
 
-    def problem(self, cluster_id: int) -> Any:
-        from synthese.summarise import title_problem
+    def problem(self, cluster_id: int, seen: list[str]) -> Any:
+        """The check of a title for this theme, whose model saw the texts ``seen``."""
+        from synthese.summarise import content_stems, title_problem
+
+        stems = set().union(*(content_stems(t) for t in seen))
 
         def check(title: str) -> str | None:
             if self.question is None:
@@ -267,13 +286,15 @@ class _TitleChecks:
                                  question_threshold=self.question_threshold,
                                  own_similarity=float(self.centroids[cluster_id] @ vec),
                                  other_similarity=max(others, default=-1.0),
-                                 question=self.run.question_label)
+                                 question=self.run.question_label, idea_stems=stems)
         return check
 
 
 def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest: Any,
                      args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks) -> None:
-    from synthese.summarise import split_sentences, summarise_theme, title_theme
+    from synthese.cluster import vector_texts
+    from synthese.summarise import (FALLBACK_CANDIDATES, TITLE_IDEAS, Title, brief_title,
+                                    is_brief, split_sentences, summarise_theme, title_theme)
     from synthese.verify import check_key, ground_summary
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))
@@ -282,8 +303,16 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     # the segments kept in the respondents' words, most central first in each (stable sort).
     raw = [("non_reformule" in list(f if f is not None else [])) for f in members["flags"]]
     title_ideas = [i for i, _ in sorted(zip(ideas, raw, strict=True), key=lambda p: p[1])]
-    title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
-                        checks.problem(int(c.cluster_id)), checks.taken)
+    # The model sees what the most central respondents wrote (the quotes the theme was
+    # built on); the 0.5B's reformulations gave it too little to name (docs/quality.md).
+    shown = list(dict.fromkeys(vector_texts(members)))
+    # What a title may draw its words from: the texts shown, and the fallback's candidates.
+    seen = shown[:2 * TITLE_IDEAS] + title_ideas[:FALLBACK_CANDIDATES]
+    if is_brief(shown):
+        title = Title(brief_title(shown), "code")
+    else:
+        title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
+                            checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown)
     summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
                               prompts["reduce"])
     failure = summary.failed or ("titre : le modèle n'a pas répondu" if title.unanswered else None)
@@ -323,7 +352,7 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
     themes = _synthesis_themes(run, args, vectors, cluster, summarise)
     llm = run.llm.for_stage("synthesis", prompt)
     key = synthesis_key(cluster.clustering_id, [summarise.summary_keys[t.cluster_id] for t in themes],
-                        llm.model_id, prompt, mode, run.embedder.model_id)
+                        llm.model_id, prompt, mode, _vector_model(run))
     latest = store.latest_synthesis(key)
     if latest is not None and latest["failure"] is None:
         return Synthesised(key, int(latest["attempt"]), True)
@@ -352,6 +381,7 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
 def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster: Clustered,
                       summarise: Summarised) -> list[Any]:
     """The themes as the synthesis sees them, biggest share first."""
+    from synthese.cluster import vector_texts
     from synthese.synthesise import Theme
 
     summaries = run.store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
@@ -364,7 +394,8 @@ def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster
         out.append(Theme(int(c.cluster_id), s["title"],
                          s["summary"] if isinstance(s["summary"], str) else "",
                          float(c.share_respondents), json.loads(c.kinds or "{}"),
-                         list(members["text"]), member_vectors))
+                         list(members["text"]), member_vectors,
+                         quotes=vector_texts(members)))
     return out
 
 

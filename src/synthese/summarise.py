@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from synthese.keys import content_hash
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 
-PROMPTS = {"title": ("title_theme", 1), "summary": ("summarise_cluster", 2),
+PROMPTS = {"title": ("title_theme", 2), "summary": ("summarise_cluster", 2),
            "reduce": ("reduce_summaries", 2)}
 SUMMARY_MAX_TOKENS = 320
 TITLE_MAX_TOKENS = 40
@@ -103,19 +104,64 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v5", members_key, model_id,
+    return content_hash("summary-v6", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
+                        BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
                         embed_model_id, support_threshold)
 
 
 # --- titles ------------------------------------------------------------------------------
 
+# A theme of brief answers: overall opinions (« Plutôt pour. », « Grande méfiance. », « Oui »)
+# or a few words each on various subjects (« En éduquant les enfants », « Détruire les
+# ghettos »). There is no common subject to name. On the demo and 200 Grand Débat comments
+# (docs/quality.md), the median quote of such a theme has 1-2 content words and no content
+# word is in more than 15 % of its quotes; every other theme has a median of 3 or more, or
+# a word shared by 18 % of its quotes or more (« La formation doit être concrète » has 2
+# content words, but its theme shares « formation »). Code titles such a theme with its two
+# most central answers, and the synthesis reports it as brief answers, not as an
+# opportunity or a risk.
+BRIEF_MAX_STEMS = 2
+BRIEF_MAX_SHARED = 0.17
+
+
+def is_brief(quotes: list[str]) -> bool:
+    """Whether a theme is one of brief answers: the median of its quotes has at most
+    ``BRIEF_MAX_STEMS`` content words, and no content word is in more than
+    ``BRIEF_MAX_SHARED`` of them."""
+    stems = [content_stems(q) for q in quotes]
+    if not stems or sorted(map(len, stems))[(len(stems) - 1) // 2] > BRIEF_MAX_STEMS:
+        return False
+    counts = Counter(w for s in stems for w in s)
+    return max(counts.values(), default=0) <= BRIEF_MAX_SHARED * len(stems)
+
+
+def brief_examples(quotes: list[str], k: int = 2) -> list[str]:
+    """The ``k`` first distinct answers (most central first), without final punctuation."""
+    out: dict[str, str] = {}
+    for q in quotes:
+        text = " ".join(q.split()).strip(" .!?…;:,")
+        if text and _fold(text) not in out:
+            out[_fold(text)] = text
+        if len(out) == k:
+            break
+    return list(out.values())
+
+
+def brief_title(quotes: list[str]) -> str:
+    """« Réponses brèves : « Plutôt pour », « Très mauvaise idée » »."""
+    examples = brief_examples(quotes)
+    return "Réponses brèves" + (" : " + ", ".join(f"« {e} »" for e in examples) if examples else "")
+
+
 
 @dataclass
 class Title:
     text: str
-    origin: str  # "modele", or "idee" (the theme's most central idea, after two rejections)
+    # "modele", "idee" (the theme's most central idea, after two rejections) or "code"
+    # (brief_title, for a theme of brief answers)
+    origin: str
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (title, reason)
     call_keys: list[str] = field(default_factory=list)
     unanswered: int = 0  # calls the model did not answer (server down, timeout)
@@ -150,9 +196,14 @@ def content_stems(text: str) -> set[str]:
 
 def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   question_threshold: float, own_similarity: float,
-                  other_similarity: float, question: str = "") -> str | None:
+                  other_similarity: float, question: str = "",
+                  idea_stems: set[str] | None = None) -> str | None:
     """Why a title is refused, in French, or None when it passes every check. A title whose
-    every content word is a word of the ``question`` restates it, however far its vector."""
+    every content word is a word of the ``question`` restates it, however far its vector.
+    With the ``idea_stems`` of the theme (``content_stems`` of its ideas and quotes), a title
+    whose other content words are mostly absent from them is refused: the small models
+    carry their examples' words into titles (« Les transports en zone rurale » for pupils
+    with dyslexia) or invent a subject (« La perte de pouvoir d'achat »)."""
     words = title.split()
     if not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1]:
         return f"{len(words)} mots"
@@ -166,6 +217,10 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     if question_similarity >= question_threshold or (
             question and not content_stems(title) - content_stems(question)):
         return "reprend la question"
+    if idea_stems is not None:
+        own = content_stems(title) - content_stems(question)
+        if own and 2 * len(own & idea_stems) < len(own):
+            return "mots absents des idées du thème"
     if other_similarity > own_similarity:
         return "plus proche d'un autre thème"
     return None
@@ -194,11 +249,15 @@ def idea_title(idea: str, max_words: int = 12) -> str:
 
 
 def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
-                problem: Callable[[str], str | None], taken: list[str]) -> Title:
+                problem: Callable[[str], str | None], taken: list[str],
+                shown: list[str] | None = None) -> Title:
     """Title a theme from its ideas (most central first). ``problem(title)`` gives the reason
-    a title is refused (see ``title_problem``); ``taken`` are the titles already given."""
+    a title is refused (see ``title_problem``); ``taken`` are the titles already given.
+    ``shown`` are the texts the model sees (the ideas by default); the fallback is one of
+    the ``ideas``."""
     title = Title("", "idee")
-    batches = [ideas[:TITLE_IDEAS], ideas[TITLE_IDEAS:2 * TITLE_IDEAS] or ideas[::-1][:TITLE_IDEAS]]
+    seen = list(dict.fromkeys(shown if shown is not None else ideas))
+    batches = [seen[:TITLE_IDEAS], seen[TITLE_IDEAS:2 * TITLE_IDEAS] or seen[::-1][:TITLE_IDEAS]]
     for batch in batches:
         messages = prompt.render(question=question, ideas="\n".join(f"- {i}" for i in batch))
         try:

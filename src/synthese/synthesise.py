@@ -30,7 +30,9 @@ from synthese.kinds import kind_of
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 from synthese.summarise import (
+    brief_examples,
     content_stems,
+    is_brief,
     majority_phrase,
     new_sentences,
     percent,
@@ -106,13 +108,19 @@ class Theme:
     kinds: dict[str, int]
     ideas: list[str]  # most central first
     vectors: np.ndarray  # of all its ideas, for the support check
+    quotes: list[str] = field(default_factory=list)  # what its respondents wrote, central first
+
+    @property
+    def brief(self) -> bool:
+        """A theme of brief answers (summarise.is_brief), reported apart."""
+        return is_brief(self.quotes)
 
 
 def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, prompt: Prompt,
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v5", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v6", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD)
 
 
@@ -170,7 +178,10 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
         return draft
     sections: dict[str, list[Theme]] = {s: [] for s in SECTIONS[:3]}
     aside: list[Theme] = []
+    brief = sorted((t for t in themes if t.brief), key=lambda t: -t.share)
     for theme in themes:
+        if theme.brief:
+            continue
         section = section_of(theme.kinds)
         (sections[section] if section else aside).append(theme)
     for paragraph, (section, members) in enumerate(sections.items()):
@@ -178,7 +189,7 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
             _section(draft, section, paragraph, members, question, llm, prompt, embed, kind_shares)
         else:
             _empty_section(draft, section, paragraph, themes, kind_shares)
-    _conclusion(draft, sections, aside, themes)
+    _conclusion(draft, sections, aside, themes, brief)
     _drop_repeats(draft, embed)
     if draft.fallbacks.get("phrase_sans_reponse"):
         # Published with its fallbacks, and tried again at the next run: a model that did
@@ -203,8 +214,14 @@ def _empty_section(draft: SynthesisDraft, section: str, paragraph: int, themes: 
     holding = [t.cluster_id for t in themes if t.kinds.get(kind)]
     share = kind_shares.get(kind, 0.0)
     text = f"Aucun thème n'est fait principalement {EMPTY[section]}"
-    text += (f" ; {majority_phrase(share)} des répondants en expriment au moins un, dans "
-             f"d'autres thèmes." if holding else " : aucun répondant n'en exprime.")
+    if holding:
+        text += (f" ; {majority_phrase(share)} des répondants en expriment au moins un, dans "
+                 "d'autres thèmes.")
+    elif share > 0:  # only among the ideas no theme took
+        text += (f" ; {majority_phrase(share)} des répondants en expriment, parmi les idées "
+                 "« autres / inclassables ».")
+    else:
+        text += " : aucun répondant n'en exprime."
     draft.sentences.append(SynthesisSentence(section, paragraph, 0, text, holding, "code",
                                              "code" if holding else None, 1.0, True))
     _count(draft, "partie_sans_theme")
@@ -312,8 +329,23 @@ class _SentenceOut(BaseModel):
     phrase: str = Field(min_length=1)
 
 
+def _brief_sentence(theme: Theme) -> str:
+    """A theme of brief answers in figures, by code: how many of its ideas lean which way."""
+    favourable, wary = theme.kinds.get("opportunite", 0), theme.kinds.get("risque", 0)
+    others = sum(theme.kinds.values()) - favourable - wary
+    who = majority_phrase(theme.share)
+    examples = ", ".join(f"« {e} »" for e in brief_examples(theme.quotes))
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" if n < 2 else f"{n} " + " ".join(w + "s" for w in word.split(" "))
+
+    counts = [plural(favourable, "favorable"), plural(wary, "réservée"), plural(others, "autre")]
+    return (f"{who[:1].upper()}{who[1:]} des répondants répondent aussi en quelques mots, sans "
+            f"développer ({examples}) : parmi ces réponses, {counts[0]}, {counts[1]} ou "
+            f"inquiète{'s' if wary > 1 else ''}, {counts[2]}.")
+
+
 def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: list[Theme],
-                themes: list[Theme]) -> None:
+                themes: list[Theme], brief: list[Theme]) -> None:
     heads = []
     for section, label in (("opportunites", "les apports les plus cités sont"),
                            ("risques", "les risques les plus cités sont"),
@@ -328,6 +360,11 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
         text = "En conclusion, " + " ; ".join(heads) + "."
         draft.sentences.append(SynthesisSentence("conclusion", paragraph, position, text, cited,
                                                  "code", "code", 1.0, True))
+        position += 1
+    for theme in brief:
+        draft.sentences.append(SynthesisSentence(
+            "conclusion", paragraph, position, _brief_sentence(theme), [theme.cluster_id],
+            "code", "code", 1.0, True))
         position += 1
     if aside:
         share = max(t.share for t in aside)
