@@ -55,6 +55,19 @@ def test_same_texts_give_the_same_vectors_whatever_the_batching(embedder):
     np.testing.assert_array_equal(first[0], first[6])
 
 
+def test_a_texts_vector_does_not_depend_on_the_texts_embedded_with_it():
+    # 1e-7 apart was enough for UMAP to give 27 themes instead of 21 to the same arguments
+    # (docs/quality.md): the default embedder must give the very same vector.
+    embedder = make_embedder("use-multilingual")
+    others = ["Il faut former les enseignants, et pas en deux heures.", "Plutôt pour.",
+              "Dans mon école, on a six tablettes pour 150 élèves et un TBI en panne."]
+    alone = embedder.embed([CHEATING])[0]
+    for batch_size in (1, 2, 64):
+        for mates in ([*others, CHEATING], [CHEATING, UNRELATED], [PARAPHRASE, CHEATING, *others]):
+            row = mates.index(CHEATING)
+            np.testing.assert_array_equal(embedder.embed(mates, batch_size=batch_size)[row], alone)
+
+
 # Run in a fresh interpreter: OpenBLAS reads OPENBLAS_CORETYPE once, when numpy loads it.
 _EQUAL_ROWS_UNDER_AVX2 = f"""
 import numpy as np
