@@ -186,3 +186,29 @@ def test_a_theme_of_brief_answers_is_told_by_its_quotes_and_titled_with_two_of_t
     # Distinct answers, as written, without their final punctuation.
     assert brief_title(["Plutôt pour.", "plutôt pour !", "Très mauvaise idée."]) \
         == "Réponses brèves : « Plutôt pour », « Très mauvaise idée »"
+
+
+def test_a_failed_summary_is_tried_again_with_new_calls_not_the_stored_answers(tmp_path):
+    from synthese.storage import Store
+
+    class Stubborn(FakeLLM):
+        """Cut at the token limit, greedy or not, until its fifth seed."""
+
+        def chat(self, messages, *, schema=None, max_tokens=512, temperature=0.0, seed=42):
+            self.calls.append((temperature, seed))
+            if seed < 46:
+                return LLMResult('{"resume": "Les élèves', 10, 320, 0.0, "length")
+            return LLMResult(json.dumps({"resume": "Les élèves trichent avec ChatGPT."}),
+                             10, 8, 0.0, "stop")
+
+    prompts = (load_prompt(*PROMPTS["summary"]), load_prompt(*PROMPTS["reduce"]))
+    model = Stubborn()
+    with Store(tmp_path / "s.duckdb") as store:
+        llm = CachedLLM(model, store).for_stage("summary", *prompts)
+        runs = [summarise_theme(IDEAS, Q, llm, *prompts, attempt=a) for a in (1, 2, 3)]
+        again = summarise_theme(IDEAS, Q, llm, *prompts, attempt=3)
+    assert runs[0].failed and runs[1].failed and runs[2].failed is None
+    assert runs[2].summary == again.summary == "Les élèves trichent avec ChatGPT."
+    # Greedy first, then sampled with a new seed per try (two tries a run): never the same
+    # call twice, and a rerun of the third attempt is answered from the cache.
+    assert model.calls == [(0.0, 42), (0.4, 43), (0.4, 44), (0.4, 45), (0.4, 46)]

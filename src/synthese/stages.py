@@ -313,15 +313,16 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     else:
         title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
                             checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown)
+    attempt = (latest["attempt"] if latest else 0) + 1
     summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
-                              prompts["reduce"])
+                              prompts["reduce"], attempt)
     failure = summary.failed or ("titre : le modèle n'a pas répondu" if title.unanswered else None)
     if failure:  # published with its fallbacks; tried again at the next run
         run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
     sentences = split_sentences(summary.summary)
     grounded = ground_summary(sentences, _vectors(run, sentences), members, member_vectors)
     run.store.write_summary({
-        "summary_key": key, "attempt": (latest["attempt"] if latest else 0) + 1,
+        "summary_key": key, "attempt": attempt,
         "members_key": c.members_key, "model_id": llm.model_id,
         "prompt_hash": prompts["summary"].sha256, "title": title.text,
         "summary": " ".join(g.text for g in grounded) or None, "n_stages": summary.n_stages,

@@ -319,12 +319,23 @@ class ThemeSummary:
     call_keys: list[str] = field(default_factory=list)
 
 
-def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], **values: object) -> str:
+# A summary call that fails (invalid JSON, no answer) is tried again in the same run, and the
+# theme again at the next run. Asked the same way, a greedy model gives the same answer, and
+# the cache would hand back the stored one: each new try samples a little, with its own seed,
+# so that it is a new call (its own key in core.llm_calls).
+TRIES_PER_ATTEMPT = 2
+RETRY_TEMPERATURE = 0.4
+
+
+def _ask_summary(llm: LLM, prompt: Prompt, call_keys: list[str], attempt: int = 1,
+                 **values: object) -> str:
     messages = prompt.render(**values)
     last: Exception | None = None
-    for _ in range(2):
+    for i in range(TRIES_PER_ATTEMPT):
+        retry = TRIES_PER_ATTEMPT * (attempt - 1) + i
         try:
-            result = llm.chat(messages, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS)
+            result = llm.chat(messages, schema=SUMMARY_SCHEMA, max_tokens=SUMMARY_MAX_TOKENS,
+                              temperature=RETRY_TEMPERATURE if retry else 0.0, seed=42 + retry)
             if result.call_key:
                 call_keys.append(result.call_key)
             return _SummaryOut.model_validate_json(result.text).resume
@@ -353,14 +364,15 @@ def _budget(llm: LLM, prompt: Prompt) -> int:
 
 
 def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: Prompt,
-                    reduce_prompt: Prompt) -> ThemeSummary:
-    """Summarise all ``arguments`` (ordered most central first) of one theme."""
+                    reduce_prompt: Prompt, attempt: int = 1) -> ThemeSummary:
+    """Summarise all ``arguments`` (ordered most central first) of one theme; ``attempt``
+    counts the runs that tried this theme (see ``_ask_summary``)."""
     if not arguments:
         return ThemeSummary("", 0)
     keys: list[str] = []
     try:
         batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))
-        partials = [_ask_summary(llm, map_prompt, keys, question=question, n=len(b),
+        partials = [_ask_summary(llm, map_prompt, keys, attempt, question=question, n=len(b),
                                  arguments="\n".join(f"- {a}" for a in b)) for b in batches]
         stages = 1
         while len(partials) > 1:
@@ -369,7 +381,7 @@ def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: P
             groups = batch_by_budget(texts, llm, _budget(llm, reduce_prompt))
             if len(groups) == len(texts) and len(texts) > 1:  # cannot shrink: pair them up
                 groups = [texts[i : i + 2] for i in range(0, len(texts), 2)]
-            partials = [_ask_summary(llm, reduce_prompt, keys, question=question,
+            partials = [_ask_summary(llm, reduce_prompt, keys, attempt, question=question,
                                      summaries="\n".join(g)) for g in groups]
         return ThemeSummary(tidy_summary(partials[0]), stages, call_keys=list(dict.fromkeys(keys)))
     except LLMError as exc:
