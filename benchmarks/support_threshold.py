@@ -25,11 +25,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from synthese.cluster import vector_texts
 from synthese.embed import make_embedder
+from synthese.keys import content_hash
 from synthese.storage import Store
 from synthese.summarise import split_sentences
 
@@ -68,8 +71,10 @@ def load_themes(store: Store) -> tuple[str, list[dict]]:
         raise SystemExit("aucun run terminé dans cette base")
     out = []
     for t in themes.itertuples(index=False):
+        # The vectors the checks use: those of the quotes (cluster.vector_texts).
+        texts = vector_texts(pd.DataFrame({"text": list(t.texts), "quote": list(t.quotes)}))
         out.append({"cluster_id": int(t.cluster_id), "sentences": split_sentences(t.summary),
-                    "vectors": store.get_embeddings(list(t.hashes), embed_model)})
+                    "vectors": store.get_embeddings([content_hash(x) for x in texts], embed_model)})
     return embed_model, out
 
 

@@ -692,7 +692,7 @@ class Store:
 
     def latest_run_themes(self) -> tuple[str | None, pd.DataFrame]:
         """The embedding model of the latest completed run, and its summarised themes:
-        cluster_id, summary and the text hashes of its arguments (biggest theme first)."""
+        cluster_id, summary, and the texts and quotes of its arguments (biggest theme first)."""
         run = self.con.execute(
             "SELECT r.run_id, c.embed_model_id FROM core.runs r JOIN core.clusterings c "
             "USING (clustering_id) WHERE r.status = 'completed' ORDER BY r.finished_at DESC "
@@ -700,7 +700,8 @@ class Store:
         if run is None:
             return None, pd.DataFrame()
         return run[1], self.query(
-            "SELECT c.cluster_id, s.summary, list(a.text_hash) AS hashes "
+            "SELECT c.cluster_id, s.summary, list(a.text ORDER BY a.argument_id) AS texts, "
+            "list(a.quote ORDER BY a.argument_id) AS quotes "
             "FROM core.runs r JOIN core.clusters c ON c.clustering_id = r.clustering_id "
             "JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = c.cluster_id "
             "JOIN core.latest_summaries s ON s.summary_key = t.summary_key "
