@@ -24,6 +24,8 @@ def _body(html: str) -> str:
     # the run id, dates and durations differ between runs; the rest must not
     html = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "RUN", html)
     html = re.sub(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", "DATE", html)
+    # « Produit le 2 décembre 2026 à 7 h 52 »: the minute may turn between the two runs
+    html = re.sub(r"\d{1,2} \w+ \d{4} à \d{1,2} h \d{2}", "DATE", html)
     return re.sub(r"(\d+\s*min\s*)?\d+([.,]\d+)?(\s|&nbsp;)*s\b", "N s", html)
 
 

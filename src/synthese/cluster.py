@@ -177,10 +177,10 @@ def vector_texts(arguments: pd.DataFrame) -> list[str]:
     The small models' reformulations are short noun phrases that often lose the topic
     (« Prudence quand même » for « il faut apprendre aux élèves à vérifier les sources »).
     Themes built on them mixed every topic: on the demo, against topic labels set by word
-    patterns, the quotes' themes score NMI 0.33 and recover 6 topics of 15, the
-    reformulations' 0.23 and 2, even with labels set on the reformulations' own words
-    (docs/quality.md). The reformulation is still what a reader sees. An argument without
-    a quote (an extractor that does not anchor on the answer) is placed by its text.
+    patterns (on either text), the quotes' themes score NMI 0.28-0.39, the reformulations'
+    0.18-0.25 (benchmarks/theme_topics.py, seeds 42 and 43, docs/quality.md). The
+    reformulation is still what a reader sees. An argument without a quote (an extractor
+    that does not anchor on the answer) is placed by its text.
     """
     texts = arguments["text"].tolist()
     if "quote" not in arguments:
