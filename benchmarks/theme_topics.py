@@ -31,11 +31,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from synthese.cluster import cluster_vectors  # noqa: E402
-from synthese.embed import make_embedder  # noqa: E402
-from synthese.storage import Store  # noqa: E402
+from synthese.cluster import cluster_vectors, vector_texts
+from synthese.embed import make_embedder
+from synthese.storage import Store
 
 TOPICS = {
     "préparation, différenciation": r"préparer|préparation|différenci|personnalis|adapt|exercices|niveaux",
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                         "WHERE run_id = ? ORDER BY argument_id", [run])
     store.close()
     texts = {"reformulations": list(trace["argument_text"]),
-             "quotes": [q or t for q, t in zip(trace["quote"], trace["argument_text"])]}
+             "quotes": vector_texts(trace.rename(columns={"argument_text": "text"}))}
     embedder = make_embedder()
     kinds = list(trace["kind"].fillna("constat"))
     print(f"{len(trace)} arguments of run {run}; embedder {embedder.name}\n")

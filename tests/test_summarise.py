@@ -10,11 +10,11 @@ from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.summarise import (
     PROMPTS,
+    brief_title,
     content_stems,
     fallback_title,
-    brief_title,
-    is_brief,
     idea_title,
+    is_brief,
     majority_phrase,
     summarise_theme,
     tidy_summary,

@@ -185,8 +185,12 @@ def vector_texts(arguments: pd.DataFrame) -> list[str]:
     texts = arguments["text"].tolist()
     if "quote" not in arguments:
         return texts
-    return [q if isinstance(q, str) and q.strip() else t
-            for q, t in zip(arguments["quote"].tolist(), texts, strict=True)]
+    return [vector_text(t, q) for t, q in zip(texts, arguments["quote"].tolist(), strict=True)]
+
+
+def vector_text(text: str, quote: str | None) -> str:
+    """One argument's text to vectorise (see ``vector_texts``): its quote, else its text."""
+    return quote if isinstance(quote, str) and quote.strip() else text
 
 
 def centroids(vectors: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:

@@ -557,7 +557,7 @@ def evaluate_themes(
     log: Log | None = None,
 ) -> ThemeEval:
     """Pseudonymise (optional), cut into units, embed, cluster with each seed, and score."""
-    from synthese.cluster import cluster_vectors
+    from synthese.cluster import cluster_vectors, vector_text
 
     if units not in UNITS:
         raise SyntheseError(f"Unité inconnue « {units} » : choisissez {', '.join(UNITS)}.")
@@ -586,8 +586,8 @@ def evaluate_themes(
         for extraction, labs in zip(extractions, data.labels, strict=True):
             n_failed += extraction.status == "failed"
             n_without += not extraction.arguments
-            # Placed by their quotes, as the pipeline places them (cluster.vector_texts).
-            unit_texts += [a.quote or a.text for a in extraction.arguments]
+            # Placed by their quotes, as the pipeline places them.
+            unit_texts += [vector_text(a.text, a.quote) for a in extraction.arguments]
             unit_labels += [labs] * len(extraction.arguments)
     if not unit_texts:
         raise SyntheseError(f"Rien à regrouper dans {dataset.path} : aucune unité de texte.")

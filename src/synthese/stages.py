@@ -293,8 +293,16 @@ class _TitleChecks:
 def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest: Any,
                      args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks) -> None:
     from synthese.cluster import vector_texts
-    from synthese.summarise import (FALLBACK_CANDIDATES, TITLE_IDEAS, Title, brief_title,
-                                    is_brief, split_sentences, summarise_theme, title_theme)
+    from synthese.summarise import (
+        FALLBACK_CANDIDATES,
+        TITLE_IDEAS,
+        Title,
+        brief_title,
+        is_brief,
+        split_sentences,
+        summarise_theme,
+        title_theme,
+    )
     from synthese.verify import check_key, ground_summary
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))

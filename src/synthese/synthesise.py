@@ -179,8 +179,9 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
     sections: dict[str, list[Theme]] = {s: [] for s in SECTIONS[:3]}
     aside: list[Theme] = []
     brief = sorted((t for t in themes if t.brief), key=lambda t: -t.share)
+    apart = {t.cluster_id for t in brief}
     for theme in themes:
-        if theme.brief:
+        if theme.cluster_id in apart:
             continue
         section = section_of(theme.kinds)
         (sections[section] if section else aside).append(theme)
@@ -335,13 +336,16 @@ def _brief_sentence(theme: Theme) -> str:
     others = sum(theme.kinds.values()) - favourable - wary
     who = majority_phrase(theme.share)
     examples = ", ".join(f"« {e} »" for e in brief_examples(theme.quotes))
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}" if n < 2 else f"{n} " + " ".join(w + "s" for w in word.split(" "))
-
-    counts = [plural(favourable, "favorable"), plural(wary, "réservée"), plural(others, "autre")]
     return (f"{who[:1].upper()}{who[1:]} des répondants répondent aussi en quelques mots, sans "
-            f"développer ({examples}) : parmi ces réponses, {counts[0]}, {counts[1]} ou "
-            f"inquiète{'s' if wary > 1 else ''}, {counts[2]}.")
+            f"développer ({examples}) : parmi ces réponses, "
+            f"{_counted(favourable, 'favorable', 'favorables')}, "
+            f"{_counted(wary, 'réservée ou inquiète', 'réservées ou inquiètes')}, "
+            f"{_counted(others, 'autre', 'autres')}.")
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    """« 0 autre », « 1 favorable », « 14 réservées ou inquiètes » (French: plural from 2)."""
+    return f"{n} {one if n < 2 else many}"
 
 
 def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: list[Theme],
