@@ -334,7 +334,18 @@ def _prepare(data: dict) -> dict:
         "k_min": min((b.get("k") for b in breakdowns if b.get("k")), default=None),
         "method": method,
         "kind_labels": dict(KINDS),
+        "review": _review(data.get("review") or {}, theme_ref),
     }
+
+
+def _review(review: dict, theme_ref) -> dict:
+    """The review's status as the report shows it; themes referred to by their number."""
+    out = dict(review)
+    out["validated_refs"] = [theme_ref(c) for c in review.get("validated_themes") or []]
+    out["stale_refs"] = [theme_ref(c) for c in review.get("stale_summaries") or []]
+    out["notes"] = [dict(n, ref=theme_ref(n["cluster_id"]) if n.get("cluster_id") is not None
+                         else None) for n in review.get("notes") or []]
+    return out
 
 
 def _number_themes(themes: list[dict]):

@@ -45,6 +45,11 @@ SYNTHESIS_STEP = {
               "s'appuie, vérifiés par le code"),
 }
 UNCITED_MIN_SHARE = 0.05
+# What the report says of a run nobody reviewed (review.Reviewed.status() otherwise).
+UNREVIEWED = {"reviewed": False, "validated": False, "validated_by": None, "validated_at": None,
+              "n_changes": 0, "changes": [], "hidden": 0, "notes": [], "not_carried": [],
+              "carried_from": None, "reviewers": [], "validated_themes": [],
+              "stale_summaries": []}
 STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
 
 
@@ -103,6 +108,7 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
         | {k: run[k] for k in ("summaries_failed", "synthesis_failure", "synthesis_fallbacks")
            if k in run},
         "breakdowns": breakdowns(rows.respondent_metadata, run["k_anonymity"]),
+        "review": run.get("review") or UNREVIEWED,
         "method": {
             "steps": STEPS + [SYNTHESIS_STEP[run.get("synthesis_mode") or "composee"]],
             "models": run["models"],

@@ -207,6 +207,8 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
         "synthesis_key": synthesis.synthesis_key if synthesis else None,
         "synthesis_attempt": synthesis.attempt if synthesis else None,
         "report_path": str(got("publish").report_path) if got("publish") else None,
+        "report": to_json(got("publish").report) if got("publish") else None,
+        "report_inputs": to_json(got("publish").inputs) if got("publish") else None,
     }
     themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
               for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]

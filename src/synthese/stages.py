@@ -437,44 +437,116 @@ class Published:
     counts: dict[str, Any]  # arguments, themes, unassigned, unassigned_share
     trust: dict[str, Any]
     answer_counts: dict[str, int]
+    report: dict[str, Any]  # what the report says of the run (reportdata's ``run``)
+    inputs: dict[str, Any]  # the keys the report was read from (read_report_rows)
+
+
+def read_report_rows(store: Any, inputs: dict[str, Any]) -> Any:
+    """The rows a report shows, read from the store with the keys a run recorded
+    (``inputs``: questions, extractor_key, clustering_id, summary_keys by theme, check_keys
+    by summary, synthesis_key, synthesis_attempt). The review page reads them again."""
+    from synthese.reportdata import ReportRows
+
+    clustering_id, keys = inputs["clustering_id"], {int(k): v for k, v in
+                                                    inputs["summary_keys"].items()}
+    args = store.arguments(inputs["questions"], inputs["extractor_key"]).merge(
+        store.assignments(clustering_id), on="argument_id")
+    themes = store.clusters(clustering_id)
+    summaries = store.summaries(list(keys.values())).set_index("summary_key")
+    themes["summary_key"] = themes["cluster_id"].map(keys)
+    for column in ("title", "summary", "title_origin", "title_rejected", "failure"):
+        themes[column] = themes["summary_key"].map(summaries[column]) if len(summaries) else None
+    themes["parent_label"] = themes["parent_id"].map(store.parent_labels(clustering_id))
+    return ReportRows(
+        arguments=args, themes=themes, summary_sentences=store.summary_checks(inputs["check_keys"]),
+        synthesis_sentences=store.synthesis_sentences(inputs["synthesis_key"],
+                                                      inputs["synthesis_attempt"]),
+        answers=store.staged_answers(sorted(set(args["answer_id"])) if len(args) else []),
+        respondent_metadata=store.respondent_metadata(inputs["questions"]),
+        clustering_params=store.clustering_params(clustering_id),
+        lineage=store.lineage_cost(inputs["questions"], inputs["extractor_key"],
+                                   list(keys.values()), inputs["synthesis_key"],
+                                   inputs["synthesis_attempt"]),
+    )
 
 
 def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted,
             cluster: Clustered, summarise: Summarised, synthesise: Synthesised) -> Published:
     from synthese.report import render_report
-    from synthese.reportdata import ReportRows, build_report_data
+    from synthese.reportdata import build_report_data
 
     s, store = run.settings, run.store
     counts = store.answer_counts(s.questions, extract.extractor_key)
-    args = _theme_arguments(run, extract, cluster.clustering_id)
-    themes = store.clusters(cluster.clustering_id)
-    summaries = store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
-    themes["summary_key"] = themes["cluster_id"].map(summarise.summary_keys)
-    for column in ("title", "summary", "title_origin", "title_rejected", "failure"):
-        themes[column] = themes["summary_key"].map(summaries[column]) if len(summaries) else None
-    themes["parent_label"] = themes["parent_id"].map(store.parent_labels(cluster.clustering_id))
-    checks = run.summary_checks(summarise.summary_keys.values())  # one check per summary
-    rows = ReportRows(
-        arguments=args, themes=themes, summary_sentences=store.summary_checks(checks),
-        synthesis_sentences=store.synthesis_sentences(synthesise.synthesis_key,
-                                                      synthesise.attempt),
-        answers=store.staged_answers(sorted(set(args["answer_id"])) if len(args) else []),
-        respondent_metadata=store.respondent_metadata(s.questions),
-        clustering_params=store.clustering_params(cluster.clustering_id),
-        lineage=store.lineage_cost(s.questions, extract.extractor_key,
-                                   list(summarise.summary_keys.values()),
-                                   synthesise.synthesis_key, synthesise.attempt),
-    )
+    inputs = {"questions": list(s.questions), "extractor_key": extract.extractor_key,
+              "clustering_id": cluster.clustering_id,
+              "summary_keys": {str(k): v for k, v in summarise.summary_keys.items()},
+              "check_keys": run.summary_checks(summarise.summary_keys.values()),
+              "synthesis_key": synthesise.synthesis_key,
+              "synthesis_attempt": synthesise.attempt}
+    rows = read_report_rows(store, inputs)
     synthesis = store.latest_synthesis(synthesise.synthesis_key) or {}
-    failures = {"summaries_failed": int(themes["failure"].notna().sum()),
+    failures = {"summaries_failed": int(rows.themes["failure"].notna().sum()),
                 "synthesis_failure": synthesis.get("failure"),
                 "synthesis_fallbacks": json.loads(synthesis.get("fallbacks") or "{}"),
                 "synthesis_mode": synthesis.get("mode") or s.synthesis}
-    data = build_report_data(rows, run.describe(ingest.source, pseudonymise, counts) | failures)
+    described = run.describe(ingest.source, pseudonymise, counts) | failures
+    data = build_report_data(rows, described)
     name = s.report_name or f"synthese-{_slug(s.export.stem)}.html"
     path = render_report(data, s.out / name)
     kept = {k: data["counts"][k] for k in ("arguments", "themes", "unassigned", "unassigned_share")}
-    return Published(path, kept, data["trust"], counts)
+    return Published(path, kept, data["trust"], counts, described, inputs)
+
+
+@dataclass
+class ReviewView:
+    """A run as its reviewer sees it: the rows the method published, the review's events,
+    and the rows after them (counts recomputed by code, review.apply_events)."""
+
+    run: dict[str, Any]  # its core.runs row
+    described: dict[str, Any]  # what the report says of the run (Published.report)
+    base: Any  # ReportRows as published by the run
+    rows: Any  # ReportRows after the review
+    state: Any  # review.Reviewed
+    events: list[dict[str, Any]]
+
+    @property
+    def run_id(self) -> str:
+        return self.run["run_id"]
+
+    def report_data(self) -> dict[str, Any]:
+        from synthese.reportdata import build_report_data
+
+        return build_report_data(self.rows, self.described | {"review": self.state.status()})
+
+
+def load_review(store: Any, run_id: str | None = None) -> ReviewView:
+    """The reviewed state of a run (the latest completed one when ``run_id`` is None)."""
+    from synthese.errors import SyntheseError
+    from synthese.review import apply_events
+
+    row = store.run_row(run_id)
+    if row is None or not row.get("report_inputs"):
+        raise SyntheseError("Aucune exécution terminée à relire dans cette base : lancez "
+                            "d'abord « synthese run ».")
+    described = json.loads(row["report"])
+    base = read_report_rows(store, json.loads(row["report_inputs"]))
+    events = store.review_events(row["run_id"])
+    rows, state = apply_events(base, events, share_base(described))
+    return ReviewView(row, described, base, rows, state, events)
+
+
+def share_base(described: dict[str, Any]) -> int:
+    """The denominator of the themes' shares: respondents with a non-blank answer (as in
+    the cluster stage)."""
+    counts = described["counts"]
+    return int(counts.get("respondents_answering", counts.get("respondents")) or 0)
+
+
+def publish_review(view: ReviewView) -> Path:
+    """Render the run's report again, in its reviewed state, where the run wrote it."""
+    from synthese.report import render_report
+
+    return render_report(view.report_data(), Path(view.run["report_path"]))
 
 
 def _slug(text: str) -> str:

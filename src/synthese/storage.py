@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from synthese.errors import SyntheseError
+from synthese.keys import content_hash
 
 MIGRATIONS: list[str] = [
     # 1: the whole initial schema
@@ -212,6 +213,33 @@ MIGRATIONS: list[str] = [
     ALTER TABLE core.synthesis_sentences ADD COLUMN origin VARCHAR;
     ALTER TABLE core.synthesis_sentences ADD COLUMN model_text VARCHAR;
     """,
+    # 5: a person reviews (review.py, revue.py). Each run stores what its report was read
+    # from, so that the report can be built again from the store after a review. Review
+    # events are append-only and never rewritten; the reviewed state after each event is
+    # derived from them by code and kept per (run, event sequence), the latest one winning.
+    """
+    ALTER TABLE core.runs ADD COLUMN report JSON;
+    ALTER TABLE core.runs ADD COLUMN report_inputs JSON;
+    CREATE TABLE core.review_events (
+        event_id VARCHAR PRIMARY KEY, seq BIGINT UNIQUE, run_id VARCHAR, reviewer VARCHAR,
+        made_at TIMESTAMP, action VARCHAR, target JSON, before JSON, after JSON, note VARCHAR,
+        origin_event_id VARCHAR);
+    CREATE TABLE core.review_themes (
+        run_id VARCHAR, seq BIGINT, cluster_id INTEGER, label VARCHAR, title_origin VARCHAR,
+        summary VARCHAR, n_arguments INTEGER, n_respondents INTEGER, share_respondents DOUBLE,
+        kinds JSON, validated_by VARCHAR, validated_at TIMESTAMP,
+        PRIMARY KEY (run_id, seq, cluster_id));
+    CREATE TABLE core.review_assignments (
+        run_id VARCHAR, seq BIGINT, argument_id VARCHAR, cluster_id INTEGER, hidden BOOLEAN,
+        PRIMARY KEY (run_id, seq, argument_id));
+    CREATE TABLE core.review_synthesis_sentences (
+        run_id VARCHAR, seq BIGINT, section VARCHAR, paragraph INTEGER, position INTEGER,
+        text VARCHAR, cluster_ids INTEGER[], support DOUBLE, supported BOOLEAN, origin VARCHAR,
+        PRIMARY KEY (run_id, seq, section, paragraph, position));
+    CREATE TABLE core.review_status (
+        run_id VARCHAR, seq BIGINT, validated_by VARCHAR, validated_at TIMESTAMP,
+        changes JSON, not_carried JSON, PRIMARY KEY (run_id, seq));
+    """,
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -247,7 +275,11 @@ SELECT run_id, started_at, finished_at, status, questions, counts, timings, toke
        trust, clustering_id, synthesis_key, report_path
 FROM core.runs;
 
-CREATE OR REPLACE VIEW marts.clusters AS
+CREATE OR REPLACE VIEW core.latest_review AS
+SELECT run_id, max(seq) AS seq FROM core.review_status GROUP BY run_id;
+
+-- What the method produced for each run, before any review.
+CREATE OR REPLACE VIEW core.run_clusters AS
 SELECT r.run_id, c.cluster_id, c.parent_id, p.label AS parent_label,
        COALESCE(s.title, CASE WHEN c.cluster_id = -1 THEN 'Autres / inclassables' END) AS label,
        s.summary, c.n_arguments, c.n_respondents, c.share_respondents, c.kinds, c.split_from,
@@ -258,34 +290,65 @@ LEFT JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = c.cluster_
 LEFT JOIN core.latest_summaries s ON s.summary_key = t.summary_key
 LEFT JOIN core.parent_themes p ON p.clustering_id = c.clustering_id AND p.parent_id = c.parent_id;
 
-CREATE OR REPLACE VIEW marts.synthesis AS
-SELECT r.run_id, t.section, t.paragraph, string_agg(t.text, ' ' ORDER BY t.position) AS text,
-       list_sort(list_distinct(flatten(list(t.cluster_ids)))) AS cluster_ids
-FROM core.runs r JOIN core.synthesis_sentences t
-  ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt
-GROUP BY r.run_id, t.section, t.paragraph;
+-- The marts show the reviewed state of a reviewed run (review.py), and the method's output
+-- otherwise; ``reviewed`` says which.
+CREATE OR REPLACE VIEW marts.clusters AS
+SELECT b.*, FALSE AS reviewed, NULL::VARCHAR AS validated_by, NULL::TIMESTAMP AS validated_at
+FROM core.run_clusters b WHERE b.run_id NOT IN (SELECT run_id FROM core.latest_review)
+UNION ALL BY NAME
+SELECT t.run_id, t.cluster_id, b.parent_id, b.parent_label, t.label, t.summary,
+       t.n_arguments, t.n_respondents, t.share_respondents, t.kinds, b.split_from,
+       t.title_origin, b.summary_key, r.clustering_id, TRUE AS reviewed, t.validated_by,
+       t.validated_at
+FROM core.latest_review l JOIN core.review_themes t ON t.run_id = l.run_id AND t.seq = l.seq
+JOIN core.runs r ON r.run_id = t.run_id
+LEFT JOIN core.run_clusters b ON b.run_id = t.run_id AND b.cluster_id = t.cluster_id;
 
 CREATE OR REPLACE VIEW marts.synthesis_sentences AS
 SELECT r.run_id, t.section, t.paragraph, t.position, t.text, t.cluster_ids, t.cited_by,
-       t.support, t.supported, t.origin, t.model_text
+       t.support, t.supported, t.origin, t.model_text, FALSE AS reviewed
 FROM core.runs r JOIN core.synthesis_sentences t
-  ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt;
+  ON t.synthesis_key = r.synthesis_key AND t.attempt = r.synthesis_attempt
+WHERE r.run_id NOT IN (SELECT run_id FROM core.latest_review)
+UNION ALL BY NAME
+SELECT t.run_id, t.section, t.paragraph, t.position, t.text, t.cluster_ids,
+       NULL::VARCHAR AS cited_by, t.support, t.supported, t.origin, NULL::VARCHAR AS model_text,
+       TRUE AS reviewed
+FROM core.latest_review l
+JOIN core.review_synthesis_sentences t ON t.run_id = l.run_id AND t.seq = l.seq;
+
+CREATE OR REPLACE VIEW marts.synthesis AS
+SELECT run_id, section, paragraph, string_agg(text, ' ' ORDER BY position) AS text,
+       list_sort(list_distinct(flatten(list(cluster_ids)))) AS cluster_ids
+FROM marts.synthesis_sentences GROUP BY run_id, section, paragraph;
+
+CREATE OR REPLACE VIEW marts.review_events AS
+SELECT seq, event_id, run_id, reviewer, made_at, action, target, before, after, note,
+       origin_event_id
+FROM core.review_events;
+
+CREATE OR REPLACE VIEW marts.reviews AS
+SELECT s.run_id, s.seq AS last_event, s.validated_by, s.validated_at, s.changes, s.not_carried
+FROM core.latest_review l JOIN core.review_status s ON s.run_id = l.run_id AND s.seq = l.seq;
 
 CREATE OR REPLACE VIEW marts.trace AS
 SELECT r.run_id, a.respondent_id, a.answer_id, a.question, a.text AS answer_text,
        g.argument_id, g.text AS argument_text, g.kind, g.stance, g.quote, g.quote_start,
        g.quote_end,
        g.quote_score, g.match_kind, g.segments, g.flags AS argument_flags,
-       s.cluster_id, s.was_noise, s.similarity AS cluster_similarity,
-       c.parent_id, sm.title AS cluster_label, t.summary_key, sm.summary AS cluster_summary,
+       COALESCE(v.cluster_id, s.cluster_id) AS cluster_id, COALESCE(v.hidden, FALSE) AS hidden,
+       s.was_noise, s.similarity AS cluster_similarity,
+       c.parent_id, c.label AS cluster_label, c.summary_key, c.summary AS cluster_summary,
        r.synthesis_key
 FROM core.runs r
 JOIN core.assignments s ON s.clustering_id = r.clustering_id
 JOIN core.arguments g ON g.argument_id = s.argument_id
 JOIN staging.answers a ON a.answer_id = g.answer_id
-LEFT JOIN core.clusters c ON c.clustering_id = s.clustering_id AND c.cluster_id = s.cluster_id
-LEFT JOIN core.run_themes t ON t.run_id = r.run_id AND t.cluster_id = s.cluster_id
-LEFT JOIN core.latest_summaries sm ON sm.summary_key = t.summary_key;
+LEFT JOIN core.latest_review l ON l.run_id = r.run_id
+LEFT JOIN core.review_assignments v
+  ON v.run_id = r.run_id AND v.seq = l.seq AND v.argument_id = s.argument_id
+LEFT JOIN marts.clusters c
+  ON c.run_id = r.run_id AND c.cluster_id = COALESCE(v.cluster_id, s.cluster_id);
 """
 
 
@@ -711,6 +774,50 @@ class Store:
             "WHERE r.run_id = ? AND c.cluster_id >= 0 AND s.summary IS NOT NULL "
             "GROUP BY c.cluster_id, s.summary, c.n_arguments "
             "ORDER BY c.n_arguments DESC, c.cluster_id", [run[0]])
+
+    def run_row(self, run_id: str | None = None) -> dict[str, Any] | None:
+        """One stored run (the latest completed one when ``run_id`` is None)."""
+        if run_id is None:
+            df = self.query("SELECT * FROM core.runs WHERE status = 'completed' "
+                            "ORDER BY finished_at DESC, run_id DESC LIMIT 1")
+        else:
+            df = self.query("SELECT * FROM core.runs WHERE run_id = ?", [run_id])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def previous_reviewed_run(self, run_id: str, questions: Sequence[str]) -> str | None:
+        """The latest run before ``run_id``, on the same questions, that has review events."""
+        row = self.con.execute(
+            "SELECT r.run_id FROM core.runs r WHERE r.run_id <> ? AND r.questions = ?::VARCHAR[] "
+            "AND r.finished_at <= (SELECT finished_at FROM core.runs WHERE run_id = ?) "
+            "AND EXISTS (SELECT 1 FROM core.review_events e WHERE e.run_id = r.run_id) "
+            "ORDER BY r.finished_at DESC, r.run_id DESC LIMIT 1",
+            [run_id, list(questions), run_id]).fetchone()
+        return None if row is None else row[0]
+
+    # -- review ------------------------------------------------------------------------------
+    def review_events(self, run_id: str) -> list[dict[str, Any]]:
+        """The review events of a run, in the order they were made."""
+        return self.query("SELECT * FROM core.review_events WHERE run_id = ? ORDER BY seq",
+                          [run_id]).to_dict("records")
+
+    def append_review(self, events: list[dict[str, Any]], state: dict[str, list[dict]]) -> int:
+        """Append events (their ``seq`` and ``event_id`` are given here) and the reviewed
+        state after them, in one transaction; returns the sequence number of the last one.
+
+        Events are never updated nor deleted: there is no method that would.
+        """
+        with self.transaction():
+            seq = int(self.scalar("SELECT coalesce(max(seq), 0) FROM core.review_events"))
+            for event in events:
+                seq += 1
+                row = {**event, "seq": seq}
+                row["event_id"] = content_hash({k: str(v) for k, v in row.items()})
+                self.insert_rows("core.review_events", [row])
+            run_id = events[-1]["run_id"]
+            for table, rows in state.items():
+                self.insert_rows(f"core.review_{table}",
+                                 [{"run_id": run_id, "seq": seq, **r} for r in rows])
+        return seq
 
     # -- inbox -------------------------------------------------------------------------------
     def inbox_files(self) -> dict[str, dict[str, Any]]:
