@@ -180,6 +180,25 @@ def eval_cmd(
         out.write_text(text, encoding="utf-8")
 
 
+@app.command()
+def revue(
+    db: Annotated[Path, typer.Option(help="Base DuckDB.")] = DEFAULT_DB,
+    port: Annotated[int, typer.Option(help="Port local (par défaut : un port libre).")] = 0,
+) -> None:
+    """Ouvrir la page locale de relecture et de validation de la dernière exécution."""
+    try:
+        from synthese.revue import serve
+
+        serve(db, port, log=typer.echo)
+    except SyntheseError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"Impossible d'ouvrir le port {port} sur 127.0.0.1 ({exc.strerror}) : "
+              "choisissez-en un autre avec --port.")
+    except KeyboardInterrupt:
+        typer.echo("Page de relecture arrêtée.")
+
+
 def main() -> None:
     app()
 

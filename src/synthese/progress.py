@@ -84,6 +84,14 @@ def summary_lines(row: dict[str, Any]) -> list[str]:
         (f"Appels au modèle : {tokens['made']} effectués, {tokens['reused']} réutilisés ; "
          f"jetons : {tokens['prompt_tokens']} en entrée, {tokens['completion_tokens']} en sortie."),
     ]
+    if review := row.get("review"):
+        lines.append(
+            f"Relecture reprise de l'exécution {review['from_run']} : {review['carried']} "
+            f"décision(s) reprise(s), {len(review['not_carried'])} non reprise(s)"
+            + (f" ; thèmes modifiés : {' ; '.join(review['changed_themes'])}"
+               if review["changed_themes"] else "")
+            + (" ; synthèse toujours validée." if review["validated"]
+               else " ; synthèse à valider de nouveau (synthese revue)."))
     if t:
         lines.append(
             f"Fiabilité : citations retrouvées dans les réponses "

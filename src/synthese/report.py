@@ -172,6 +172,15 @@ def render_html(data: dict) -> str:
     )
 
 
+def render_review_page(data: dict, page: dict) -> str:
+    """The review page (revue.py): the report's data and style, with the reviewer's forms.
+    ``page`` holds what only the page has: token, CSRF value, reviewer, messages, events."""
+    env = _environment()
+    style = env.loader.get_source(env, "report.css")[0] + env.loader.get_source(env, "revue.css")[0]
+    return env.get_template("revue.html.j2").render(**_prepare(data or {}), page=page,
+                                                    style=Markup(style))
+
+
 def render_report(data: dict, path: str | Path) -> Path:
     """Write the report as UTF-8 HTML at ``path`` and return that path."""
     path = Path(path)

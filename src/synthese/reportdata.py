@@ -188,6 +188,7 @@ def _synthesis(synth: pd.DataFrame) -> tuple[list[dict[str, Any]], set[int]]:
         paragraphs = []
         for _, group in rows.groupby("paragraph", sort=True):
             sents = [{"text": r.text, "cluster_ids": [int(i) for i in r.cluster_ids],
+                      "paragraph": int(r.paragraph), "position": int(r.position),
                       "supported": bool(r.supported), "support": float(r.support),
                       "cited_by": r.cited_by, "origin": _text(getattr(r, "origin", None)),
                       "model_text": _text(getattr(r, "model_text", None))}

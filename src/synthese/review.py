@@ -420,8 +420,10 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
         if action in ("rename", "regenerate_summary", "note", "validate_theme") and                 target.get("cluster_id") is not None:
             cid = int(target["cluster_id"])
             if cid not in old_map:
-                missed.append(f"{_verb(action)} du thème {name(cid)} : thème introuvable "
-                              "dans la nouvelle exécution")
+                what = (f"nom « {after.get('title')} » donné au thème" if action == "rename"
+                        else f"{_verb(action)} du thème")
+                missed.append(f"{what} {name(cid)} : thème introuvable dans la nouvelle "
+                              "exécution")
             elif action == "validate_theme":
                 validated[cid] = e  # by the old run's id; kept if still valid at its end
             elif action == "regenerate_summary":
@@ -487,7 +489,8 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
     new_final, _ = apply_events(new_rows, out, 1)
     old_members, new_members = (members_by_theme(old_final.arguments),
                                 members_by_theme(new_final.arguments))
-    new_of = {v: k for k, v in old_map.items()}
+    # each new theme's old counterpart, among the old themes that survived the review
+    new_of = {v: k for k, v in old_map.items() if k in old_members}
     changed = []
     for cid, members in new_members.items():
         old_cid = new_of.get(cid)
@@ -496,6 +499,12 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
             lost_n = len(old_members.get(old_cid, frozenset()) - members)
             changed.append(f"{_label_of(new_final, cid)} ({gained} argument(s) en plus, "
                            f"{lost_n} en moins)")
+    matched_old = {o for o, n in old_map.items() if n in new_members}
+    for cid in sorted(c for c in old_members if c >= 0 and c not in matched_old):
+        changed.append(f"{_label_of(old_final, cid)} : absent de la nouvelle exécution (ses "
+                       "arguments y sont regroupés autrement)")
+    for cid in sorted(c for c in new_members if c >= 0 and c not in new_of):
+        changed.append(f"{_label_of(new_final, cid)} : nouveau thème")
     kept_validation = True
     for old_cid, e in validated.items():
         if old_cid not in old_state.validated_themes:

@@ -213,7 +213,9 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
     themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
               for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]
     run.store.record_run(row, themes)
-    return row | {"counts": counts, "reused": reused, "trust": json.loads(row["trust"]),
+    review = (stages.carry_review(run.store, run.run_id, list(run.settings.questions))
+              if status == "completed" and got("publish") else None)
+    return row | {"review": review, "counts": counts, "reused": reused, "trust": json.loads(row["trust"]),
                   "timings": dict(run.timings), "tokens": run.llm.stats.as_dict()}
 
 

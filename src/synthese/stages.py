@@ -21,6 +21,7 @@ import pandas as pd
 
 from synthese.keys import to_json
 from synthese.progress import Progress
+from synthese.prompts import load_prompt
 
 if TYPE_CHECKING:
     from synthese.runner import Run
@@ -547,6 +548,131 @@ def publish_review(view: ReviewView) -> Path:
     from synthese.report import render_report
 
     return render_report(view.report_data(), Path(view.run["report_path"]))
+
+
+def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any] | None:
+    """Carry the review of the previous reviewed run of these questions over to ``run_id``
+    (review.carry_over), append it as events by code, and render the report again.
+    None when no earlier run was reviewed."""
+    from synthese.review import SYSTEM_REVIEWER, ReviewError, apply_events, carry_over, state_rows
+
+    previous = store.previous_reviewed_run(run_id, questions)
+    if previous is None:
+        return None
+    old, new = load_review(store, previous), load_review(store, run_id)
+    now = _now().isoformat()
+    carried = carry_over(old.base, old.events, new.base, previous, run_id, now)
+    kept: list[dict[str, Any]] = []
+    missed = list(carried.not_carried)
+    for event in carried.events:  # an event that no longer applies is listed, not forced
+        try:
+            apply_events(new.base, kept + [event], share_base(new.described))
+            kept.append(event)
+        except ReviewError as exc:
+            missed.append(f"{event['action']} : {exc}")
+    head = {"run_id": run_id, "reviewer": SYSTEM_REVIEWER, "made_at": now,
+            "action": "carry_over", "target": "{}", "before": "{}", "note": None,
+            "after": to_json({"from_run": previous, "not_carried": missed,
+                              "changed_themes": carried.changed_themes}),
+            "origin_event_id": None}
+    events = [head] + kept
+    rows, state = apply_events(new.base, events, share_base(new.described))
+    store.append_review(events, state_rows(rows, state, new.base.arguments))
+    publish_review(load_review(store, run_id))
+    return {"from_run": previous, "carried": len(kept), "not_carried": missed,
+            "changed_themes": carried.changed_themes,
+            "validated": state.synthesis_validated is not None}
+
+
+# -- what the review page asks of the models (revue.py); every call goes through the cache --
+
+def _reviewed_members(store: Any, embedder: Any, args: pd.DataFrame,
+                      cluster_ids: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The reviewed arguments of some themes, most central first, and their stored vectors."""
+    members = args[args["cluster_id"].isin(cluster_ids)]
+    members = members.sort_values("similarity", ascending=False, na_position="last", kind="stable")
+    if not len(members):
+        return members, np.zeros((0, 1), dtype=np.float32)
+    return members, store.get_embeddings(_vector_hashes(members)[0], embedder.model_id)
+
+
+def sentence_support(store: Any, embedder: Any, view: ReviewView, text: str,
+                     cluster_ids: list[int]) -> tuple[float, bool]:
+    """How well the themes a reviewer cites support their sentence: its best similarity to
+    an argument of those themes (verify.SUPPORT_THRESHOLD), computed by code."""
+    from synthese.verify import SUPPORT_THRESHOLD
+
+    _, vectors = _reviewed_members(store, embedder, view.rows.arguments, cluster_ids)
+    if not len(vectors) or not text.strip():
+        return 0.0, False
+    score = round(float((vectors @ embedder.embed([text])[0]).max()), 4)
+    return score, score >= SUPPORT_THRESHOLD
+
+
+def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
+                       cluster_id: int) -> dict[str, Any]:
+    """A new summary of a reviewed theme from its current arguments, checked like the run's
+    (verify.ground_summary). The same arguments give the cached answer."""
+    from synthese.errors import SyntheseError
+    from synthese.summarise import PROMPTS, split_sentences, summarise_theme
+    from synthese.verify import ground_summary
+
+    prompts = {k: load_prompt(*PROMPTS[k]) for k in ("summary", "reduce")}
+    members, vectors = _reviewed_members(store, embedder, view.rows.arguments, [cluster_id])
+    stage = llm.for_stage("summary", *prompts.values())
+    summary = summarise_theme(list(members["text"]), view.described["question"], stage,
+                              prompts["summary"], prompts["reduce"])
+    if summary.failed:
+        raise SyntheseError(f"Le modèle n'a pas pu résumer ce thème : {summary.failed}")
+    sentences = split_sentences(summary.summary)
+    grounded = ground_summary(sentences, embedder.embed(sentences) if sentences
+                              else np.zeros((0, 1), dtype=np.float32), members, vectors)
+    return {"summary": " ".join(g.text for g in grounded),
+            "sentences": [{"text": g.text, "support": g.support, "supported": g.supported,
+                           "argument_ids": list(g.argument_ids), "origin": g.origin,
+                           "model_text": g.model_text} for g in grounded]}
+
+
+def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
+                         mode: str) -> list[dict[str, Any]]:
+    """A new synthesis of the reviewed themes (their titles, summaries and members), made
+    and checked as in the run."""
+    from synthese.cluster import vector_texts
+    from synthese.errors import SyntheseError
+    from synthese.synthesise import PROMPTS, Theme, compose_synthesis, free_synthesis
+    from synthese.verify import SUPPORT_THRESHOLD, cite_and_check
+
+    prompt = load_prompt(*PROMPTS[mode])
+    args, themes = view.rows.arguments, []
+    for t in view.rows.themes.itertuples(index=False):
+        if t.cluster_id < 0:
+            continue
+        members, vectors = _reviewed_members(store, embedder, args, [int(t.cluster_id)])
+        themes.append(Theme(int(t.cluster_id), t.title if isinstance(t.title, str) else "",
+                            t.summary if isinstance(t.summary, str) else "",
+                            float(t.share_respondents), json.loads(t.kinds or "{}"),
+                            list(members["text"]), vectors, quotes=vector_texts(members)))
+    stage, question = llm.for_stage("synthesis", prompt), view.described["question"]
+    if mode == "libre":
+        draft = free_synthesis(themes, question, stage, prompt)
+        inside = args[args["cluster_id"] >= 0]
+        _, cand = _reviewed_members(store, embedder, inside, sorted(set(inside["cluster_id"])))
+        theme_of = inside.sort_values("similarity", ascending=False, na_position="last",
+                                      kind="stable")["cluster_id"].to_numpy()
+        for s in draft.sentences:
+            vec = embedder.embed([s.text])[0]
+            s.cluster_ids, score, s.cited_by = cite_and_check(s.cluster_ids, vec, theme_of, cand)
+            s.support, s.supported = score, score >= SUPPORT_THRESHOLD
+    else:
+        draft = compose_synthesis(themes, question, stage, prompt, embedder.embed,
+                                  _kind_shares(args, share_base(view.described)))
+    if draft.failure:
+        raise SyntheseError(f"Le modèle n'a pas pu rédiger la synthèse : {draft.failure}")
+    return [{"section": s.section, "paragraph": s.paragraph, "position": s.position,
+             "text": s.text, "cluster_ids": [int(i) for i in s.cluster_ids],
+             "cited_by": s.cited_by, "support": round(float(s.support), 4),
+             "supported": bool(s.supported), "origin": s.origin, "model_text": s.model_text}
+            for s in draft.sentences]
 
 
 def _slug(text: str) -> str:
