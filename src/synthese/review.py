@@ -27,7 +27,7 @@ from synthese.summarise import majority_phrase
 QUOTES_PER_THEME = 3
 MATCH_MIN_JACCARD = 0.5  # a theme of the next run is the same theme when members overlap so
 NEW_THEME_BASE = 1000  # themes a reviewer creates (splits) are numbered from here
-SYSTEM_REVIEWER = "synthese (report automatique)"
+SYSTEM_REVIEWER = "synthese (reprise automatique)"
 
 # What the method note counts, by kind of change (notes and validations are not changes).
 CHANGE_LABELS = {
