@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hide", type=int, metavar="CLUSTER", help="its first argument")
     p.add_argument("--sentence", default="Une partie des enseignants dit gagner du temps pour "
                    "préparer les cours, sans déléguer l'évaluation.")
+    p.add_argument("--sentence-at", type=int, default=0,
+                   help="which sentence of « Opportunités » to edit (0: the first)")
     p.add_argument("--shots", type=Path, help="folder of the screenshots")
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="revue-demo-"))
@@ -112,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                               + "f.querySelector('select[name=reason]').value = 'hors_sujet';",
                               "hide"))
             steps.append(("modifier une phrase",
-                          ("document.querySelector('#synthese-opportunites form"
-                          "[data-action=\"edit_sentence\"]')"),
+                          ("document.querySelectorAll('#synthese-opportunites form"
+                          f"[data-action=\"edit_sentence\"]')[{args.sentence_at}]"),
                           f"f.querySelector('textarea').value = {json.dumps(args.sentence)};", ""))
             for name, js, fields, button in steps:
                 message, seconds = submit(s, js, fields, button)

@@ -51,8 +51,9 @@ def first_run(tmp: Path):
 class Page:
     """The review server in a thread of this process, on 127.0.0.1."""
 
-    def __init__(self, db: Path) -> None:
-        self.revue = Revue(db, embedder=FakeEmbedder, llm=lambda config: FakeLLM())
+    def __init__(self, db: Path, llm: FakeLLM | None = None) -> None:
+        llm = llm or FakeLLM()
+        self.revue = Revue(db, embedder=FakeEmbedder, llm=lambda config: llm)
         self.sock = listen(0)
         self.url = address(self.revue, self.sock)
         self.server = server(self.revue)
@@ -240,6 +241,52 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
     assert f"Relecture reprise de l'exécution <code>{done.run_id}</code>" in new_html
     # the themes that changed lost their validation, so the synthesis must be validated again
     assert "Synthèse validée par" not in new_html
+
+
+def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
+    done = first_run(tmp_path)
+    llm = FakeLLM()
+    page = Page(done.settings.db, llm)
+    own = "/".join(page.url.split("/", 3)[:3])
+    headers = {"Origin": own, "Cookie": f"synthese_relecteur={urllib.request.quote(WHO)}"}
+    try:
+        html = fetch(page.url)[1]
+        base = {"csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1),
+                "run_id": done.run_id}
+        with Store(done.settings.db, read_only=True) as store:
+            trace = store.query("SELECT argument_id, cluster_id FROM marts.trace WHERE run_id = ? "
+                                "AND cluster_id >= 0 ORDER BY cluster_id, argument_id",
+                                [done.run_id])
+            calls = store.scalar("SELECT count(*) FROM core.llm_calls")
+        a, b = sorted(set(trace["cluster_id"]))[:2]
+        moved = trace[trace["cluster_id"] == b]["argument_id"].iloc[0]
+        for form in ({"action": "move", "cluster_id": b, "to": a, "argument_ids": moved},
+                     {"action": "regenerate_summary", "cluster_id": a}):
+            status, html = fetch(page.url + "action", base | form, headers)
+            assert status == 200 and 'id="message"' in html
+        assert "Résumé régénéré par le modèle." in html
+        made = len(llm.calls)
+        assert made >= 1  # the theme's arguments changed: a new question to the model
+        # asked again for the same arguments: the answer comes from core.llm_calls
+        fetch(page.url + "action", base | {"action": "regenerate_summary", "cluster_id": a},
+              headers)
+        assert len(llm.calls) == made
+        status, html = fetch(page.url + "action", base | {"action": "regenerate_synthesis"},
+                             headers)
+        assert "Synthèse régénérée par le modèle." in html
+    finally:
+        page.close()
+    with Store(done.settings.db, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM core.llm_calls") > calls
+        summary = store.query("SELECT summary, reviewed FROM marts.clusters WHERE run_id = ? "
+                              "AND cluster_id = ?", [done.run_id, a]).iloc[0]
+        events = store.query("SELECT action, after FROM marts.review_events ORDER BY seq")
+        sentences = store.query("SELECT * FROM marts.synthesis_sentences WHERE run_id = ?",
+                                [done.run_id])
+    regenerated = json.loads(events[events["action"] == "regenerate_summary"].iloc[-1]["after"])
+    assert summary["reviewed"] and summary["summary"] == regenerated["summary"]
+    new = json.loads(events[events["action"] == "regenerate_synthesis"].iloc[-1]["after"])
+    assert len(sentences) == len(new["sentences"]) and sentences["reviewed"].all()
 
 
 @pytest.fixture(scope="module")

@@ -350,8 +350,8 @@ def _prepare(data: dict) -> dict:
 def _review(review: dict, theme_ref) -> dict:
     """The review's status as the report shows it; themes referred to by their number."""
     out = dict(review)
-    out["validated_refs"] = [theme_ref(c) for c in review.get("validated_themes") or []]
-    out["stale_refs"] = [theme_ref(c) for c in review.get("stale_summaries") or []]
+    out["validated_refs"] = _sorted_refs(review.get("validated_themes"), theme_ref)
+    out["stale_refs"] = _sorted_refs(review.get("stale_summaries"), theme_ref)
     out["notes"] = [dict(n, ref=theme_ref(n["cluster_id"]) if n.get("cluster_id") is not None
                          else None) for n in review.get("notes") or []]
     return out
