@@ -177,6 +177,18 @@ def test_multiline_quoted_cells_keep_inner_newlines_and_row_numbers(tmp_path):
     assert export.frame.index.tolist() == [2, 3]
 
 
+def test_a_lone_carriage_return_ends_a_line_like_any_other(tmp_path):
+    # old Mac line endings (issue 16: this crashed with Python's English csv error)
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"id;reponse\rA1;un\rA2;deux\r")
+    export = read_export(path)
+    assert export.separator == ";" and export.frame["reponse"].tolist() == ["un", "deux"]
+    assert export.frame["id"].tolist() == ["A1", "A2"] and export.frame.index.tolist() == [2, 3]
+    # a CR alone inside a quoted cell, in an otherwise LF file, is a line break of the cell
+    path.write_bytes(b'id;avis\n1;"Premier.\rSecond."\n2;Court\n')
+    assert read_export(path).frame["avis"].tolist() == ["Premier.\nSecond.", "Court"]
+
+
 def test_excel_sep_hint_line_is_honoured(tmp_path):
     export = read_export(write(tmp_path / "export.csv", "sep=;\nid;avis\n1;a,b\n"))
     assert export.separator == ";"

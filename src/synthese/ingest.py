@@ -105,8 +105,9 @@ def _read_csv_grid(p: Path, warnings: list[str]) -> tuple[pd.DataFrame, str, str
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise _empty_error(p)
     text, encoding = _decode(data, p, warnings)
-    # Excel on Windows writes CRLF, also inside quoted cells: one line ending everywhere.
-    text = text.replace("\r\n", "\n")
+    # Excel on Windows writes CRLF, also inside quoted cells; old Mac exports end lines
+    # with a lone CR, and a CR alone may sit inside a cell: one line ending everywhere.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     hint = re.match(r"sep=([,;\t])\n", text)  # Excel's « sep=; » first line
     if hint:
         separator, text = hint.group(1), text[hint.end() :]
