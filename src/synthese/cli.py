@@ -192,9 +192,6 @@ def revue(
         serve(db, port, log=typer.echo)
     except SyntheseError as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"Impossible d'ouvrir le port {port} sur 127.0.0.1 ({exc.strerror}) : "
-              "choisissez-en un autre avec --port.")
     except KeyboardInterrupt:
         typer.echo("Page de relecture arrêtée.")
 

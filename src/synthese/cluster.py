@@ -224,6 +224,15 @@ def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
     return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size)
 
 
+def theme_counts(members: pd.DataFrame, n_respondents: int) -> dict[str, Any]:
+    """What code counts of one theme's arguments: arguments, respondents, their share of
+    all ``n_respondents``, and the split by kind (also after a review, review.recount)."""
+    n_resp = int(members["respondent_id"].nunique())
+    return {"n_arguments": len(members), "n_respondents": n_resp,
+            "share_respondents": n_resp / max(1, n_respondents),
+            "kinds": json.dumps(dict(Counter(members["kind"])), ensure_ascii=False)}
+
+
 def theme_rows(
     arguments: pd.DataFrame, vectors: np.ndarray, result: ClusterResult, clustering_id: str,
     n_respondents: int,
@@ -245,16 +254,12 @@ def theme_rows(
             for idx in representatives(vectors, labels, cid, k=len(members)):
                 if verified[np.searchsorted(members, idx)] and len(quotes) < QUOTES_PER_THEME:
                     quotes.append(arguments["argument_id"].iloc[idx])
-        n_resp = sub["respondent_id"].nunique()
         clusters.append({
             "clustering_id": clustering_id, "cluster_id": int(cid),
             "parent_id": (int(result.parents[cid]) if result.parents is not None and cid >= 0
                           else None),
             "members_key": content_hash(sorted(sub["argument_id"])), "summary_key": None,
-            "n_arguments": len(members), "n_respondents": int(n_resp),
-            "share_respondents": n_resp / max(1, n_respondents), "quote_argument_ids": quotes,
-            "stances": None,
-            "kinds": json.dumps(dict(Counter(sub["kind"])), ensure_ascii=False),
+            **theme_counts(sub, n_respondents), "quote_argument_ids": quotes, "stances": None,
             "split_from": result.split_from.get(int(cid)),
         })
     assignments = pd.DataFrame({

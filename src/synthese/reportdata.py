@@ -45,11 +45,6 @@ SYNTHESIS_STEP = {
               "s'appuie, vérifiés par le code"),
 }
 UNCITED_MIN_SHARE = 0.05
-# What the report says of a run nobody reviewed (review.Reviewed.status() otherwise).
-UNREVIEWED = {"reviewed": False, "validated": False, "validated_by": None, "validated_at": None,
-              "n_changes": 0, "changes": [], "hidden": 0, "notes": [], "not_carried": [],
-              "carried_from": None, "reviewers": [], "validated_themes": [],
-              "stale_summaries": []}
 STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
 
 
@@ -108,7 +103,7 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
         | {k: run[k] for k in ("summaries_failed", "synthesis_failure", "synthesis_fallbacks")
            if k in run},
         "breakdowns": breakdowns(rows.respondent_metadata, run["k_anonymity"]),
-        "review": run.get("review") or UNREVIEWED,
+        "review": run.get("review") or _unreviewed(),
         "method": {
             "steps": STEPS + [SYNTHESIS_STEP[run.get("synthesis_mode") or "composee"]],
             "models": run["models"],
@@ -138,8 +133,7 @@ def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any
     sides = sorted((kinds.get(k, 0) for k in ("opportunite", "risque")), reverse=True)
     return {
         "cluster_id": int(c.cluster_id),
-        "label": (c.title if isinstance(c.title, str) and c.title
-                  else "Autres / inclassables" if c.cluster_id < 0 else f"Thème {c.cluster_id}"),
+        "label": theme_label(c.title, int(c.cluster_id)),
         "parent_id": None if pd.isna(c.parent_id) else int(c.parent_id),
         "parent_label": c.parent_label if isinstance(c.parent_label, str) else None,
         "summary": c.summary if isinstance(c.summary, str) else "",  # NULL when it failed
@@ -173,6 +167,20 @@ def _theme(c: Any, args: pd.DataFrame, sentences: pd.DataFrame) -> dict[str, Any
             for a in members.itertuples(index=False)
         ],
     }
+
+
+def _unreviewed() -> dict[str, Any]:
+    """What the report says of a run nobody reviewed: the status of an empty review."""
+    from synthese.review import Reviewed  # review.py builds on this module
+
+    return Reviewed().status()
+
+
+def theme_label(title: Any, cluster_id: int) -> str:
+    """A theme's name as shown: its title, else « Autres / inclassables » or « Thème N »."""
+    if isinstance(title, str) and title:
+        return title
+    return "Autres / inclassables" if cluster_id < 0 else f"Thème {cluster_id}"
 
 
 def _text(value: Any) -> str | None:

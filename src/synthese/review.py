@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from synthese.reportdata import ReportRows
+from synthese.cluster import QUOTES_PER_THEME, theme_counts
+from synthese.reportdata import ReportRows, theme_label
 from synthese.summarise import majority_phrase
 
-QUOTES_PER_THEME = 3
 MATCH_MIN_JACCARD = 0.5  # a theme of the next run is the same theme when members overlap so
 NEW_THEME_BASE = 1000  # themes a reviewer creates (splits) are numbered from here
 SYSTEM_REVIEWER = "synthese (reprise automatique)"
@@ -179,13 +179,13 @@ def apply_events(rows: ReportRows, events: list[dict[str, Any]],
                 state.hidden.pop(a, None)
             touched = {int(c) for c in back["cluster_id"]}
         elif action == "edit_sentence":
-            at = _sentence(synth, target)
+            at = sentence_at(synth, target)
             for column in ("text", "support", "supported"):
                 synth.loc[at, column] = after[column]
             synth.at[at, "cluster_ids"] = [int(i) for i in after["cluster_ids"]]
             synth.loc[at, ["origin", "cited_by"]] = ["relecteur", "relecteur"]
         elif action == "delete_sentence":
-            synth = synth.drop(index=_sentence(synth, target))
+            synth = synth.drop(index=sentence_at(synth, target))
         elif action == "add_sentence":
             synth = _add_sentence(synth, target, after)
         elif action == "regenerate_summary":
@@ -257,7 +257,8 @@ def _theme(themes: pd.DataFrame, target: dict[str, Any]) -> int:
     return cid
 
 
-def _sentence(synth: pd.DataFrame, target: dict[str, Any]) -> Any:
+def sentence_at(synth: pd.DataFrame, target: dict[str, Any]) -> Any:
+    """The index of the synthesis sentence at ``target`` (section, paragraph, position)."""
     hit = synth[(synth["section"] == target.get("section"))
                 & (synth["paragraph"] == int(target.get("paragraph", -1)))
                 & (synth["position"] == int(target.get("position", -1)))]
@@ -290,21 +291,16 @@ def recount(themes: pd.DataFrame, args: pd.DataFrame, n_respondents: int) -> pd.
         members = args[args["cluster_id"] == cid]
         if members.empty and cid >= 0:
             continue
-        n_resp = int(members["respondent_id"].nunique())
         ranked = members.sort_values("similarity", ascending=False, na_position="last")
         verified = ranked[ranked["match_kind"].notna()]["argument_id"].tolist()
         kept = [a for a in (t.get("quote_argument_ids") if t.get("quote_argument_ids")
                             is not None else []) if a in set(verified)]
         quotes = (kept + [a for a in verified if a not in kept])[:QUOTES_PER_THEME]
-        out.append({**t, "n_arguments": len(members), "n_respondents": n_resp,
-                    "share_respondents": n_resp / max(1, n_respondents),
-                    "quote_argument_ids": quotes if cid >= 0 else [],
-                    "kinds": json.dumps(dict(Counter(members["kind"].fillna("constat"))),
-                                        ensure_ascii=False)})
+        out.append({**t, **theme_counts(members, n_respondents),
+                    "quote_argument_ids": quotes if cid >= 0 else []})
     frame = pd.DataFrame(out, columns=themes.columns)
     frame["cluster_id"] = frame["cluster_id"].astype(int)
-    return frame.sort_values(["cluster_id"], key=lambda c: c < 0, kind="stable") \
-        .pipe(_biggest_first)
+    return _biggest_first(frame)
 
 
 def _biggest_first(frame: pd.DataFrame) -> pd.DataFrame:
@@ -342,9 +338,7 @@ def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) 
 
 
 def _label(t: Any) -> str:
-    if isinstance(t.title, str) and t.title:
-        return t.title
-    return "Autres / inclassables" if t.cluster_id < 0 else f"Thème {t.cluster_id}"
+    return theme_label(t.title, int(t.cluster_id))
 
 
 def members_by_theme(args: pd.DataFrame) -> dict[int, frozenset[str]]:

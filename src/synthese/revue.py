@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -237,12 +237,13 @@ def build_event(revue: Revue, store: Any, view: Any, form: dict[str, list[str]],
 
 
 def _sentence_text(view: Any, where: dict[str, Any]) -> str:
+    from synthese.review import ReviewError, sentence_at
+
     s = view.rows.synthesis_sentences
-    hit = s[(s["section"] == where["section"]) & (s["paragraph"] == where["paragraph"])
-            & (s["position"] == where["position"])]
-    if hit.empty:
-        raise Refused("Cette phrase n'existe plus : rechargez la page.")
-    return str(hit["text"].iloc[0])
+    try:
+        return str(s.at[sentence_at(s, where), "text"])
+    except ReviewError as exc:
+        raise Refused(f"{exc} Rechargez la page.") from exc
 
 
 def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
@@ -263,7 +264,7 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
         except ReviewError as exc:
             raise Refused(str(exc)) from exc
         store.append_review([event], state_rows(rows, state, view.base.arguments))
-        stages.publish_review(stages.load_review(store, view.run_id))
+        stages.publish_review(replace(view, rows=rows, state=state, events=view.events + [event]))
     return DONE.get(event["action"], "Action enregistrée.")
 
 
@@ -434,7 +435,12 @@ def listen(port: int = 0) -> Any:
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise SyntheseError(f"Impossible d'ouvrir le port {port} sur {HOST} ({exc.strerror}) : "
+                            "choisissez-en un autre avec --port.") from exc
     return sock
 
 
@@ -459,7 +465,7 @@ def serve(db: Path, port: int = 0, *, log: Callable[[str], None] = print,
     if not Path(db).exists():
         raise SyntheseError(f"Base {db} introuvable : lancez d'abord « synthese run ».")
     with Store(db) as store:  # migrates an older database once, then checks there is a run
-        config = json.loads(stages.load_review(store).run.get("config") or "{}")
+        config = json.loads(stages.latest_run_to_review(store).get("config") or "{}")
     revue = revue or Revue(Path(db), embedder=default_embedder(config), llm=default_llm)
     sock = listen(port)
     log("Page de relecture (sur cette machine seulement) :")

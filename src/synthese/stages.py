@@ -11,7 +11,7 @@ resumes where it stopped. Only runner.py and the flows use this module.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,10 +189,6 @@ def _theme_arguments(run: Run, extract: Extracted, clustering_id: str) -> pd.Dat
     return args.merge(run.store.assignments(clustering_id), on="argument_id")
 
 
-def _vectors(run: Run, texts: list[str]) -> np.ndarray:
-    return run.embedder.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-
-
 @dataclass(frozen=True)
 class Summarised:
     summary_keys: dict[int, str]  # the summary of each theme (cluster_id >= 0)
@@ -291,6 +287,16 @@ class _TitleChecks:
         return check
 
 
+def _grounded(summary: str, embed: Any, members: pd.DataFrame, vectors: np.ndarray) -> list[Any]:
+    """A summary's sentences, each checked against the theme's ideas (verify.ground_summary)."""
+    from synthese.summarise import split_sentences
+    from synthese.verify import ground_summary
+
+    sentences = split_sentences(summary)
+    return ground_summary(sentences, embed(sentences) if sentences
+                          else np.zeros((0, 1), dtype=np.float32), members, vectors)
+
+
 def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest: Any,
                      args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks) -> None:
     from synthese.cluster import vector_texts
@@ -300,11 +306,10 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         Title,
         brief_title,
         is_brief,
-        split_sentences,
         summarise_theme,
         title_theme,
     )
-    from synthese.verify import check_key, ground_summary
+    from synthese.verify import check_key
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))
     ideas = list(members["text"])
@@ -328,8 +333,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     failure = summary.failed or ("titre : le modèle n'a pas répondu" if title.unanswered else None)
     if failure:  # published with its fallbacks; tried again at the next run
         run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
-    sentences = split_sentences(summary.summary)
-    grounded = ground_summary(sentences, _vectors(run, sentences), members, member_vectors)
+    grounded = _grounded(summary.summary, run.embedder.embed, members, member_vectors)
     run.store.write_summary({
         "summary_key": key, "attempt": attempt,
         "members_key": c.members_key, "model_id": llm.model_id,
@@ -369,17 +373,14 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
     attempt = (int(latest["attempt"]) if latest else 0) + 1
     run.log("Synthèse des thèmes par le modèle de langage.")
     if mode == "libre":
-        draft = _free_synthesis(run, themes, llm, prompt, args, vectors)
+        draft = _free_synthesis(run.question_label, run.embedder.embed, themes, llm, prompt,
+                                args, vectors)
     else:
         draft = compose_synthesis(themes, run.question_label, llm, prompt, run.embedder.embed,
                                   _kind_shares(args, extract.counts["respondents_answering"]))
     if draft.failure:
         run.log(f"Synthèse en échec : {draft.failure}")
-    rows = [{"synthesis_key": key, "attempt": attempt, "section": s.section,
-             "paragraph": s.paragraph, "position": s.position, "text": s.text,
-             "cluster_ids": s.cluster_ids, "cited_by": s.cited_by, "support": round(s.support, 4),
-             "supported": s.supported, "origin": s.origin, "model_text": s.model_text}
-            for s in draft.sentences]
+    rows = [{"synthesis_key": key, "attempt": attempt, **r} for r in _sentence_rows(draft)]
     store.write_synthesis({
         "synthesis_key": key, "attempt": attempt, "clustering_id": cluster.clustering_id,
         "model_id": llm.model_id, "prompt_hash": prompt.sha256, "failure": draft.failure,
@@ -388,22 +389,40 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
     return Synthesised(key, attempt, False)
 
 
+def _sentence_rows(draft: Any) -> list[dict[str, Any]]:
+    """The sentences of a synthesis draft as rows (core.synthesis_sentences, review events)."""
+    return [{"section": s.section, "paragraph": s.paragraph, "position": s.position,
+             "text": s.text, "cluster_ids": [int(i) for i in s.cluster_ids],
+             "cited_by": s.cited_by, "support": round(float(s.support), 4),
+             "supported": bool(s.supported), "origin": s.origin, "model_text": s.model_text}
+            for s in draft.sentences]
+
+
 def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster: Clustered,
                       summarise: Summarised) -> list[Any]:
     """The themes as the synthesis sees them, biggest share first."""
+    summaries = run.store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
+    themes = run.store.clusters(cluster.clustering_id)
+    themes = themes[themes["cluster_id"] >= 0].copy()
+    keys = themes["cluster_id"].map(summarise.summary_keys)
+    themes["title"], themes["summary"] = keys.map(summaries["title"]), keys.map(summaries["summary"])
+    return _themes_of(themes, args, vectors)
+
+
+def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray) -> list[Any]:
+    """Theme frame (cluster_id, title, summary, share_respondents, kinds) + the arguments and
+    their vectors -> the synthesis's Themes, in the frame's order, « autres » left out."""
     from synthese.cluster import vector_texts
     from synthese.synthesise import Theme
 
-    summaries = run.store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
     out = []
-    for c in run.store.clusters(cluster.clustering_id).itertuples(index=False):
-        if c.cluster_id < 0:
+    for t in themes.itertuples(index=False):
+        if t.cluster_id < 0:
             continue
-        s = summaries.loc[summarise.summary_keys[int(c.cluster_id)]]
-        members, member_vectors = _members(args, vectors, int(c.cluster_id))
-        out.append(Theme(int(c.cluster_id), s["title"],
-                         s["summary"] if isinstance(s["summary"], str) else "",
-                         float(c.share_respondents), json.loads(c.kinds or "{}"),
+        members, member_vectors = _members(args, vectors, int(t.cluster_id))
+        out.append(Theme(int(t.cluster_id), t.title if isinstance(t.title, str) else "",
+                         t.summary if isinstance(t.summary, str) else "",
+                         float(t.share_respondents), json.loads(t.kinds or "{}"),
                          list(members["text"]), member_vectors,
                          quotes=vector_texts(members)))
     return out
@@ -416,17 +435,18 @@ def _kind_shares(args: pd.DataFrame, respondents: int) -> dict[str, float]:
     return (args.groupby("kind")["respondent_id"].nunique() / respondents).to_dict()
 
 
-def _free_synthesis(run: Run, themes: list[Any], llm: Any, prompt: Any, args: pd.DataFrame,
-                    vectors: np.ndarray) -> Any:
+def _free_synthesis(question: str, embed: Any, themes: list[Any], llm: Any, prompt: Any,
+                    args: pd.DataFrame, vectors: np.ndarray) -> Any:
     """The free mode: the model writes it all; code checks each sentence and, when it cites
     no theme that supports it, finds the themes that do."""
     from synthese.synthesise import free_synthesis
     from synthese.verify import SUPPORT_THRESHOLD, cite_and_check
 
-    draft = free_synthesis(themes, run.question_label, llm, prompt)
+    draft = free_synthesis(themes, question, llm, prompt)
     inside = (args["cluster_id"] >= 0).to_numpy()
     theme_of, cand = args["cluster_id"].to_numpy()[inside], vectors[inside]
-    for s, vec in zip(draft.sentences, _vectors(run, [s.text for s in draft.sentences])):
+    texts = [s.text for s in draft.sentences]
+    for s, vec in zip(draft.sentences, embed(texts) if texts else []):
         s.cluster_ids, score, s.cited_by = cite_and_check(s.cluster_ids, vec, theme_of, cand)
         s.support, s.supported = score, score >= SUPPORT_THRESHOLD
     return draft
@@ -520,15 +540,23 @@ class ReviewView:
         return build_report_data(self.rows, self.described | {"review": self.state.status()})
 
 
-def load_review(store: Any, run_id: str | None = None) -> ReviewView:
-    """The reviewed state of a run (the latest completed one when ``run_id`` is None)."""
+def latest_run_to_review(store: Any, run_id: str | None = None) -> dict[str, Any]:
+    """The core.runs row of a run that can be reviewed (the latest completed one when
+    ``run_id`` is None), or a French error."""
     from synthese.errors import SyntheseError
-    from synthese.review import apply_events
 
     row = store.run_row(run_id)
     if row is None or not row.get("report_inputs"):
         raise SyntheseError("Aucune exécution terminée à relire dans cette base : lancez "
                             "d'abord « synthese run ».")
+    return row
+
+
+def load_review(store: Any, run_id: str | None = None) -> ReviewView:
+    """The reviewed state of a run (the latest completed one when ``run_id`` is None)."""
+    from synthese.review import apply_events
+
+    row = latest_run_to_review(store, run_id)
     described = json.loads(row["report"])
     base = read_report_rows(store, json.loads(row["report_inputs"]))
     events = store.review_events(row["run_id"])
@@ -578,7 +606,7 @@ def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any
     events = [head] + kept
     rows, state = apply_events(new.base, events, share_base(new.described))
     store.append_review(events, state_rows(rows, state, new.base.arguments))
-    publish_review(load_review(store, run_id))
+    publish_review(replace(new, rows=rows, state=state, events=events))
     return {"from_run": previous, "carried": len(kept), "not_carried": missed,
             "changed_themes": carried.changed_themes,
             "validated": state.synthesis_validated is not None}
@@ -614,8 +642,7 @@ def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
     """A new summary of a reviewed theme from its current arguments, checked like the run's
     (verify.ground_summary). The same arguments give the cached answer."""
     from synthese.errors import SyntheseError
-    from synthese.summarise import PROMPTS, split_sentences, summarise_theme
-    from synthese.verify import ground_summary
+    from synthese.summarise import PROMPTS, summarise_theme
 
     prompts = {k: load_prompt(*PROMPTS[k]) for k in ("summary", "reduce")}
     members, vectors = _reviewed_members(store, embedder, view.rows.arguments, [cluster_id])
@@ -624,9 +651,7 @@ def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
                               prompts["summary"], prompts["reduce"])
     if summary.failed:
         raise SyntheseError(f"Le modèle n'a pas pu résumer ce thème : {summary.failed}")
-    sentences = split_sentences(summary.summary)
-    grounded = ground_summary(sentences, embedder.embed(sentences) if sentences
-                              else np.zeros((0, 1), dtype=np.float32), members, vectors)
+    grounded = _grounded(summary.summary, embedder.embed, members, vectors)
     return {"summary": " ".join(g.text for g in grounded),
             "sentences": [{"text": g.text, "support": g.support, "supported": g.supported,
                            "argument_ids": list(g.argument_ids), "origin": g.origin,
@@ -636,43 +661,23 @@ def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
 def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
                          mode: str) -> list[dict[str, Any]]:
     """A new synthesis of the reviewed themes (their titles, summaries and members), made
-    and checked as in the run."""
-    from synthese.cluster import vector_texts
+    and checked as in the run (``synthesise``)."""
     from synthese.errors import SyntheseError
-    from synthese.synthesise import PROMPTS, Theme, compose_synthesis, free_synthesis
-    from synthese.verify import SUPPORT_THRESHOLD, cite_and_check
+    from synthese.synthesise import PROMPTS, compose_synthesis
 
     prompt = load_prompt(*PROMPTS[mode])
-    args, themes = view.rows.arguments, []
-    for t in view.rows.themes.itertuples(index=False):
-        if t.cluster_id < 0:
-            continue
-        members, vectors = _reviewed_members(store, embedder, args, [int(t.cluster_id)])
-        themes.append(Theme(int(t.cluster_id), t.title if isinstance(t.title, str) else "",
-                            t.summary if isinstance(t.summary, str) else "",
-                            float(t.share_respondents), json.loads(t.kinds or "{}"),
-                            list(members["text"]), vectors, quotes=vector_texts(members)))
+    args = view.rows.arguments
+    args, vectors = _reviewed_members(store, embedder, args, sorted(set(args["cluster_id"])))
+    themes = _themes_of(view.rows.themes, args, vectors)
     stage, question = llm.for_stage("synthesis", prompt), view.described["question"]
     if mode == "libre":
-        draft = free_synthesis(themes, question, stage, prompt)
-        inside = args[args["cluster_id"] >= 0]
-        _, cand = _reviewed_members(store, embedder, inside, sorted(set(inside["cluster_id"])))
-        theme_of = inside.sort_values("similarity", ascending=False, na_position="last",
-                                      kind="stable")["cluster_id"].to_numpy()
-        for s in draft.sentences:
-            vec = embedder.embed([s.text])[0]
-            s.cluster_ids, score, s.cited_by = cite_and_check(s.cluster_ids, vec, theme_of, cand)
-            s.support, s.supported = score, score >= SUPPORT_THRESHOLD
+        draft = _free_synthesis(question, embedder.embed, themes, stage, prompt, args, vectors)
     else:
         draft = compose_synthesis(themes, question, stage, prompt, embedder.embed,
                                   _kind_shares(args, share_base(view.described)))
     if draft.failure:
         raise SyntheseError(f"Le modèle n'a pas pu rédiger la synthèse : {draft.failure}")
-    return [{"section": s.section, "paragraph": s.paragraph, "position": s.position,
-             "text": s.text, "cluster_ids": [int(i) for i in s.cluster_ids],
-             "cited_by": s.cited_by, "support": round(float(s.support), 4),
-             "supported": bool(s.supported), "origin": s.origin, "model_text": s.model_text}
-            for s in draft.sentences]
+    return _sentence_rows(draft)
 
 
 def _slug(text: str) -> str:
