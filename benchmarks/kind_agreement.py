@@ -6,6 +6,9 @@
     # the kinds a finished run stored, for the ideas resting on each labelled segment
     PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py run DB \\
         benchmarks/labels/demo_segment_kinds_holdout.csv
+    # a classifier learnt on the labels (logistic regression on the embedder's vectors),
+    # scored on the blind holdout and, out of the demo, on an-egalite-dev's human types
+    PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py classifier
 
 A label file has the columns answer_id, segment (the number segments.split_segments gives),
 text and label (one of extract.KINDS). benchmarks/labels/README.md says how they were made;
@@ -66,6 +69,53 @@ def stored_kinds(db: Path) -> dict[tuple[str, int], str]:
     return found
 
 
+LABELS = REPO / "benchmarks" / "labels"
+TRAIN = ("demo_segment_kinds.csv", "demo_segment_kinds_holdout.csv",
+         "demo_segment_kinds_train3.csv")
+BLIND = "demo_segment_kinds_holdout2.csv"
+AN_EGALITE = REPO.parent / "shared" / "data" / "an-egalite-dev" / "arguments.csv"
+
+
+def classifier(embedder_name: str | None) -> None:
+    """Would a classifier learnt from hand labels beat the rules? Learnt on the three
+    labelled files except the segments that are near-copies of a blind holdout segment (the
+    demo repeats answers), scored on the blind holdout (in the demo) and on the human
+    arguments of an-egalite-dev typed by volunteers (another consultation)."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+    from rapidfuzz import fuzz
+    from sklearn.linear_model import LogisticRegression
+
+    from synthese.embed import make_embedder
+    from synthese.evaluate import TYPE_KINDS
+
+    def fold(text: str) -> str:
+        return " ".join(re.findall(r"\w+", text.lower()))
+
+    blind = read_labels(LABELS / BLIND)
+    folded = [fold(r["text"]) for r in blind]
+    rows = [r for name in TRAIN for r in read_labels(LABELS / name)]
+    train = [r for r in rows if max(fuzz.ratio(fold(r["text"]), b) for b in folded) < 90]
+    embedder = make_embedder(embedder_name)
+    model = LogisticRegression(C=3.0, max_iter=4000).fit(
+        embedder.embed([r["text"] for r in train]), [r["label"] for r in train])
+    print(f"Appris sur {len(train)} segments étiquetés ({len(rows) - len(train)} quasi-copies "
+          f"de segments du jeu aveugle écartées) ; modèle de vectorisation : {embedder.name}.")
+    predicted = model.predict(embedder.embed([r["text"] for r in blind]))
+    table(f"{BLIND}, classifieur", [(r["label"], p) for r, p in zip(blind, predicted)])
+    table(f"{BLIND}, règles", [(r["label"], kind_of(r["text"])) for r in blind])
+    gold = pd.read_csv(AN_EGALITE, dtype=str, keep_default_na=False)
+    gold = gold[gold["argument_type"].isin(TYPE_KINDS)]
+    texts, types = list(gold["argument"]), list(gold["argument_type"])
+    for name, kinds in (("règles", [kind_of(t) for t in texts]),
+                        ("classifieur", list(model.predict(embedder.embed(texts))))):
+        agree = np.mean([k in TYPE_KINDS[t] for k, t in zip(kinds, types)])
+        print(f"\nan-egalite-dev, {len(texts)} arguments humains typés, {name} : accord "
+              f"{agree:.1%} ; types donnés : {dict(Counter(kinds).most_common())}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -74,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("run")
     s.add_argument("db", type=Path)
     s.add_argument("labels", type=Path, nargs="+")
+    c = sub.add_parser("classifier")
+    c.add_argument("--embedder", default=None)
     args = parser.parse_args(argv)
+    if args.command == "classifier":
+        classifier(args.embedder)
+        return 0
     kinds = stored_kinds(args.db) if args.command == "run" else None
     for path in args.labels:
         rows = read_labels(path)
