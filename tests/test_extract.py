@@ -214,3 +214,36 @@ def test_an_idea_that_is_no_reformulation_is_replaced_by_its_segment(junk):
     assert e.arguments[0].text == "L'IA aide à préparer les cours."
     assert e.arguments[0].flags == ["reformulation_remplacee"]
     assert e.arguments[1].text == "Les élèves fraudent avec ChatGPT."
+
+
+def test_an_idea_sharing_no_word_with_the_answer_is_replaced_by_the_segment():
+    # The 0.5B wrote « Il faudrait baisser les impôts locaux » (a few-shot example reworded)
+    # for an answer on child support.
+    e = _extract([_reply(_idea([1], "Il faudrait baisser les impôts locaux"),
+                         _idea([2, 3], "Triche des élèves et formation des enseignants"))])
+    first = e.arguments[0]
+    assert first.text == "L'IA aide à préparer les cours."
+    assert "reformulation_remplacee" in first.flags
+    assert "reformulation_remplacee" not in e.arguments[1].flags
+
+
+def test_an_idea_cut_at_the_length_bound_ends_at_its_last_whole_word():
+    from synthese.extract import MAX_IDEA_CHARS
+
+    long_idea = ("Les élèves trichent avec ChatGPT à la maison et les enseignants ne savent "
+                 "pas comment réagir face à")[:MAX_IDEA_CHARS]
+    assert len(long_idea) == MAX_IDEA_CHARS and not long_idea.endswith(" ")
+    e = _extract([_reply(_idea([2], long_idea))])
+    text = e.arguments[0].text
+    assert long_idea.startswith(text) and len(text) < MAX_IDEA_CHARS
+    assert long_idea[len(text)] == " "  # nothing cut inside a word
+
+
+def test_an_idea_said_again_inside_a_longer_one_on_the_same_segment_is_kept_once():
+    e = _extract([_reply(_idea([2], "Les élèves trichent avec ChatGPT"),
+                         _idea([2], "C'est grave, les élèves trichent avec ChatGPT"),
+                         _idea([3], "Former les enseignants"))])
+    assert [a.text for a in e.arguments] == ["Les élèves trichent avec ChatGPT",
+                                              "Former les enseignants",
+                                              "L'IA aide à préparer les cours."]
+    assert "doublon_fusionne" in e.flags
