@@ -211,3 +211,70 @@ def test_an_empty_section_says_where_its_ideas_are_or_that_there_are_none():
     assert text["opportunites"].endswith("une minorité (8\u202f%) des répondants en expriment, "
                                          "parmi les idées « autres / inclassables ».")
     assert text["conditions"].endswith(" : aucun répondant n'en exprime.")
+
+
+MIXED = Theme(7, "L'esprit critique des élèves",
+              "L'IA menace l'esprit critique des élèves.", 0.36,
+              {"opportunite": 12, "risque": 9},
+              ["L'IA menace l'esprit critique des élèves.",
+               "Comparer les réponses de l'IA développe l'esprit critique.",
+               "Les élèves ne vérifient plus rien, c'est un danger."],
+              EMBED.embed(["L'IA menace l'esprit critique des élèves.",
+                           "Comparer les réponses de l'IA développe l'esprit critique.",
+                           "Les élèves ne vérifient plus rien, c'est un danger."]),
+              idea_kinds=["risque", "opportunite", "risque"])
+
+
+class Recorder(Sentences):
+    """Sentences that also records the ideas each call was shown."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.shown = []
+
+    def chat(self, messages, *, schema=None, **kwargs):
+        self.shown.append([line[2:] for line in messages[-1]["content"].splitlines()
+                           if line.startswith("- ")])
+        return super().chat(messages, schema=schema, **kwargs)
+
+
+def test_a_mixed_theme_is_written_from_its_ideas_of_the_sections_kind():
+    llm = Recorder()
+    draft = _compose(llm, [MIXED])
+    assert llm.shown == [["Comparer les réponses de l'IA développe l'esprit critique."]]
+    sentence = next(s for s in draft.sentences if s.cluster_ids == [7] and s.origin != "code")
+    assert sentence.section == "opportunites" and "développe l'esprit critique" in sentence.text
+
+
+def test_no_fallback_says_the_opposite_of_its_section():
+    # The model's sentence is refused; the title + first summary sentence would say « menace »
+    # in the opportunities: the most central opportunity idea is taken instead.
+    llm = Sentences(say={MIXED.title: "Les cantines servent des frites le vendredi."})
+    sentence = next(s for s in _compose(llm, [MIXED]).sentences
+                    if s.cluster_ids == [7] and s.origin != "code")
+    assert sentence.origin == "repli" and "menace" not in sentence.text
+    assert sentence.body == ("L'esprit critique des élèves : comparer les réponses de l'IA "
+                             "développe l'esprit critique.")
+
+
+def test_a_sentence_cut_short_is_not_published():
+    class Cut(Sentences):
+        def chat(self, messages, *, schema=None, **kwargs):
+            result = super().chat(messages, schema=schema, **kwargs)
+            text = json.loads(result.text)["phrase"]
+            return LLMResult(json.dumps({"phrase": text + " et à gagner un temps le d"},
+                                        ensure_ascii=False), 10, 10, 0.0, "length")
+
+    draft = _compose(Cut())
+    written = [s for s in draft.sentences if s.origin != "code"]
+    assert written and all(s.origin == "repli" for s in written)
+    assert all("le d" not in s.text for s in written)
+    assert draft.fallbacks["phrase_refusee"] == len(written)
+
+
+def test_code_refuses_a_respondents_sentence_copied_back_and_one_that_says_nothing():
+    assert sentence_problem("J'ai essayé et c'est réellement utile pour mes cours.",
+                            "opportunites", Q) == "à la première personne"
+    assert sentence_problem("Un outil intéressant.", "opportunites", Q) == "trop courte"
+    assert sentence_problem("Les enseignants gagnent du temps pour préparer les cours.",
+                            "opportunites", Q) is None

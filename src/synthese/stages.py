@@ -424,7 +424,7 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray) ->
                          t.summary if isinstance(t.summary, str) else "",
                          float(t.share_respondents), json.loads(t.kinds or "{}"),
                          list(members["text"]), member_vectors,
-                         quotes=vector_texts(members)))
+                         quotes=vector_texts(members), idea_kinds=list(members["kind"])))
     return out
 
 

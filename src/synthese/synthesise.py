@@ -65,8 +65,10 @@ CONNECTIVES = {
     "conditions": ("Premièrement", "Deuxièmement", "Troisièmement", "Par ailleurs", "Enfin"),
 }
 MAX_THEMES_PER_SECTION = 6  # the lighter themes of a section are grouped in one sentence
+SENTENCE_MAX_CHARS = 220
 SENTENCE_SCHEMA: dict = {
-    "type": "object", "properties": {"phrase": {"type": "string", "maxLength": 220}},
+    "type": "object", "properties": {"phrase": {"type": "string",
+                                                "maxLength": SENTENCE_MAX_CHARS}},
     "required": ["phrase"], "additionalProperties": False,
 }
 SENTENCE_MAX_TOKENS = 90
@@ -109,6 +111,13 @@ class Theme:
     ideas: list[str]  # most central first
     vectors: np.ndarray  # of all its ideas, for the support check
     quotes: list[str] = field(default_factory=list)  # what its respondents wrote, central first
+    idea_kinds: list[str] = field(default_factory=list)  # the kind of each of ``ideas``
+
+    def ideas_of(self, kind: str) -> list[str]:
+        """Its most central ideas of one kind (all its ideas when it has none of that kind):
+        a theme in « risques » that also holds opportunities is written from its risks."""
+        picked = [i for i, k in zip(self.ideas, self.idea_kinds, strict=False) if k == kind]
+        return picked or self.ideas
 
     @property
     def brief(self) -> bool:
@@ -120,7 +129,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v6", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v7", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD)
 
 
@@ -260,33 +269,47 @@ def _count(draft: SynthesisDraft, what: str) -> None:
 def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question: str,
                     llm: LLM, prompt: Prompt,
                     embed: Callable[[list[str]], np.ndarray]) -> SynthesisSentence:
-    """One sentence for one theme: the model's if code does not refuse it
-    (``sentence_problem``) and the theme's ideas support it; else « title : first summary
-    sentence », else the title; else the first of these, flagged « non étayée »."""
+    """One sentence for one theme, from its ideas of the section's kind: the model's if code
+    does not refuse it (``sentence_problem``, or cut short) and the theme's ideas support it;
+    else « title : first summary sentence », « title : most central idea of the section's
+    kind », the title (none of them contrary to the section); else the first of these,
+    flagged « non étayée »."""
+    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    ideas = theme.ideas_of(kind)
     messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
                              summary=theme.summary,
-                             ideas="\n".join(f"- {i}" for i in theme.ideas[:IDEAS_SHOWN]))
-    written = None
+                             ideas="\n".join(f"- {i}" for i in ideas[:IDEAS_SHOWN]))
+    written, cut = None, False
     try:
         result = llm.chat(messages, schema=SENTENCE_SCHEMA, max_tokens=SENTENCE_MAX_TOKENS)
         if result.call_key:
             draft.call_keys.append(result.call_key)
-        written = tidy_summary(_SentenceOut.model_validate_json(result.text).phrase) or None
+        raw = _SentenceOut.model_validate_json(result.text).phrase
+        # Cut by the token budget or by the grammar's length bound (« …et à gagner un temps
+        # précieux le d »): not a sentence to publish.
+        cut = result.finish_reason == "length" or len(raw) >= SENTENCE_MAX_CHARS - 5
+        written = tidy_summary(raw) or None
         written = split_sentences(written)[0] if written else None  # one sentence, as asked
     except LLMError:
         _count(draft, "phrase_sans_reponse")
     except ValidationError:
         _count(draft, "phrase_illisible")
-    # The fallback is built by code from the theme's title and its first summary sentence
-    # (itself checked): « Titre : première phrase du résumé. », else the title alone.
-    refused = sentence_problem(written, section, question) if written else None
+    refused = ("phrase tronquée" if cut else sentence_problem(written, section, question)
+               ) if written else None
     if refused:
         _count(draft, "phrase_refusee")
     candidates = [(written, "modele")] if written and not refused else []
+    # The fallbacks are built by code, and none may say the opposite of its section (« une
+    # menace pour l'esprit critique » opened the opportunities): « Titre : première phrase
+    # du résumé » (itself checked), « Titre : l'idée la plus centrale du bon type », the title.
     first = split_sentences(theme.summary)[:1]
     if first and _fold_words(first[0]) != _fold_words(theme.title):
         candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
+    if ideas is not theme.ideas and _fold_words(ideas[0]) != _fold_words(theme.title):
+        candidates.append((f"{theme.title} : {_lower_first(strip_openers(ideas[0]))}", "repli"))
     candidates.append((theme.title, "repli"))
+    candidates = [c for c in candidates
+                  if c[1] == "modele" or kind_of(c[0]) != _CONTRARY.get(section)] or candidates
     vectors = embed([text for text, _ in candidates])
     for (text, origin), vec in zip(candidates, vectors):
         score = float((theme.vectors @ vec).max()) if len(theme.vectors) else 0.0
@@ -308,18 +331,25 @@ _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
 # Latin letters with their accents, digits, punctuation and the typographic signs of French.
 _FOREIGN = re.compile(r"[^\x20-\x7e\u00a0-\u017f\u2000-\u206f\u20ac\u2212]")
 _CONTRARY = {"opportunites": "risque", "risques": "opportunite"}
+_FIRST_PERSON = re.compile(r"\b(?:je|j'|j’|me|m'|m’|moi|mon|ma|mes)(?=\W)", re.IGNORECASE)
+MIN_CONTENT_WORDS = 3  # « Un outil intéressant » (2) says nothing a reader can use
 
 
 def sentence_problem(sentence: str, section: str, question: str) -> str | None:
     """Why code refuses a model's sentence before any support check, or None: prompt or
     JSON marks in it, letters of another script, a sentence that says the opposite of its
-    section (by the rules of kinds.py), or one made mostly of the question's words."""
+    section (by the rules of kinds.py), a respondent's sentence in the first person copied
+    back, one too short to say anything, or one made mostly of the question's words."""
     if _TEMPLATE_MARKS.search(sentence):
         return "marques de gabarit"
     if _FOREIGN.search(sentence):  # the small model sometimes slips into another script
         return "caractères étrangers"
     if kind_of(sentence) == _CONTRARY.get(section):
         return "contraire à sa partie"
+    if _FIRST_PERSON.search(sentence):  # a respondent's sentence copied back
+        return "à la première personne"
+    if len(content_stems(sentence)) < MIN_CONTENT_WORDS:
+        return "trop courte"
     stems = content_stems(sentence)
     if stems and len(stems & content_stems(question)) / len(stems) >= 0.4:
         return "reprend la question"
