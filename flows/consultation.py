@@ -89,7 +89,7 @@ def consultation(
     seed: int = 42,
     pseudonymise: bool = True,
     k_anonymity: int = 10,
-    synthesis: Literal["composee", "libre"] = "composee",
+    synthesis: Literal["citations", "composee", "libre"] = "citations",
     progress: bool = True,
 ) -> dict:
     """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method).
@@ -112,8 +112,9 @@ def consultation(
         seed: Graine aléatoire.
         pseudonymise: Pseudonymiser avant tout modèle (ne désactiver que sur décision habilitée).
         k_anonymity: Taille minimale des groupes affichés dans les ventilations.
-        synthesis: composee (le code compose la synthèse de phrases contrôlées, une par
-            thème) ou libre (le modèle rédige toute la synthèse : pour un modèle puissant).
+        synthesis: citations (par défaut : titre et citation d'un répondant par thème, sans
+            modèle), composee (le code compose des phrases du modèle contrôlées, une par
+            thème : modèle de 7B ou plus) ou libre (le modèle rédige toute la synthèse).
         progress: Afficher les barres de progression.
     """
     logger = get_run_logger()

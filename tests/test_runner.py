@@ -233,8 +233,9 @@ def test_a_failed_synthesis_is_tried_again_as_a_new_attempt(small_export, tmp_pa
                 raise LLMError("serveur arrêté")
             return super().chat(messages, schema=schema, **kwargs)
 
-    run(small_export, tmp_path, NoSynthesis(), pseudonymiser)
-    p, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    # The « composee » mode asks the model a sentence per theme (the default asks none).
+    run(small_export, tmp_path, NoSynthesis(), pseudonymiser, synthesis="composee")
+    p, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser, synthesis="composee")
     with p.store() as store:
         attempts = store.query("SELECT attempt, failure FROM core.syntheses ORDER BY attempt")
         shown = store.query("SELECT count(*) AS n FROM marts.synthesis_sentences WHERE run_id = ?",

@@ -90,13 +90,14 @@ def test_sections_open_with_a_share_computed_by_code_then_one_sentence_per_theme
     assert all(s.supported for s in draft.sentences)
 
 
-def test_an_unsupported_sentence_is_replaced_by_the_themes_checked_summary_and_counted():
+def test_an_unsupported_sentence_is_replaced_by_a_respondents_quote_and_counted():
     draft = _compose(Sentences(unrelated_for={"La triche aux devoirs"}))
     sentence = next(s for s in draft.sentences if s.cluster_ids == [0] and s.origin != "code")
     assert sentence.origin == "repli" and sentence.supported
     assert sentence.model_text == "Les cantines servent des frites le vendredi."
-    # Built by code from the title and the first summary sentence.
-    assert sentence.body.startswith("La triche aux devoirs : les élèves trichent avec ChatGPT")
+    # Built by code from the title and the theme's most central quote, verbatim.
+    assert sentence.body == ("La triche aux devoirs : « Les élèves trichent avec ChatGPT aux "
+                             "devoirs ».")
     assert draft.fallbacks["phrase_remplacee"] == 1
 
 
@@ -163,11 +164,11 @@ def test_code_refuses_template_marks_a_contrary_sentence_and_the_question_restat
                             "opportunites", Q) is None
 
 
-def test_a_refused_model_sentence_is_replaced_by_title_and_summary_and_counted():
+def test_a_refused_model_sentence_is_replaced_by_title_and_quote_and_counted():
     draft = _compose(Sentences(say={"La préparation des cours": "Les élèves trichent en classe."}))
     sentence = next(s for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code")
     assert sentence.origin == "repli" and sentence.model_text == "Les élèves trichent en classe."
-    assert sentence.body.startswith("La préparation des cours : l'IA aide à préparer les cours")
+    assert sentence.body == "La préparation des cours : « L'IA aide à préparer les cours »."
     assert draft.fallbacks["phrase_refusee"] == 1
 
 
@@ -222,6 +223,9 @@ MIXED = Theme(7, "L'esprit critique des élèves",
               EMBED.embed(["L'IA menace l'esprit critique des élèves.",
                            "Comparer les réponses de l'IA développe l'esprit critique.",
                            "Les élèves ne vérifient plus rien, c'est un danger."]),
+              quotes=["L'IA menace l'esprit critique des élèves.",
+                      "Comparer les réponses de l'IA développe l'esprit critique.",
+                      "Les élèves ne vérifient plus rien, c'est un danger."],
               idea_kinds=["risque", "opportunite", "risque"])
 
 
@@ -247,14 +251,14 @@ def test_a_mixed_theme_is_written_from_its_ideas_of_the_sections_kind():
 
 
 def test_no_fallback_says_the_opposite_of_its_section():
-    # The model's sentence is refused; the title + first summary sentence would say « menace »
-    # in the opportunities: the most central opportunity idea is taken instead.
+    # The model's sentence is unsupported; the title + first summary sentence would say
+    # « menace » in the opportunities: the most central opportunity quote is taken.
     llm = Sentences(say={MIXED.title: "Les cantines servent des frites le vendredi."})
     sentence = next(s for s in _compose(llm, [MIXED]).sentences
                     if s.cluster_ids == [7] and s.origin != "code")
     assert sentence.origin == "repli" and "menace" not in sentence.text
-    assert sentence.body == ("L'esprit critique des élèves : comparer les réponses de l'IA "
-                             "développe l'esprit critique.")
+    assert sentence.body == ("L'esprit critique des élèves : « Comparer les réponses de l'IA "
+                             "développe l'esprit critique ».")
 
 
 def test_a_sentence_cut_short_is_not_published():
@@ -278,3 +282,22 @@ def test_code_refuses_a_respondents_sentence_copied_back_and_one_that_says_nothi
     assert sentence_problem("Un outil intéressant.", "opportunites", Q) == "trop courte"
     assert sentence_problem("Les enseignants gagnent du temps pour préparer les cours.",
                             "opportunites", Q) is None
+
+
+def test_code_refuses_a_sentence_in_english_or_left_unfinished():
+    assert sentence_problem("Parents themselves do their own work, ChatGPT is just a tool.",
+                            "risques", Q) == "pas en français"
+    assert sentence_problem("L'IA doit rester un outil pour l'enseignant et compléter le travail "
+                            "des AESH, pas", "risques", Q) == "inachevée"
+    assert sentence_problem("Les élèves comparent une traduction automatique avec la leur, ça a",
+                            "opportunites", Q) == "inachevée"
+
+
+def test_without_a_quote_of_the_sections_kind_a_theme_falls_back_on_its_other_quotes():
+    from synthese.synthesise import representative_quote
+
+    assert representative_quote(MIXED, "condition") == "L'IA menace l'esprit critique des élèves"
+    short = Theme(8, "Brefs", "Oui.", 0.1, {"opportunite": 2}, ["Oui.", "Très bien."],
+                  EMBED.embed(["Oui.", "Très bien."]), quotes=["Oui.", "Très bien."],
+                  idea_kinds=["opportunite", "opportunite"])
+    assert representative_quote(short, "opportunite") is None  # under 5 words: no quote

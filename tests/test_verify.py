@@ -94,3 +94,22 @@ def test_an_empty_summary_falls_back_to_the_most_central_ideas():
     members = pd.DataFrame({"argument_id": ["a", "b", "c"], "text": ["un", "deux", "trois"]})
     out = ground_summary([], np.zeros((0, 2), np.float32), members, np.eye(3, dtype=np.float32))
     assert [(g.text, g.origin) for g in out] == [("Un.", "argument"), ("Deux.", "argument")]
+
+
+def test_a_supported_summary_sentence_in_english_or_cut_short_is_replaced_all_the_same():
+    import pandas as pd
+
+    from synthese.verify import ground_summary
+
+    members = pd.DataFrame({"argument_id": ["a", "b"],
+                            "text": ["la triche avec ChatGPT", "les devoirs faits par l'IA"]})
+    ideas = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32)
+    sentences = ["Parents do their homework with ChatGPT, it is just a tool.",
+                 "Les devoirs sont faits par l'IA et les"]
+    vectors = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32)  # both fully "supported"
+
+    english, cut = ground_summary(sentences, vectors, members, ideas)
+
+    assert (english.origin, english.text) == ("argument", "La triche avec ChatGPT.")
+    assert (cut.origin, cut.text) == ("argument", "Les devoirs faits par l'IA.")
+    assert english.model_text == sentences[0] and cut.model_text == sentences[1]

@@ -54,9 +54,12 @@ def run(
         help="Pseudonymiser avant tout modèle (à ne désactiver que par une personne habilitée).")] = True,
     k_anonymity: Annotated[int, typer.Option("--k", help="Taille minimale des groupes affichés.")] = 10,
     synthese: Annotated[str, typer.Option(
-        "--synthese", help="composee (par défaut : le code compose la synthèse de phrases "
-        "contrôlées, une par thème) ou libre (le modèle rédige tout : pour un modèle puissant).")
-    ] = "composee",
+        "--synthese", help="citations (par défaut : le code compose la synthèse des titres et "
+        "d'une citation de répondant par thème, sans appel au modèle), composee (le code "
+        "compose la synthèse de phrases du modèle contrôlées, une par thème : pour un modèle "
+        "de 7 milliards de paramètres ou plus) ou libre (le modèle rédige tout : pour un "
+        "modèle puissant).")
+    ] = "citations",
 ) -> None:
     """Exécuter toute la méthode sur un export et publier le rapport."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -34,7 +34,10 @@ class Settings:
     min_cluster_size: int | None = None
     threads: int | None = field(default=None)
     report_name: str | None = None
-    synthesis: str = "composee"  # "composee" (code composes checked sentences) or "libre"
+    # "citations" (code composes from each theme's title and a respondent's quote, no model
+    # call: the default, measured best with the embedded 0.5B, docs/quality.md), "composee"
+    # (code composes checked model sentences) or "libre" (strong models write it all)
+    synthesis: str = "citations"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "export", Path(self.export))
@@ -72,9 +75,9 @@ def check_settings(settings: Settings) -> None:
         raise SyntheseError(f"--limit doit être un entier positif (reçu : {settings.limit}).")
     if len(settings.question_texts) > len(settings.questions):
         raise SyntheseError("Plus de --question-text que de --question : donnez-en un par colonne.")
-    if settings.synthesis not in ("composee", "libre"):
-        raise SyntheseError(
-            f"Mode de synthèse inconnu : {settings.synthesis} (composee ou libre).")
+    if settings.synthesis not in ("composee", "libre", "citations"):
+        raise SyntheseError(f"Mode de synthèse inconnu : {settings.synthesis} "
+                            "(composee, citations ou libre).")
     if settings.llm not in LLM_BACKENDS:
         raise SyntheseError(
             f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")

@@ -111,10 +111,12 @@ TRUST_CARDS = (
         (
             "Part des phrases de la synthèse que les arguments des thèmes qu'elles citent "
             "soutiennent. Une phrase du modèle que le code refuse (marques de gabarit, sens "
-            "contraire à sa partie, reprise de la question) ou qui échoue au contrôle est "
-            "remplacée par une phrase de repli (le titre du thème et la première phrase de son "
-            "résumé, déjà contrôlée) ; les phrases d'ouverture, de liaison et de conclusion sont "
-            "écrites par le code à partir des effectifs."
+            "contraire à sa partie, phrase inachevée, pas en français, à la première personne, "
+            "reprise de la question) ou qui échoue au contrôle est remplacée par une phrase de "
+            "repli (le titre du thème et la citation d'un répondant, ou la première phrase de "
+            "son résumé, déjà contrôlée) ; en mode « citations », chaque thème est présenté "
+            "ainsi, sans phrase du modèle ; les phrases d'ouverture, de liaison et de conclusion "
+            "sont écrites par le code à partir des effectifs."
         ),
         (
             ("synthesis_model_sentences", "phrases rédigées par le modèle", False),

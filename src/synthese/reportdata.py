@@ -38,8 +38,12 @@ STEPS = [
 SYNTHESIS_STEP = {
     "composee": ("Synthèse composée par le code : parties (apports, risques, conditions) et "
                  "ordre des thèmes selon les effectifs, une phrase par thème écrite par le "
-                 "modèle et vérifiée contre le thème cité, remplacée à défaut par le titre et "
-                 "le résumé du thème ; liaisons, proportions et conclusion écrites par le code"),
+                 "modèle et vérifiée contre le thème cité, remplacée à défaut par le titre du "
+                 "thème et la citation d'un répondant (ou la première phrase du résumé) ; liaisons, proportions et conclusion écrites par le code"),
+    "citations": ("Synthèse composée par le code : parties (apports, risques, conditions) et "
+                  "ordre des thèmes selon les effectifs, chaque thème présenté par son titre et "
+                  "la citation d'un répondant la plus centrale du type de la partie ; liaisons, "
+                  "proportions et conclusion écrites par le code, sans appel au modèle"),
     "libre": ("Synthèse des résumés rédigée par le modèle de langage (apports, risques, "
               "conditions de réussite, conclusion), chaque phrase citant les thèmes dont elle "
               "s'appuie, vérifiés par le code"),

@@ -377,7 +377,8 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
                                 args, vectors)
     else:
         draft = compose_synthesis(themes, run.question_label, llm, prompt, run.embedder.embed,
-                                  _kind_shares(args, extract.counts["respondents_answering"]))
+                                  _kind_shares(args, extract.counts["respondents_answering"]),
+                                  write=mode == "composee")
     if draft.failure:
         run.log(f"Synthèse en échec : {draft.failure}")
     rows = [{"synthesis_key": key, "attempt": attempt, **r} for r in _sentence_rows(draft)]
@@ -674,7 +675,8 @@ def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
         draft = _free_synthesis(question, embedder.embed, themes, stage, prompt, args, vectors)
     else:
         draft = compose_synthesis(themes, question, stage, prompt, embedder.embed,
-                                  _kind_shares(args, share_base(view.described)))
+                                  _kind_shares(args, share_base(view.described)),
+                                  write=mode == "composee")
     if draft.failure:
         raise SyntheseError(f"Le modèle n'a pas pu rédiger la synthèse : {draft.failure}")
     return _sentence_rows(draft)

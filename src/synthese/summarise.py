@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 from synthese.keys import content_hash
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
+from synthese.verify import PROSE_CHECKS
 
 PROMPTS = {"title": ("title_theme", 2), "summary": ("summarise_cluster", 2),
            "reduce": ("reduce_summaries", 2)}
@@ -108,7 +109,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
-                        embed_model_id, support_threshold)
+                        embed_model_id, support_threshold, PROSE_CHECKS)
 
 
 # --- titles ------------------------------------------------------------------------------

@@ -40,10 +40,12 @@ from synthese.summarise import (
     strip_openers,
     tidy_summary,
 )
-from synthese.verify import SUPPORT_THRESHOLD
+from synthese.verify import PROSE_CHECKS, SUPPORT_THRESHOLD, prose_problem
 
-MODES = ("composee", "libre")
-PROMPTS = {"composee": ("synthesis_sentence", 1), "libre": ("synthesise", 1)}
+MODES = ("composee", "libre", "citations")
+# « citations » asks the model nothing: its prompt is only part of the synthesis key.
+PROMPTS = {"composee": ("synthesis_sentence", 1), "libre": ("synthesise", 1),
+           "citations": ("synthesis_sentence", 1)}
 SECTIONS = ("opportunites", "risques", "conditions", "conclusion")
 SECTION_TITLES = {
     "opportunites": "Opportunités",
@@ -129,8 +131,9 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v7", clustering_id, summary_keys, model_id, prompt.sha256,
-                        mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD)
+    return content_hash("synthesis-v8", clustering_id, summary_keys, model_id, prompt.sha256,
+                        mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD,
+                        PROSE_CHECKS)
 
 
 def section_of(kinds: dict[str, int]) -> str | None:
@@ -164,15 +167,17 @@ def _end(text: str) -> str:
 
 def _with_figure(sentence: str, share: float) -> str:
     """« …, sentence (près d'un tiers des répondants, 31 %). »"""
-    body = _end(sentence)[:-1]
+    body = _end(sentence)[:-1].rstrip()
     words, figure = majority_phrase(share).rsplit(" (", 1)
     return f"{body} ({words} des répondants, {figure.rstrip(')')})."
 
 
 def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prompt,
                       embed: Callable[[list[str]], np.ndarray],
-                      kind_shares: dict[str, float]) -> SynthesisDraft:
-    """The synthesis composed by code from one checked model sentence per theme.
+                      kind_shares: dict[str, float], *, write: bool = True) -> SynthesisDraft:
+    """The synthesis composed by code from one checked model sentence per theme (with
+    ``write`` False, the « citations » mode: from each theme's title and most central quote
+    of the section's kind, with no model call).
 
     ``themes`` are ordered by share of respondents; ``kind_shares`` give, for each kind, the
     share of respondents who expressed at least one idea of it.
@@ -196,7 +201,8 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
         (sections[section] if section else aside).append(theme)
     for paragraph, (section, members) in enumerate(sections.items()):
         if members:
-            _section(draft, section, paragraph, members, question, llm, prompt, embed, kind_shares)
+            _section(draft, section, paragraph, members, question, llm if write else None,
+                     prompt, embed, kind_shares)
         else:
             _empty_section(draft, section, paragraph, themes, kind_shares)
     _conclusion(draft, sections, aside, themes, brief)
@@ -238,7 +244,8 @@ def _empty_section(draft: SynthesisDraft, section: str, paragraph: int, themes: 
 
 
 def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[Theme],
-             question: str, llm: LLM, prompt: Prompt, embed: Callable[[list[str]], np.ndarray],
+             question: str, llm: LLM | None, prompt: Prompt,
+             embed: Callable[[list[str]], np.ndarray],
              kind_shares: dict[str, float]) -> None:
     kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
     opening = OPENINGS[section].format(who=majority_phrase(kind_shares.get(kind, 0.0)))
@@ -267,20 +274,23 @@ def _count(draft: SynthesisDraft, what: str) -> None:
 
 
 def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question: str,
-                    llm: LLM, prompt: Prompt,
+                    llm: LLM | None, prompt: Prompt,
                     embed: Callable[[list[str]], np.ndarray]) -> SynthesisSentence:
-    """One sentence for one theme, from its ideas of the section's kind: the model's if code
+    """One sentence for one theme, from its ideas of the section's kind: the model's (none
+    when ``llm`` is None, the « citations » mode) if code
     does not refuse it (``sentence_problem``, or cut short) and the theme's ideas support it;
-    else « title : first summary sentence », « title : most central idea of the section's
-    kind », the title (none of them contrary to the section); else the first of these,
-    flagged « non étayée »."""
+    else, built by code, « title : « the most central quote of the section's kind » »,
+    « title : first summary sentence », the title (none contrary to the section nor
+    unfinished); else the first of these, flagged « non étayée »."""
     kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
     ideas = theme.ideas_of(kind)
-    messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
-                             summary=theme.summary,
-                             ideas="\n".join(f"- {i}" for i in ideas[:IDEAS_SHOWN]))
     written, cut = None, False
     try:
+        if llm is None:
+            raise _NotAsked
+        messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
+                                 summary=theme.summary,
+                                 ideas="\n".join(f"- {i}" for i in ideas[:IDEAS_SHOWN]))
         result = llm.chat(messages, schema=SENTENCE_SCHEMA, max_tokens=SENTENCE_MAX_TOKENS)
         if result.call_key:
             draft.call_keys.append(result.call_key)
@@ -290,6 +300,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         cut = result.finish_reason == "length" or len(raw) >= SENTENCE_MAX_CHARS - 5
         written = tidy_summary(raw) or None
         written = split_sentences(written)[0] if written else None  # one sentence, as asked
+    except _NotAsked:
+        pass
     except LLMError:
         _count(draft, "phrase_sans_reponse")
     except ValidationError:
@@ -300,21 +312,23 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         _count(draft, "phrase_refusee")
     candidates = [(written, "modele")] if written and not refused else []
     # The fallbacks are built by code, and none may say the opposite of its section (« une
-    # menace pour l'esprit critique » opened the opportunities): « Titre : première phrase
-    # du résumé » (itself checked), « Titre : l'idée la plus centrale du bon type », the title.
+    # menace pour l'esprit critique » opened the opportunities) nor be unfinished: « Titre :
+    # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
+    # « Titre : première phrase du résumé » (itself checked), the title.
+    quote = representative_quote(theme, kind)
+    if quote:
+        candidates.append((f"{theme.title} : « {quote} »", "repli"))
     first = split_sentences(theme.summary)[:1]
     if first and _fold_words(first[0]) != _fold_words(theme.title):
         candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
-    if ideas is not theme.ideas and _fold_words(ideas[0]) != _fold_words(theme.title):
-        candidates.append((f"{theme.title} : {_lower_first(strip_openers(ideas[0]))}", "repli"))
     candidates.append((theme.title, "repli"))
-    candidates = [c for c in candidates
-                  if c[1] == "modele" or kind_of(c[0]) != _CONTRARY.get(section)] or candidates
+    candidates = [c for c in candidates if c[1] == "modele" or (
+        kind_of(c[0]) != _CONTRARY.get(section) and prose_problem(c[0]) is None)] or candidates
     vectors = embed([text for text, _ in candidates])
     for (text, origin), vec in zip(candidates, vectors):
         score = float((theme.vectors @ vec).max()) if len(theme.vectors) else 0.0
         if score >= SUPPORT_THRESHOLD:
-            if origin == "repli":
+            if origin == "repli" and llm is not None:
                 _count(draft, "phrase_remplacee")
             return SynthesisSentence("", 0, 0, _end(text), [theme.cluster_id], origin,
                                      "modele" if origin == "modele" else "code", round(score, 4),
@@ -325,6 +339,24 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     return SynthesisSentence("", 0, 0, _end(text), [theme.cluster_id], origin,
                              "modele" if origin == "modele" else "code", round(score, 4), False,
                              None if origin == "modele" else written)
+
+
+QUOTE_WORDS = (5, 40)  # a quote a reader can take in at a glance, and that says something
+
+
+def representative_quote(theme: Theme, kind: str) -> str | None:
+    """The most central quote of the theme among its ideas of ``kind`` (all its ideas if it
+    has none of that kind) that reads as a whole sentence of 5 to 40 words, in the
+    respondent's words, without its opening connective or final full stop; None if none."""
+    pairs = list(zip(theme.quotes, theme.idea_kinds or [kind] * len(theme.quotes),
+                     strict=False))
+    chosen = [q for q, k in pairs if k == kind] or [q for q, _ in pairs]
+    for quote in dict.fromkeys(chosen):
+        text = strip_openers(" ".join(str(quote).split())).rstrip(" .;:,")
+        if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1]
+                and prose_problem(text) is None and "«" not in text):
+            return text[:1].upper() + text[1:]
+    return None
 
 
 _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
@@ -346,6 +378,11 @@ def sentence_problem(sentence: str, section: str, question: str) -> str | None:
         return "caractères étrangers"
     if kind_of(sentence) == _CONTRARY.get(section):
         return "contraire à sa partie"
+    prose = prose_problem(sentence)
+    if prose:
+        return prose
+    if sentence.rstrip().endswith("?"):  # a synthesis states, it does not ask
+        return "question"
     if _FIRST_PERSON.search(sentence):  # a respondent's sentence copied back
         return "à la première personne"
     if len(content_stems(sentence)) < MIN_CONTENT_WORDS:
@@ -354,6 +391,10 @@ def sentence_problem(sentence: str, section: str, question: str) -> str | None:
     if stems and len(stems & content_stems(question)) / len(stems) >= 0.4:
         return "reprend la question"
     return None
+
+
+class _NotAsked(Exception):
+    """The « citations » mode: no model sentence is asked for."""
 
 
 class _SentenceOut(BaseModel):

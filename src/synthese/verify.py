@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,53 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
     return chosen, (ranked[0][1] if ranked else 0.0)
 
 
+# The version of prose_problem. It is part of the summary key (the stored summary is the
+# grounded one), so a change redoes the summaries, from the cached model calls.
+PROSE_CHECKS = 2
+
+_ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
+                      r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
+_FRENCH = re.compile(r"\b(?:le|la|les|des|est|sont|et|un|une|du|pour|avec|dans|qui|que|pas"
+                     r"|ne|se|sur|ce|il|elle|ils|à|au|aux)\b", re.IGNORECASE)
+# Words a French sentence does not end on: a sentence that does was cut (« …des AESH,
+# pas », « …avec la leur, ça a »). Not « ça », « plus », « en », « a » alone: « rien à
+# ça », « je n'en peux plus », « il y en a » end sentences.
+_DANGLING_WORDS = frozenset((
+    "le", "la", "les", "l'", "un", "une", "des", "du", "de", "d'", "à", "au", "aux", "et", "ou",
+    "mais", "donc", "car", "ni", "que", "qu'", "qui", "dont", "pas", "ne", "n'", "se", "s'",
+    "ce", "c'", "dans", "sur", "pour", "par", "avec", "sans", "sous", "vers", "chez", "son",
+    "sa", "ses", "leur", "leurs", "mon", "ma", "mes", "ton", "ta", "tes", "notre", "nos",
+    "votre", "vos", "cette", "ces", "cet", "est", "sont", "comme"))
+_ENDS_ALLOWED = re.compile(r"\b(?:pourquoi|ou|non|même|encore|toujours|oui|surtout) pas$"
+                           r"|\bque (?:oui|non)$|\b(?:eux|elles?|lui|moi) aussi$")
+_LAST = re.compile(r"([\w'’-]+)\W*$")
+
+
+def _unfinished(text: str) -> bool:
+    bare = text.replace("’", "'").rstrip(" .!?…").lower()
+    if bare.endswith((",", ";", ":", "(", "-", " ça a")):
+        return True
+    last = _LAST.search(bare)
+    if last is None or _ENDS_ALLOWED.search(bare):
+        return False
+    word = last.group(1)
+    return word in _DANGLING_WORDS
+
+
+def prose_problem(text: str) -> str | None:
+    """Why a sentence the model wrote is not fit to publish whatever its support, or None:
+    not French (the 0.5B slips into English: « parents themselves do their own work,
+    ChatGPT is just a tool » passed the cross-lingual support check), or unfinished (it
+    ends on an article, a preposition, a negation, a conjunction or a comma)."""
+    words = text.replace("’", "'")
+    if len(_ENGLISH.findall(words)) >= 2 and len(_ENGLISH.findall(words)) > len(
+            _FRENCH.findall(words)):
+        return "pas en français"
+    if _unfinished(words):
+        return "inachevée"
+    return None
+
+
 @dataclass(frozen=True)
 class Grounded:
     """A published sentence of a summary, and how it was checked."""
@@ -78,7 +126,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
                    member_vectors: np.ndarray, fallback: int = 2) -> list[Grounded]:
     """Check each summary sentence against the theme's ideas, and replace it when it fails.
 
-    A sentence that no idea of the theme supports is replaced by the idea closest to it, in
+    A sentence that no idea of the theme supports, or that is not fit to publish
+    (``prose_problem``: not French, unfinished), is replaced by the idea closest to it, in
     the respondent's words (``origin="argument"``, the model's sentence kept beside it), so
     that no unsupported sentence is published unflagged. A summary that came out empty is
     made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
@@ -89,7 +138,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     checked = support(sentence_vectors, member_vectors)
     for sentence, sup in zip(sentences, checked):
         ids = [members["argument_id"].iloc[i] for i in sup.best]
-        if sup.supported:
+        if sup.supported and prose_problem(sentence) is None:
             grounded = Grounded(sentence, sup.score, True, ids, "modele", None)
         else:
             # the closest idea not said already; if every close one was, the model's sentence
