@@ -397,3 +397,27 @@ def test_arguments_are_placed_by_their_quotes_or_by_their_text_without_one():
     assert vector_texts(args) == ["Il faut apprendre aux élèves à vérifier leurs sources.",
                                   "La triche", "Sans citation"]
     assert vector_texts(args.drop(columns="quote")) == list(args["text"])
+
+
+def test_umap_is_compiled_for_a_generic_cpu_so_that_themes_do_not_depend_on_the_machine():
+    # Compiled for the host, numba's fast-math sums follow its SIMD width: the same 851
+    # vectors gave 32, 31 or 38 themes by target CPU (docs/quality.md). Run in a fresh
+    # interpreter: numba reads its target once, when it is imported.
+    import subprocess
+    import sys
+
+    code = (
+        "import os; os.environ.pop('NUMBA_CPU_NAME', None)\n"
+        "import numpy as np\n"
+        "from synthese.cluster import cluster_vectors\n"
+        "import numba\n"
+        "rng = np.random.default_rng(0)\n"
+        "v = np.repeat(rng.normal(size=(4, 32)), 40, axis=0) + rng.normal(size=(160, 32)) / 3\n"
+        "r = cluster_vectors(v.astype(np.float32), seed=42)\n"
+        "print(numba.config.CPU_NAME, repr(numba.config.CPU_FEATURES),"
+        " r.params['versions']['numba_cpu'], r.params['method'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["generic", "''", "generic", "umap+hdbscan"]

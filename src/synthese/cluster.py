@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,8 @@ from synthese.keys import content_hash
 
 UNASSIGNED = -1
 # Part of every clustering key: bump it when the method changes. v2: the vectors are those
-# of the arguments' quotes (``vector_texts``), not of the model's reformulations.
+# of the arguments' quotes (``vector_texts``), not of the model's reformulations. The key
+# also holds the CPU numba compiles UMAP for (``generic``, set in synthese/__init__.py).
 CLUSTER_ALGO = "umap-hdbscan-v2"
 QUOTES_PER_THEME = 3
 TINY_CORPUS = 15
@@ -221,7 +223,8 @@ def representatives(
 def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
                    min_cluster_size: int | None) -> str:
     """Identity of a clustering: the arguments, their vectors' model and the parameters."""
-    return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size)
+    return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size,
+                        os.environ.get("NUMBA_CPU_NAME", "host"))
 
 
 def theme_counts(members: pd.DataFrame, n_respondents: int) -> dict[str, Any]:
@@ -511,4 +514,7 @@ def _normalise(vector: np.ndarray) -> np.ndarray:
 def _versions() -> dict:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("umap-learn", "hdbscan", "scikit-learn")}
+    import numba
+
+    return {**{name: version(name) for name in ("umap-learn", "hdbscan", "scikit-learn")},
+            "numba_cpu": numba.config.CPU_NAME or "host"}
