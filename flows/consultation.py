@@ -4,7 +4,9 @@ The tasks run the stages of synthese.runner.STAGES, which read what is pending i
 write their results there: DuckDB, not Prefect's result cache, is the source of truth,
 so the tasks cache nothing (Prefect cannot hash a connection). Only the tasks that call a
 model are retried, and they carry the ``synthese-llm`` tag so that a Prefect concurrency
-limit on that tag keeps two runs from overloading the model.
+limit on that tag keeps two runs from overloading the model. Once the run is recorded, the
+task ``exporter`` writes its report as DOCX and ODT and its data as XLSX beside the HTML
+report (export.py), and each file gets a link artifact.
 """
 
 from __future__ import annotations

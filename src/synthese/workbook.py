@@ -186,6 +186,8 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     text = str(value).translate(_NOT_XML)
+    if not text:
+        return None
     if len(text) > MAX_CELL:
         tail = TRUNCATED.format(n=MAX_CELL, total=len(text))
         text = text[:MAX_CELL - len(tail)] + tail
