@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -50,8 +51,8 @@ ANSWERS = [  # id, academie, nom, courriel, answer
      "Appelez-moi au 06 12 34 56 78. L'esprit critique des élèves est menacé par l'IA."),
     ("R10", "Lille", "Luc Petit", "", '"' + FORMULA.replace('"', '""') + '"'),
     ("R11", "Lille", "Noé Brun", "", "+1 pour l'IA en classe, elle aide les élèves en difficulté."),
-    ("R12", "Créteil", "Ivy Lenoir", "", "@tous : l'IA aide à préparer les cours plus vite."),
-    ("R13", "Créteil", "Ugo Faure", "", "- Former les enseignants ; - donner du temps."),
+    ("R12", "Créteil", "Ivy Lenoir", "", "@ chacun : l'IA aide à préparer les cours plus vite."),
+    ("R13", "Créteil", "Ugo Faure", "", '"- Former les enseignants ; - donner du temps."'),
 ]
 SHEETS = ["Réponses", "Arguments", "Thèmes", "Synthèse", "Exécution"]
 
@@ -252,12 +253,10 @@ def test_the_workbook_sheets_are_the_marts_row_for_row(files, marts):
 
     head, rows = _sheet_rows(book["Réponses"])
     answers = marts["answers"]
-    assert head[:6] == ["réponse", "répondant", "question", "texte (pseudonymisé)",
-                        "sans réponse", "caractères"] and "academie" in head
-    assert "nom" not in head and "courriel" not in head
-    assert [r[:6] for r in rows] == [
-        [a.answer_id, a.respondent_id, a.question, a.text or None, bool(a.blank), a.n_chars]
-        for a in answers.itertuples()]
+    assert head == ["répondant", "question", "texte (pseudonymisé)", "sans réponse",
+                    "academie", "caractères", "réponse", "pseudonymisation"]  # no nom, courriel
+    assert rows == [[a.respondent_id, a.question, a.text or None, bool(a.blank), a.academie,
+                     a.n_chars, a.answer_id, a.pseudo_method] for a in answers.itertuples()]
 
     head, rows = _sheet_rows(book["Thèmes"])
     themes = {int(t.cluster_id): t for t in marts["themes"].itertuples()}
@@ -279,8 +278,9 @@ def test_the_workbook_sheets_are_the_marts_row_for_row(files, marts):
     for r in rows:
         row = dict(zip(head, r, strict=True))
         t = trace.loc[row["argument"]]
-        assert (row["citation"], row["début de la citation"], row["fin de la citation"]) == (
-            t.quote, t.quote_start, t.quote_end)
+        assert row["citation"] == t.quote
+        assert _same(row["début de la citation"], t.quote_start)
+        assert _same(row["fin de la citation"], t.quote_end)
         assert row["thème"] == number[int(t.cluster_id)] and row["réponse"] == t.answer_id
 
     head, rows = _sheet_rows(book["Synthèse"])
@@ -306,6 +306,13 @@ def test_the_workbook_sheets_are_the_marts_row_for_row(files, marts):
     assert facts[("exécution", "report_path")] == Path(run_row["report_path"]).name
 
 
+def _same(shown, stored) -> bool:
+    """A cell against its mart value: an empty cell for NULL, numbers equal."""
+    if stored is None or (isinstance(stored, float) and math.isnan(stored)):
+        return shown is None
+    return shown == stored
+
+
 def test_a_respondents_formula_is_written_as_text(files, marts):
     from openpyxl import load_workbook
 
@@ -313,7 +320,7 @@ def test_a_respondents_formula_is_written_as_text(files, marts):
     staged = answers.at["R10", "text"]
     assert staged.startswith("=HYPERLINK(")  # as pseudonymised, still a formula to a sheet
     ws = load_workbook(files["xlsx"])["Réponses"]
-    cells = {row[1].value: row[3] for row in ws.iter_rows(min_row=2)}
+    cells = {row[0].value: row[2] for row in ws.iter_rows(min_row=2)}  # répondant: texte
     for respondent, start in (("R10", "="), ("R11", "+"), ("R12", "@"), ("R13", "-")):
         cell = cells[respondent]
         assert cell.value == answers.at[respondent, "text"] and cell.value.startswith(start)
@@ -397,14 +404,18 @@ def test_libreoffice_opens_each_file_and_poppler_renders_its_first_page(fmt, ope
     page = next(opened.glob(f"page-{fmt}*.pgm")).read_bytes()
     width, height = map(int, page.split(b"\n")[1].split())
     pixels = page[-width * height:]
-    assert sum(1 for b in pixels if b < 128) > 0.005 * width * height  # text on the page
+    assert width * height and sum(1 for b in pixels if b < 128) > 100  # not a blank page
 
 
 def test_libreoffice_reads_the_docx_headings_as_its_titre_1_and_2(files, tmp_path):
     copy = shutil.copy(files["docx"], tmp_path / "rapport.docx")
     _soffice(["--convert-to", "odt", "--outdir", str(tmp_path), str(copy)], tmp_path / "p")
     content = zipfile.ZipFile(tmp_path / "rapport.odt").read("content.xml").decode()
-    headings = re.findall(r'<text:h text:style-name="([^"]+)" text:outline-level="(\d)"[^>]*>'
-                          r'(?:<[^>]+>)*([^<]*)', content)
-    assert ("Heading_20_1", "1", "Synthèse") in headings
+    # a heading may carry an automatic style (P3) whose parent is the named one
+    parent = dict(re.findall(r'<style:style style:name="([^"]+)" style:family="paragraph" '
+                             r'style:parent-style-name="([^"]+)"', content))
+    headings = {(parent.get(style, style), level, text) for style, level, text in re.findall(
+        r'<text:h text:style-name="([^"]+)" text:outline-level="(\d)"[^>]*>(?:<[^>]+>)*([^<]*)',
+        content)}
+    assert ("Heading_20_1", "1", "Synthèse") in headings, sorted(headings)[:10]
     assert ("Heading_20_2", "2", "Opportunités") in headings

@@ -39,9 +39,10 @@ KIND_LABELS = {"opportunite": "apport", "risque": "risque ou crainte",
                "condition": "condition ou demande", "constat": "constat",
                "hors_sujet": "hors sujet"}
 
-ANSWER_COLUMNS = {"answer_id": "réponse", "respondent_id": "répondant", "question": "question",
+ANSWER_COLUMNS = {"respondent_id": "répondant", "question": "question",
                   "text": "texte (pseudonymisé)", "blank": "sans réponse",
-                  "n_chars": "caractères", "pseudo_method": "pseudonymisation"}
+                  "n_chars": "caractères", "answer_id": "réponse",
+                  "pseudo_method": "pseudonymisation"}
 ARGUMENT_COLUMNS = {"theme": "thème", "cluster_id": "groupe", "argument_id": "argument",
                     "answer_id": "réponse", "respondent_id": "répondant",
                     "argument_text": "idée", "kind": "nature", "quote": "citation",
@@ -94,7 +95,9 @@ def closed_columns(answers: pd.DataFrame) -> list[str]:
 
 
 def _answers(answers: pd.DataFrame) -> Sheet:
-    frame = answers[list(ANSWER_COLUMNS) + closed_columns(answers)].rename(columns=ANSWER_COLUMNS)
+    columns = list(ANSWER_COLUMNS)
+    columns[4:4] = closed_columns(answers)  # the respondent's profile beside the answer
+    frame = answers[columns].rename(columns=ANSWER_COLUMNS)
     return Sheet("Réponses", frame, wrap=("texte (pseudonymisé)",))
 
 
@@ -205,7 +208,7 @@ def write_workbook(sheets: list[Sheet], path: Path, title: str) -> Path:
     book.properties.title, book.properties.creator = title, "synthese"
     book.properties.language = "fr-FR"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE3F5")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for sheet in sheets:
         ws = book.create_sheet(sheet.title)
         frame = sheet.frame
@@ -219,13 +222,19 @@ def write_workbook(sheets: list[Sheet], path: Path, title: str) -> Path:
                 name = columns[c - 1][1]
                 if name in sheet.percent and isinstance(cell.value, float):
                     cell.number_format = "0.0%"
-                elif name in sheet.wrap:
-                    cell.alignment = wrap
+                cell.alignment = wrap if name in sheet.wrap else top
+        widths = {}
         for c, name in columns:
-            ws.column_dimensions[get_column_letter(c)].width = _width(
-                name, frame.iloc[:, c - 1], wide=name in sheet.wrap)
+            widths[c] = _width(name, frame.iloc[:, c - 1], wide=name in sheet.wrap)
+            ws.column_dimensions[get_column_letter(c)].width = widths[c]
+        _fit_rows(ws, [c for c, name in columns if name in sheet.wrap], widths)
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(max(1, len(columns)))}{len(frame) + 1}"
+        # Printed: landscape A4, every column on the page's width, the header on each page.
+        ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
     book.save(str(path))
     return path
 
@@ -242,6 +251,23 @@ def _write(ws: Any, row: int, column: int, value: Any) -> Any:
     elif isinstance(value, datetime):
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
     return cell
+
+
+def _fit_rows(ws: Any, wrapped: list[int], widths: dict[int, float]) -> None:
+    """Rows as tall as their longest wrapped text: spreadsheets do not all compute it when
+    they open a file (LibreOffice 7.4 draws the lines over each other)."""
+    if not wrapped:
+        return
+    for r in range(2, ws.max_row + 1):
+        lines = 1
+        for c in wrapped:
+            value = ws.cell(row=r, column=c).value
+            if isinstance(value, str):
+                per_line = max(1.0, widths[c] - 1)
+                lines = max(lines, sum(math.ceil(max(1, len(part)) / per_line)
+                                       for part in value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[r].height = min(409, 15 * lines)  # points; Excel's maximum
 
 
 def _width(header: str, values: pd.Series, *, wide: bool) -> float:
