@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make demo   installs everything (.venv, dependencies, embedded models, Chromium) and runs the demo
+#   make demo   installs everything (.venv, dependencies, embedded models, Chromium, LibreOffice)
+#               and runs the demo
 #   make test   installs what is missing and runs the whole test suite
 PY ?= python3.11
 VENV := .venv
@@ -17,6 +18,7 @@ $(BIN)/synthese: pyproject.toml constraints.txt
 
 setup: $(BIN)/synthese
 	bash scripts/install_chromium.sh
+	bash scripts/install_libreoffice.sh
 	$(BIN)/synthese models fetch
 
 demo: setup

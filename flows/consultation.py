@@ -4,15 +4,18 @@ The tasks run the stages of synthese.runner.STAGES, which read what is pending i
 write their results there: DuckDB, not Prefect's result cache, is the source of truth,
 so the tasks cache nothing (Prefect cannot hash a connection). Only the tasks that call a
 model are retried, and they carry the ``synthese-llm`` tag so that a Prefect concurrency
-limit on that tag keeps two runs from overloading the model.
+limit on that tag keeps two runs from overloading the model. Once the run is recorded, the
+task ``exporter`` writes its report as DOCX and ODT and its data as XLSX beside the HTML
+report (export.py), and each file gets a link artifact.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
@@ -23,6 +26,7 @@ from synthese.runner import (
     Stage,
     close_run,
     execute,
+    export_documents,
     open_run,
     record,
     run_stages,
@@ -40,6 +44,11 @@ def _task(stage: Stage):
 
 
 TASKS = {stage.name: _task(stage) for stage in STAGES}
+# After the run is recorded: the report as DOCX and ODT, the data as XLSX (export.py).
+EXPORT_TASK = task(name="exporter", cache_policy=NO_CACHE)(export_documents)
+LINKS = {"rapport": "Rapport HTML", "docx": "Rapport au format Word (DOCX)",
+         "odt": "Rapport au format OpenDocument (ODT)",
+         "xlsx": "Données au format tableur (XLSX)"}
 
 
 def artifact_markdown(row: dict) -> str:
@@ -62,7 +71,18 @@ def artifact_markdown(row: dict) -> str:
     lines += [f"| {k} | {v:.1f} |" for k, v in row["timings"].items()]
     lines += ["", "## Réutilisé", "", "```json", str(row["reused"]), "```", "",
               f"Rapport : `{row['report_path']}`"]
+    lines += [f"Document {fmt.upper()} : `{path}`" for fmt, path in
+              (row.get("documents") or {}).items()]
     return "\n".join(lines)
+
+
+def create_file_links(row: dict) -> None:
+    """One link artifact per file the run wrote (the HTML report, the documents), so that
+    the Prefect UI leads to them (file:// links: they open on the machine that ran)."""
+    files = {"rapport": row["report_path"], **(row.get("documents") or {})}
+    for name, path in files.items():
+        create_link_artifact(key=f"synthese-{name}", link=Path(path).resolve().as_uri(),
+                             link_text=Path(path).name, description=LINKS[name])
 
 
 def log_user_error(logger, exc: SyntheseError) -> None:
@@ -133,20 +153,28 @@ def consultation(
         raise
     done: dict = {}
     try:
-        run_stages(run, done, call=lambda stage, r, d: TASKS[stage.name](stage, r, d))
-        row = record(run, done, "completed")
+        try:
+            run_stages(run, done, call=lambda stage, r, d: TASKS[stage.name](stage, r, d))
+            row = record(run, done, "completed")
+        except BaseException as exc:
+            if isinstance(exc, SyntheseError):
+                log_user_error(logger, exc)
+            record(run, done, "failed")
+            raise
+        try:  # the run stays completed: « synthese export » writes the documents again
+            row = row | {"documents": EXPORT_TASK(run, row)}
+        except SyntheseError as exc:
+            log_user_error(logger, exc)
+            raise
         lines = summary_lines(row)
         for line in lines:
             logger.info(line)
         create_markdown_artifact(markdown=artifact_markdown(row), key="synthese-bilan",
                                  description="Bilan de l'exécution synthese")
-        return {"run_id": row["run_id"], "report": row["report_path"], "counts": row["counts"],
+        create_file_links(row)
+        return {"run_id": row["run_id"], "report": row["report_path"],
+                "documents": row["documents"], "counts": row["counts"],
                 "timings": row["timings"], "trust": row["trust"], "reused": row["reused"],
                 "llm_calls": row["tokens"], "summary": lines}
-    except BaseException as exc:
-        if isinstance(exc, SyntheseError):
-            log_user_error(logger, exc)
-        record(run, done, "failed")
-        raise
     finally:
         close_run(run)

@@ -212,7 +212,7 @@ def first_run(stack: Stack, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_deployment_run_fills_the_marts_the_report_and_the_artifact(stack: Stack, first_run):
+def test_deployment_run_fills_the_marts_the_report_the_documents_and_the_artifacts(stack: Stack, first_run):
     assert stack.state(first_run["flow_run_id"])["type"] == "COMPLETED"
     with duckdb.connect(str(first_run["db"]), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM marts.answers").fetchone()[0] == 12
@@ -226,8 +226,14 @@ def test_deployment_run_fills_the_marts_the_report_and_the_artifact(stack: Stack
     assert first_run["calls"].count("extraction") == 12
     artifacts = stack.post("/artifacts/filter", {
         "artifacts": {"flow_run_id": {"any_": [first_run["flow_run_id"]]}}})
-    assert [a["key"] for a in artifacts] == ["synthese-bilan"]
-    assert "| Réponses | 12 |" in artifacts[0]["data"]
+    by_key = {a["key"]: a for a in artifacts}
+    assert sorted(by_key) == ["synthese-bilan", "synthese-docx", "synthese-odt",
+                              "synthese-rapport", "synthese-xlsx"]
+    assert "| Réponses | 12 |" in by_key["synthese-bilan"]["data"]
+    for fmt in ("docx", "odt", "xlsx"):  # the documents beside the report, linked in the UI
+        document = report.with_suffix(f".{fmt}")
+        assert document.exists() and by_key[f"synthese-{fmt}"]["type"] == "markdown"
+        assert document.resolve().as_uri() in by_key[f"synthese-{fmt}"]["data"]
     limit = stack.get("/concurrency_limits/tag/synthese-llm")
     assert limit["concurrency_limit"] == 1
 

@@ -193,6 +193,19 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
     assert "1&nbsp;fusion de thèmes" in html and "1&nbsp;argument masqué" in html
     assert "Les enseignants disent gagner du temps pour préparer leurs cours." in html
     assert "Brouillon non relu" not in html
+    # so were its DOCX, ODT and XLSX (export.py): they say what the page says
+    from docx import Document
+    from odf import teletype
+    from odf.opendocument import load
+    from openpyxl import load_workbook
+
+    said = f"Synthèse validée par {WHO} le "
+    docx = Document(str(done.report_path.with_suffix(".docx")))
+    assert any(p.text.startswith(said) for p in docx.paragraphs)
+    odt = teletype.extractText(load(str(done.report_path.with_suffix(".odt"))).text)
+    assert said in odt and "Brouillon non relu" not in odt
+    themes = load_workbook(done.report_path.with_suffix(".xlsx"))["Thèmes"]
+    assert "Gain de temps" in {row[2] for row in themes.iter_rows(min_row=2, values_only=True)}
 
     # A rerun on the same answers: every decision is carried over, the validation kept.
     same = run(demo_part(tmp_path, FIRST), tmp_path, questions=("q_usage_ia",),

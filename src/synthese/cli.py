@@ -183,6 +183,33 @@ def eval_cmd(
         out.write_text(text, encoding="utf-8")
 
 
+@app.command("export")
+def export_cmd(
+    db: Annotated[Path, typer.Option(help="Base DuckDB.")] = DEFAULT_DB,
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", help="docx, odt ou xlsx (répétable ; par défaut les trois).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Dossier des fichiers (par défaut celui du rapport HTML).")] = None,
+    run_id: Annotated[str | None, typer.Option(
+        "--run", help="Exécution à exporter (par défaut la dernière terminée).")] = None,
+) -> None:
+    """Écrire le rapport en DOCX et ODT et les données en XLSX, à côté du rapport HTML."""
+    from synthese.export import FORMATS, check_formats, export_run
+    from synthese.storage import Store
+
+    try:
+        formats = check_formats(fmt or FORMATS)
+        if not db.is_file():
+            raise SyntheseError(f"Base introuvable : {db} ; lancez d'abord « synthese run » "
+                                "ou indiquez la base avec --db.")
+        with Store(db, read_only=True) as store:
+            written = export_run(store, run_id, out=out, formats=formats)
+    except SyntheseError as exc:
+        _fail(str(exc))
+    for path in written.values():
+        typer.echo(str(path))
+
+
 @app.command()
 def revue(
     db: Annotated[Path, typer.Option(help="Base DuckDB.")] = DEFAULT_DB,

@@ -116,4 +116,6 @@ def summary_lines(row: dict[str, Any]) -> list[str]:
     lines.append("Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in row["timings"].items()))
     if row.get("report_path"):
         lines.append(f"Rapport : {row['report_path']}")
+    if row.get("documents"):
+        lines.append("Documents : " + ", ".join(row["documents"].values()))
     return lines

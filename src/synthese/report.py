@@ -174,6 +174,13 @@ def render_html(data: dict) -> str:
     )
 
 
+def report_context(data: dict) -> dict:
+    """The report data as the page shows it: themes numbered (T1 is the biggest), the
+    synthesis's theme references, French figures. The documents (documents.py) read it too,
+    so that the DOCX and ODT say what the page says."""
+    return _prepare(data or {})
+
+
 def render_review_page(data: dict, page: dict) -> str:
     """The review page (revue.py): the report's data and style, with the reviewer's forms.
     ``page`` holds what only the page has: token, CSRF value, reviewer, messages, events."""

@@ -49,6 +49,9 @@ SYNTHESIS_STEP = {
               "s'appuie, vérifiés par le code"),
 }
 UNCITED_MIN_SHARE = 0.05
+# A metadata column with more distinct values is not a closed question (free text, dates,
+# ids): no breakdown is shown for it, and the workbook leaves it out.
+CLOSED_MAX_VALUES = 40
 STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
 
 
@@ -231,7 +234,7 @@ def breakdowns(metadata: list[str], k: int) -> list[dict[str, Any]]:
     out = []
     for column in frame.columns:
         values = frame[column].dropna()
-        if values.empty or values.nunique() > 40 or values.nunique() < 2:
+        if values.empty or values.nunique() > CLOSED_MAX_VALUES or values.nunique() < 2:
             continue
         merged = small_groups(frame[[column]].dropna(), column, k=k)
         sizes = merged.groupby("group", sort=False).size()

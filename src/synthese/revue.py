@@ -2,7 +2,8 @@
 
 The page lists the latest run's themes, arguments and synthesis; each form sends one action
 (review.ACTIONS), which becomes an event appended to DuckDB (Store.append_review) with the
-reviewer's name and the time, and the report is rendered again in its reviewed state.
+reviewer's name and the time, and the report is rendered again in its reviewed state, with
+its DOCX, ODT and XLSX (export.py).
 
 Safety, in the order a request meets it:
 - the server listens on 127.0.0.1 only, and answers only to a Host of 127.0.0.1/localhost
@@ -250,6 +251,7 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
     """Apply one form: build its event, check it applies, append it with the reviewed state,
     render the report again. Returns the French line the page shows."""
     from synthese import stages
+    from synthese.export import export_view
     from synthese.review import ReviewError, apply_events, state_rows
 
     with revue.lock, revue.store(write=True) as store:
@@ -264,7 +266,13 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
         except ReviewError as exc:
             raise Refused(str(exc)) from exc
         store.append_review([event], state_rows(rows, state, view.base.arguments))
-        stages.publish_review(replace(view, rows=rows, state=state, events=view.events + [event]))
+        reviewed = replace(view, rows=rows, state=state, events=view.events + [event])
+        stages.publish_review(reviewed)
+        try:  # the DOCX, ODT and XLSX follow the HTML report (export.py)
+            export_view(store, reviewed)
+        except SyntheseError as exc:
+            return (f"{DONE.get(event['action'], 'Action enregistrée.')} Documents DOCX, ODT "
+                    f"et XLSX non mis à jour : {exc}")
     return DONE.get(event["action"], "Action enregistrée.")
 
 

@@ -1,7 +1,8 @@
 """The method as a straight line: the stages in order, and the run they share.
 
     export -> ingest -> pseudonymise -> extract -> embed -> cluster -> summarise
-           -> synthesise -> publish (report) ; then the run is recorded
+           -> synthesise -> publish (report) ; then the run is recorded, and its report
+           written as DOCX, ODT and XLSX beside the HTML (export_documents)
 
 ``STAGES`` is the one list of stages: the CLI (through the Prefect flow), the flow and the
 benchmarks all run it. A stage (stages.py) is called with the run and, by name, the records
@@ -219,15 +220,31 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
                   "timings": dict(run.timings), "tokens": run.llm.stats.as_dict()}
 
 
+def export_documents(run: Run, row: dict[str, Any]) -> dict[str, str]:
+    """After a completed run is recorded (and a review carried over): its report as DOCX
+    and ODT and its data as XLSX, beside the HTML report (export.py). Paths by format."""
+    from synthese.export import export_run
+
+    started = time.perf_counter()
+    written = export_run(run.store, row["run_id"])
+    run.log(f"Documents écrits en {time.perf_counter() - started:.1f} s : "
+            + ", ".join(str(p) for p in written.values()))
+    return {fmt: str(path) for fmt, path in written.items()}
+
+
 def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
-    """Every stage, then the run record (tests and benchmarks; the CLI goes through the flow)."""
+    """Every stage, the run record, then the documents (tests and benchmarks; the CLI goes
+    through the flow). A failure of the documents leaves the run recorded as completed:
+    ``synthese export`` writes them again."""
     run = open_run(settings, **options)
     done: dict[str, Any] = {}
     try:
-        run_stages(run, done)
-        return record(run, done, "completed")
-    except BaseException:
-        record(run, done, "failed")
-        raise
+        try:
+            run_stages(run, done)
+            row = record(run, done, "completed")
+        except BaseException:
+            record(run, done, "failed")
+            raise
+        return row | {"documents": export_documents(run, row)}
     finally:
         close_run(run)

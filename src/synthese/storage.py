@@ -820,6 +820,23 @@ class Store:
         return seq
 
     # -- inbox -------------------------------------------------------------------------------
+    def run_marts(self, run_id: str, questions: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """The marts rows of one run, as analysts read them (export.py writes them to the
+        workbook): the answers to its questions, its arguments (marts.trace), its themes,
+        its synthesis sentences, and its row of marts.runs."""
+        return {
+            "answers": self.query(
+                "SELECT * FROM marts.answers WHERE list_contains(?::VARCHAR[], question) "
+                "ORDER BY respondent_id, question, answer_id", [list(questions)]),
+            "trace": self.query("SELECT * FROM marts.trace WHERE run_id = ? "
+                                "ORDER BY cluster_id, argument_id", [run_id]),
+            "themes": self.query("SELECT * FROM marts.clusters WHERE run_id = ? "
+                                 "ORDER BY cluster_id", [run_id]),
+            "synthesis": self.query("SELECT * FROM marts.synthesis_sentences WHERE run_id = ? "
+                                    "ORDER BY section, paragraph, position", [run_id]),
+            "run": self.query("SELECT * FROM marts.runs WHERE run_id = ?", [run_id]),
+        }
+
     def inbox_files(self) -> dict[str, dict[str, Any]]:
         """The latest record of each file seen in the inbox, by SHA-256."""
         rows = self.query("SELECT * FROM core.latest_inbox_files")
