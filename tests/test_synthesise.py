@@ -289,6 +289,7 @@ def test_code_refuses_a_sentence_in_english_or_left_unfinished():
                             "risques", Q) == "pas en français"
     assert sentence_problem("L'IA doit rester un outil pour l'enseignant et compléter le travail "
                             "des AESH, pas", "risques", Q) == "inachevée"
+    assert sentence_problem("Pour favoriser l'intégration, il faut", "conditions", Q) == "inachevée"
     assert sentence_problem("Les élèves comparent une traduction automatique avec la leur, ça a",
                             "opportunites", Q) == "inachevée"
 

@@ -65,21 +65,22 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 2
+PROSE_CHECKS = 3
 
 _ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
                       r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
 _FRENCH = re.compile(r"\b(?:le|la|les|des|est|sont|et|un|une|du|pour|avec|dans|qui|que|pas"
                      r"|ne|se|sur|ce|il|elle|ils|à|au|aux)\b", re.IGNORECASE)
 # Words a French sentence does not end on: a sentence that does was cut (« …des AESH,
-# pas », « …avec la leur, ça a »). Not « ça », « plus », « en », « a » alone: « rien à
-# ça », « je n'en peux plus », « il y en a » end sentences.
+# pas », « …avec la leur, ça a », « Pour favoriser l'intégration, il faut »). Not « ça »,
+# « plus », « en », « a » alone: « rien à ça », « je n'en peux plus », « il y en a » end
+# sentences.
 _DANGLING_WORDS = frozenset((
     "le", "la", "les", "l'", "un", "une", "des", "du", "de", "d'", "à", "au", "aux", "et", "ou",
     "mais", "donc", "car", "ni", "que", "qu'", "qui", "dont", "pas", "ne", "n'", "se", "s'",
     "ce", "c'", "dans", "sur", "pour", "par", "avec", "sans", "sous", "vers", "chez", "son",
     "sa", "ses", "leur", "leurs", "mon", "ma", "mes", "ton", "ta", "tes", "notre", "nos",
-    "votre", "vos", "cette", "ces", "cet", "est", "sont", "comme"))
+    "votre", "vos", "cette", "ces", "cet", "est", "sont", "comme", "faut", "faudrait"))
 _ENDS_ALLOWED = re.compile(r"\b(?:pourquoi|ou|non|même|encore|toujours|oui|surtout) pas$"
                            r"|\bque (?:oui|non)$|\b(?:eux|elles?|lui|moi) aussi$")
 _LAST = re.compile(r"([\w'’-]+)\W*$")
