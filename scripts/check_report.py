@@ -3,6 +3,8 @@ and optionally save a screenshot.
 
     .venv/bin/python scripts/check_report.py reports/synthese-demo-enseignants-ia.html \
         --screenshot docs/report-demo.png
+    .venv/bin/python scripts/check_report.py reports/synthese-demo-enseignants-ia.html \
+        --screenshot docs/report-demo-synthese.png --from-id synthese --height 1700
 
 Prints one line per finding and exits 1 when the report made a request other than its own
 file, or logged an error. Chromium is Debian's (scripts/install_chromium.sh), driven with
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("report", type=Path)
     parser.add_argument("--screenshot", type=Path, help="PNG of the top of the page")
     parser.add_argument("--height", type=int, default=1800, help="screenshot height (px)")
+    parser.add_argument("--from-id", default=None,
+                        help="start the screenshot at this element (e.g. synthese)")
     args = parser.parse_args(argv)
     url = args.report.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile, Chromium(Path(profile), f"1280,{args.height}") as chromium:
@@ -37,7 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         s.navigate(url)
         s.evaluate("new Promise(r => setTimeout(r, 500))")
         if args.screenshot:
-            shot = s.send("Page.captureScreenshot", format="png")
+            clip = {}
+            if args.from_id:  # the page from that element down, the window's height
+                top = s.evaluate(f"document.getElementById({args.from_id!r})"
+                                 ".getBoundingClientRect().top + window.scrollY")
+                clip = {"clip": {"x": 0, "y": top, "width": 1280, "height": args.height,
+                                 "scale": 1}, "captureBeyondViewport": True}
+            shot = s.send("Page.captureScreenshot", format="png", **clip)
             args.screenshot.write_bytes(base64.b64decode(shot["data"]))
             print(f"capture : {args.screenshot}")
         outside = foreign_requests(s.events, url)

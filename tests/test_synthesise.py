@@ -302,3 +302,17 @@ def test_without_a_quote_of_the_sections_kind_a_theme_falls_back_on_its_other_qu
                   EMBED.embed(["Oui.", "Très bien."]), quotes=["Oui.", "Très bien."],
                   idea_kinds=["opportunite", "opportunite"])
     assert representative_quote(short, "opportunite") is None  # under 5 words: no quote
+
+
+def test_the_citations_mode_asks_the_model_nothing_and_quotes_each_theme():
+    llm = Recorder()
+    draft = compose_synthesis(THEMES, Q, CachedLLM(llm), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    assert llm.calls == []
+    themed = [s for s in draft.sentences if s.origin not in ("code",)]
+    assert {s.origin for s in themed} == {"citation"}
+    first = next(s for s in themed if s.cluster_ids == [0])
+    assert first.body == "La triche aux devoirs : « Les élèves trichent avec ChatGPT aux devoirs »."
+    assert first.text.startswith("Cependant, la triche aux devoirs : « Les élèves trichent")
+    assert all(s.supported for s in draft.sentences)
+    assert "phrase_remplacee" not in draft.fallbacks  # a quote by design is not a fallback

@@ -120,6 +120,7 @@ TRUST_CARDS = (
         ),
         (
             ("synthesis_model_sentences", "phrases rédigées par le modèle", False),
+            ("synthesis_quote_sentences", "thèmes présentés par une citation", False),
             ("synthesis_fallback_sentences", "phrases de repli", False),
             ("synthesis_code_sentences", "phrases écrites par le code", False),
         ),

@@ -85,7 +85,9 @@ class SynthesisSentence:
     position: int
     text: str
     cluster_ids: list[int]
-    origin: str = "modele"  # "modele", "code" (written by code), "repli" (a fallback)
+    # "modele", "code" (written by code), "repli" (a fallback), "citation" (« citations »
+    # mode: the theme's title and a respondent's quote, by design, not as a fallback)
+    origin: str = "modele"
     cited_by: str | None = "modele"
     support: float = 0.0
     supported: bool = False
@@ -131,7 +133,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v8", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v9", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD,
                         PROSE_CHECKS)
 
@@ -317,7 +319,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « Titre : première phrase du résumé » (itself checked), the title.
     quote = representative_quote(theme, kind)
     if quote:
-        candidates.append((f"{theme.title} : « {quote} »", "repli"))
+        candidates.append((f"{theme.title} : « {quote} »",
+                           "repli" if llm is not None else "citation"))
     first = split_sentences(theme.summary)[:1]
     if first and _fold_words(first[0]) != _fold_words(theme.title):
         candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
@@ -328,7 +331,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     for (text, origin), vec in zip(candidates, vectors):
         score = float((theme.vectors @ vec).max()) if len(theme.vectors) else 0.0
         if score >= SUPPORT_THRESHOLD:
-            if origin == "repli" and llm is not None:
+            if origin == "repli":
                 _count(draft, "phrase_remplacee")
             return SynthesisSentence("", 0, 0, _end(text), [theme.cluster_id], origin,
                                      "modele" if origin == "modele" else "code", round(score, 4),

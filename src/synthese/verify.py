@@ -238,6 +238,7 @@ def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd
             int(synth["supported"].sum()) if len(synth) else 0, len(synth)),
         "synthesis_model_sentences": int((synth_origin == "modele").sum()),
         "synthesis_fallback_sentences": int((synth_origin == "repli").sum()),
+        "synthesis_quote_sentences": int((synth_origin == "citation").sum()),
         "synthesis_code_sentences": int((synth_origin == "code").sum()),
         "respondent_coverage": _share(covered, int(counts.get("respondents_with_arguments")
                                                    or args["respondent_id"].nunique() if n else 0)),
