@@ -275,39 +275,44 @@ def _count(draft: SynthesisDraft, what: str) -> None:
     draft.fallbacks[what] = draft.fallbacks.get(what, 0) + 1
 
 
-def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question: str,
-                    llm: LLM | None, prompt: Prompt,
-                    embed: Callable[[list[str]], np.ndarray]) -> SynthesisSentence:
-    """One sentence for one theme, from its ideas of the section's kind: the model's (none
-    when ``llm`` is None, the « citations » mode) if code
-    does not refuse it (``sentence_problem``, or cut short) and the theme's ideas support it;
-    else, built by code, « title : « the most central quote of the section's kind » »,
-    « title : first summary sentence », the title (none contrary to the section nor
-    unfinished); else the first of these, flagged « non étayée »."""
-    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
-    ideas = theme.ideas_of(kind)
-    written, cut = None, False
+def _model_sentence(draft: SynthesisDraft, theme: Theme, ideas: list[str], section: str,
+                    question: str, llm: LLM | None, prompt: Prompt) -> tuple[str | None, bool]:
+    """The model's one sentence for one theme, written from ``ideas``, and whether it was
+    cut by the token budget or the grammar's length bound (« …et à gagner un temps précieux
+    le d »); (None, False) when no model is asked (the « citations » mode) or it failed."""
+    if llm is None:
+        return None, False
+    messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
+                             summary=theme.summary,
+                             ideas="\n".join(f"- {i}" for i in ideas[:IDEAS_SHOWN]))
     try:
-        if llm is None:
-            raise _NotAsked
-        messages = prompt.render(question=question, section=PARTS[section], title=theme.title,
-                                 summary=theme.summary,
-                                 ideas="\n".join(f"- {i}" for i in ideas[:IDEAS_SHOWN]))
         result = llm.chat(messages, schema=SENTENCE_SCHEMA, max_tokens=SENTENCE_MAX_TOKENS)
         if result.call_key:
             draft.call_keys.append(result.call_key)
         raw = _SentenceOut.model_validate_json(result.text).phrase
-        # Cut by the token budget or by the grammar's length bound (« …et à gagner un temps
-        # précieux le d »): not a sentence to publish.
-        cut = result.finish_reason == "length" or len(raw) >= SENTENCE_MAX_CHARS - 5
-        written = tidy_summary(raw) or None
-        written = split_sentences(written)[0] if written else None  # one sentence, as asked
-    except _NotAsked:
-        pass
     except LLMError:
         _count(draft, "phrase_sans_reponse")
+        return None, False
     except ValidationError:
         _count(draft, "phrase_illisible")
+        return None, False
+    cut = result.finish_reason == "length" or len(raw) >= SENTENCE_MAX_CHARS - 5
+    written = tidy_summary(raw) or None
+    return (split_sentences(written)[0] if written else None), cut  # one sentence, as asked
+
+
+def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question: str,
+                    llm: LLM | None, prompt: Prompt,
+                    embed: Callable[[list[str]], np.ndarray]) -> SynthesisSentence:
+    """One sentence for one theme, from its ideas of the section's kind: the model's (none
+    in the « citations » mode, ``llm`` None) if code does not refuse it
+    (``sentence_problem``, or cut short) and the theme's ideas support it; else, built by
+    code, « title : « the most central quote of the section's kind » », « title : first
+    summary sentence », the title (none contrary to the section nor unfinished); else the
+    first of these, flagged « non étayée »."""
+    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    ideas = theme.ideas_of(kind)
+    written, cut = _model_sentence(draft, theme, ideas, section, question, llm, prompt)
     refused = ("phrase tronquée" if cut else sentence_problem(written, section, question)
                ) if written else None
     if refused:
@@ -388,16 +393,12 @@ def sentence_problem(sentence: str, section: str, question: str) -> str | None:
         return "question"
     if _FIRST_PERSON.search(sentence):  # a respondent's sentence copied back
         return "à la première personne"
-    if len(content_stems(sentence)) < MIN_CONTENT_WORDS:
-        return "trop courte"
     stems = content_stems(sentence)
+    if len(stems) < MIN_CONTENT_WORDS:
+        return "trop courte"
     if stems and len(stems & content_stems(question)) / len(stems) >= 0.4:
         return "reprend la question"
     return None
-
-
-class _NotAsked(Exception):
-    """The « citations » mode: no model sentence is asked for."""
 
 
 class _SentenceOut(BaseModel):
