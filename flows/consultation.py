@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
 from synthese.errors import SyntheseError
-from synthese.progress import summary_lines
+from synthese.progress import run_log, summary_lines
 from synthese.runner import (
     STAGES,
     Stage,
@@ -126,7 +126,7 @@ def consultation(
     )
     try:
         check_settings(settings)
-        run = open_run(settings, log=logger.info, progress=progress)
+        run = open_run(settings, log=run_log(logger), progress=progress)
     except SyntheseError as exc:
         log_user_error(logger, exc)
         raise

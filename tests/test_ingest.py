@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from bad_inputs import BAD_EXPORTS
 
 from synthese.errors import SyntheseError
 from synthese.ingest import (
@@ -286,88 +287,14 @@ def test_ods_export_is_read_with_numbers_as_text(tmp_path):
     }
 
 
-def test_xlsx_with_header_only_is_empty(tmp_path):
-    book = openpyxl.Workbook()
-    book.active.append(["id", "avis"])
-    path = tmp_path / "vide.xlsx"
-    book.save(path)
-    assert error_of(read_export, path) == f"Fichier vide : {path} ne contient aucune réponse."
-
-
-def test_corrupt_xlsx_is_a_one_line_error(tmp_path):
-    path = write(tmp_path / "faux.xlsx", "id;avis\n1;a\n")
-    message = error_of(read_export, path)
-    assert message.startswith(f"Lecture impossible de {path} comme classeur XLSX")
-
-
 # --- errors --------------------------------------------------------------------------------
 
 
-def test_missing_file_is_named():
-    message = error_of(read_export, "data/absent.csv")
-    assert message == "Fichier introuvable : data/absent.csv ; vérifiez le chemin de l'export."
-
-
-def test_unknown_format_is_refused(tmp_path):
-    path = write(tmp_path / "export.json", "{}")
-    assert "Format non pris en charge" in error_of(read_export, path)
-    assert str(path) in error_of(read_export, path)
-
-
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [
-        ("x.csv", b""),
-        ("x.xlsx", b""),
-        ("x.csv", b"\xef\xbb\xbf"),
-        ("x.csv", b"id;body\n"),
-        ("x.csv", b"id;body\r\n\r\n;\r\n"),
-    ],
-)
-def test_empty_file_or_header_alone_is_empty(tmp_path, name, content):
-    path = tmp_path / name
-    path.write_bytes(content)
-    assert error_of(read_export, path) == f"Fichier vide : {path} ne contient aucune réponse."
-
-
-def test_undecodable_byte_names_the_line(tmp_path):
-    path = tmp_path / "export.csv"
-    # 0x81 is one of the five bytes Windows-1252 leaves undefined.
-    path.write_bytes("id;avis\n1;déjà\n".encode("cp1252") + b"2;mal\x81form\xe9\n")
-    message = error_of(read_export, path)
-    assert "0x81" in message and "ligne 3" in message and str(path) in message
-
-
-def test_nul_bytes_are_refused_with_their_line(tmp_path):
-    path = tmp_path / "export.csv"
-    path.write_bytes(b"id;avis\n1;a\x00b\n")
-    message = error_of(read_export, path)
-    assert message.startswith(f"Octet nul dans {path} (ligne 2, octet 11)")
-
-
-def test_utf16_export_asks_for_utf8(tmp_path):
-    path = write(tmp_path / "export.txt", "id\tavis\n1\tbien\n", "utf-16")
-    assert "UTF-16" in error_of(read_export, path)
-
-
-def test_row_with_too_many_fields_names_the_line(tmp_path):
-    path = write(tmp_path / "export.csv", 'id;avis\n1;"a\nb"\n2;trop;de;champs\n')
-    assert error_of(read_export, path).startswith(
-        f"Ligne 3 de {path} : 4 champs au lieu de 2 (séparateur « ; »)"
-    )
-
-
-def test_unclosed_quote_names_the_line(tmp_path):
-    path = write(tmp_path / "export.csv", 'id;avis\n1;a\n2;"jamais fermé\n3;c\n')
-    assert f"Guillemet jamais refermé dans {path} à partir de la ligne 3" in error_of(
-        read_export, path
-    )
-
-
-def test_missing_question_column_lists_available_columns(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n1;a\n"))
-    message = error_of(build_answers, export, ["q1"])
-    assert message == f"Colonne « q1 » absente de {export.path}. Colonnes disponibles : id, body"
+@pytest.mark.parametrize("case", BAD_EXPORTS, ids=lambda c: c.id)
+def test_a_bad_export_is_one_french_line_naming_the_file_line_or_column(tmp_path, case):
+    path = case.write(tmp_path)
+    message = error_of(lambda: build_answers(read_export(path), [case.question], case.id_column))
+    assert message.startswith(case.expected(path)), message
 
 
 def test_missing_column_suggests_a_close_name_and_truncates_a_long_list(tmp_path):
@@ -376,34 +303,6 @@ def test_missing_column_suggests_a_close_name_and_truncates_a_long_list(tmp_path
     message = error_of(build_answers, export, ["Body"])
     assert "(vouliez-vous dire « body » ?)" in message
     assert message.endswith("meta_10, … (19 autres)")
-
-
-def test_missing_id_column_is_named(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n1;a\n"))
-    assert error_of(build_answers, export, ["body"], id_column="numero").startswith(
-        "Colonne « numero » absente de"
-    )
-
-
-def test_duplicate_ids_name_the_id_and_both_rows(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n8;b\n 7 ;c\n"))
-    message = error_of(build_answers, export, ["body"], id_column="id")
-    assert message.startswith(
-        f"Identifiant « 7 » en double dans la colonne « id » de {export.path} (lignes 2 et 4)"
-    )
-
-
-def test_blank_id_names_the_row(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n  ;b\n"))
-    message = error_of(build_answers, export, ["body"], id_column="id")
-    assert message.startswith(f"Identifiant vide ligne 3 de {export.path}")
-
-
-def test_id_column_cannot_also_be_a_question(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n"))
-    assert "à la fois l'identifiant et une question" in error_of(
-        build_answers, export, ["id"], id_column="id"
-    )
 
 
 def test_no_question_is_an_error(tmp_path):

@@ -620,6 +620,23 @@ def make_llm(
     )
 
 
+PROBE_TIMEOUT_S = 5
+
+
+def probe_llm(backend: str = "llamacpp", model: str | None = None, *, host: str | None = None,
+              allow_remote: bool = False) -> None:
+    """Check that the configured model can be used, without running it: the embedded model's
+    file is there; an Ollama host is loopback (or allowed), answers within seconds, and has
+    the model. Raises a SyntheseError naming what to fix."""
+    llm = make_llm(backend, model, host=host, allow_remote=allow_remote, lazy=True,
+                   timeout_s=PROBE_TIMEOUT_S)
+    try:
+        if isinstance(llm, OllamaLLM):
+            llm.model_id  # noqa: B018 - lists the server's models: unreachable or absent fail here
+    finally:
+        llm.close()
+
+
 __all__ = [
     "BACKENDS",
     "DEFAULT_OLLAMA_HOST",
@@ -634,4 +651,5 @@ __all__ = [
     "is_loopback",
     "make_llm",
     "normalise_host",
+    "probe_llm",
 ]

@@ -21,6 +21,8 @@ Every query the project runs is a named method here: no other module writes SQL.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -356,6 +358,59 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+_DUCKDB_MAGIC = b"DUCK"  # at offset 8 of every DuckDB file, after the header checksum
+
+
+def check_database(path: Path) -> None:
+    """Refuse a ``--db`` that cannot hold the store, with the hint that fits: a folder, a file
+    that is not a DuckDB database, a database another program holds, a place where no file
+    can be created. Writes nothing (an existing database is opened and closed)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SyntheseError(
+            f"--db {path} est un dossier : indiquez un fichier de base, par exemple "
+            f"{path / 'synthese.duckdb'}.")
+    if not path.exists():
+        parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise SyntheseError(
+                f"Base {path} impossible à créer : {parent} n'est pas un dossier modifiable ; "
+                "choisissez un autre --db.")
+        return
+    with path.open("rb") as f:
+        head = f.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise _not_duckdb(path)
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.Error as exc:
+        raise database_error(path, exc) from None
+
+
+def database_error(path: Path, exc: Exception) -> SyntheseError:
+    """One French line for DuckDB's refusal to open ``path``, with the hint that fits."""
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "lock" in detail.lower():
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", detail)
+        who = f" (programme {Path(holder.group(1)).name}, PID {holder.group(2)})" if holder else ""
+        return SyntheseError(
+            f"Base {path} ouverte par un autre programme{who} : fermez-le ou attendez la fin de "
+            "son exécution, puis relancez.")
+    if "not a valid DuckDB database" in detail:
+        return _not_duckdb(path)
+    if "Is a directory" in detail:
+        return SyntheseError(f"--db {path} est un dossier : indiquez un fichier de base.")
+    return SyntheseError(
+        f"Base {path} inaccessible ({detail}) : vérifiez le fichier et ses droits, ou choisissez "
+        "un autre --db.")
+
+
+def _not_duckdb(path: Path) -> SyntheseError:
+    return SyntheseError(
+        f"{path} n'est pas une base DuckDB : indiquez avec --db une base créée par synthese ou "
+        "un nouveau fichier.")
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
@@ -369,11 +424,8 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise SyntheseError(
-                f"Base {self.path} inaccessible ({str(exc).splitlines()[0]}) : "
-                "est-elle ouverte par un autre programme ?"
-            ) from exc
+        except duckdb.Error as exc:
+            raise database_error(self.path, exc) from None
         if not read_only:
             self.migrate()
 
