@@ -25,7 +25,8 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 STORED = HERE / "digests" / "demo_fake.json"
 # Columns that name or time one run, not what it found.
-VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "report_path", "timings"}
+VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "report_path", "timings",
+            "respondent_label"}  # keyed by a secret drawn for each database
 # Inside the JSON columns of marts.runs: seconds measured, not computed.
 VOLATILE_KEYS = {"seconds", "duration_s"}
 
@@ -80,6 +81,7 @@ def marts_digest(db: str | Path) -> dict[str, dict]:
 def report_digest(html: str) -> str:
     """The report with run ids, dates and durations blanked, hashed."""
     html = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "RUN", html)
+    html = re.sub(r"\bR-[0-9a-f]{8}\b", "R-LABEL", html)  # respondent labels: a secret each
     html = re.sub(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", "DATE", html)
     html = re.sub(r"\d{1,2} \w+ \d{4}( à \d{1,2} h \d{2})?", "DATE", html)
     html = re.sub(r"(\d+\s*min\s*)?\d+([.,]\d+)?(\s|&nbsp;| )*s\b", "N s", html)

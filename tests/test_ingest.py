@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -12,9 +14,12 @@ from bad_inputs import BAD_EXPORTS
 from synthese.errors import SyntheseError
 from synthese.ingest import (
     MAX_ANSWER_CHARS,
+    Identity,
     build_answers,
     identifying_columns,
+    import_rows,
     is_blank,
+    personal_id_column,
     read_export,
 )
 from synthese.keys import file_sha256
@@ -476,3 +481,48 @@ def test_look_alike_columns_are_not_identifying(column):
 def test_identifying_columns_keeps_the_given_order():
     columns = ["id", "email", "avis", "Nom", "commune"]
     assert identifying_columns(columns) == ["email", "Nom"]
+
+
+# --- respondent identity (issue 16) -------------------------------------------------------
+
+
+def _rows(export, id_column=None, personal=False, secret="s"):
+    return import_rows(export, ["avis"], id_column, None, datetime(2026, 1, 1),
+                       Identity(secret, personal))
+
+
+def test_without_id_column_two_exports_never_share_a_respondent(tmp_path):
+    first = read_export(write(tmp_path / "a.csv", "avis\nun\ndeux\n"))
+    second = read_export(write(tmp_path / "b.csv", "avis\ntrois\nquatre\n"))
+    a, b, a_again = _rows(first), _rows(second), _rows(first)
+    assert set(a.raw_respondents["respondent_id"]).isdisjoint(b.raw_respondents["respondent_id"])
+    assert list(a.raw_respondents["respondent_id"]) == [
+        f"{first.sha256[:16]}-2", f"{first.sha256[:16]}-3"]
+    assert a_again.raw_answers.equals(a.raw_answers)  # the same export: the same keys
+
+
+def test_a_personal_id_is_replaced_outside_raw_by_a_stable_keyed_pseudonym(tmp_path):
+    export = read_export(write(tmp_path / "a.csv", "courriel;avis\neva@ac-lyon.fr;un\n"))
+    rows = _rows(export, "courriel", personal=True)
+    public = rows.staged_respondents["respondent_id"].iat[0]
+    assert rows.raw_respondents["respondent_id"].iat[0] == "eva@ac-lyon.fr"
+    assert re.fullmatch(r"R-[0-9a-f]{16}", public)
+    assert rows.staged_respondents["label"].iat[0] == public[:10]
+    assert _rows(export, "courriel", personal=True).staged_respondents.equals(
+        rows.staged_respondents)
+    assert _rows(export, "courriel", True, "another database").staged_respondents[
+        "respondent_id"].iat[0] != public
+    assert rows.import_row["respondent_ids"] == "pseudonyme"
+
+
+@pytest.mark.parametrize(("column", "values", "personal"), [
+    ("Adresse e-mail", ["1", "2"], True),  # the name says so
+    ("id", ["eva@ac-lyon.fr", "paul@ac-lyon.fr"], True),
+    ("numero", ["06 12 34 56 78", "+33 6 12 34 56 79"], True),
+    ("id", ["R1", "R2"], False),
+    ("id_reponse", ["1001", "1002"], False),
+])
+def test_an_id_column_is_personal_by_its_name_or_its_values(tmp_path, column, values, personal):
+    text = f"{column};avis\n" + "".join(f"{v};oui\n" for v in values)
+    export = read_export(write(tmp_path / "a.csv", text))
+    assert personal_id_column(export, column) is personal

@@ -310,7 +310,7 @@ def _prepare(data: dict) -> dict:
                 "arguments": back_links[answer_id],
             }
         )
-    answers.sort(key=lambda a: (str(a["respondent_id"] or ""), str(a["answer_id"])))
+    # in the order given: the export's (reportdata); respondent labels sort at random
 
     method = dict(data.get("method") or {})
     method["steps"] = method.get("steps") or list(DEFAULT_STEPS)

@@ -38,14 +38,27 @@ class Imported:
 
 
 def ingest(run: Run) -> Imported:
-    from synthese.ingest import import_rows, read_export
+    from synthese.ingest import Identity, import_rows, personal_id_column, read_export
 
-    s = run.settings
+    s, store = run.settings, run.store
     export = read_export(s.export)
-    rows = import_rows(export, list(s.questions), s.id_column, s.limit, run.started_at)
+    personal = False
+    if s.id_column:
+        # decided once per file and id column (the pseudonymiser loads in seconds)
+        personal = store.personal_ids(export.sha256, s.id_column)
+        if personal is None:
+            personal = personal_id_column(export, s.id_column.strip(),
+                                          run.pseudonymiser() if s.pseudonymise else None)
+    identity = Identity(store.respondent_secret(), personal,
+                        None if s.id_column else store.stored_answers(export.sha256))
+    rows = import_rows(export, list(s.questions), s.id_column, s.limit, run.started_at, identity)
     for warning in export.warnings:
         run.log(f"Attention : {warning}")
-    new_resp, new_answers = run.store.record_import(
+    if personal:
+        run.log(f"La colonne « {s.id_column} » contient des données personnelles : elle reste "
+                "dans la couche brute, et les répondants sont désignés ailleurs par un "
+                "pseudonyme.")
+    new_resp, new_answers = store.record_import(
         rows.import_row, rows.raw_respondents, rows.staged_respondents, rows.raw_answers)
     if rows.identifying:
         run.log("Colonnes identifiantes conservées dans la couche brute uniquement : "
