@@ -22,6 +22,7 @@ from synthese.runner import (
     STAGES,
     Stage,
     close_run,
+    end_status,
     execute,
     open_run,
     record,
@@ -145,7 +146,7 @@ def consultation(
     except BaseException as exc:
         if isinstance(exc, SyntheseError):
             log_user_error(logger, exc)
-        record(run, done, "failed")
+        record(run, done, end_status(exc))
         raise
     finally:
         close_run(run)

@@ -219,6 +219,14 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
                   "timings": dict(run.timings), "tokens": run.llm.stats.as_dict()}
 
 
+def end_status(exc: BaseException) -> str:
+    """How a run that raised ``exc`` is recorded: « stopped » when a person or Prefect asked it
+    to stop (Ctrl-C, SIGTERM, a cancellation), « failed » otherwise. Either way what its
+    stages stored is kept and the next run resumes from there."""
+    stopped = isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "TerminationSignal"
+    return "stopped" if stopped else "failed"
+
+
 def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
     """Every stage, then the run record (tests and benchmarks; the CLI goes through the flow)."""
     run = open_run(settings, **options)
@@ -226,8 +234,8 @@ def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
     try:
         run_stages(run, done)
         return record(run, done, "completed")
-    except BaseException:
-        record(run, done, "failed")
+    except BaseException as exc:
+        record(run, done, end_status(exc))
         raise
     finally:
         close_run(run)

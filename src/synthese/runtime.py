@@ -129,7 +129,8 @@ def prefect_api(log: Path | None) -> Iterator[str | None]:
                 [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), "--app-dir", str(prefect.__module_path__.parent),
                  "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
                  "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-                env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output)
+                env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+                start_new_session=True)  # Ctrl-C at a terminal is for the run, not the server
             url = f"http://127.0.0.1:{port}/api"
             while not _healthy(url):
                 if process.poll() is not None:  # the port was taken meanwhile: another one

@@ -134,9 +134,12 @@ def extract(run: Run) -> Extracted:
                     write(batch)
                     batch.clear()
 
-            extract_answers(list(zip(pending["answer_id"], pending["text"])),
-                            lambda aid: s.question_text(question_of[aid]), llm, prompt, on_done)
-            write(batch)
+            try:
+                extract_answers(list(zip(pending["answer_id"], pending["text"])),
+                                lambda aid: s.question_text(question_of[aid]), llm, prompt,
+                                on_done)
+            finally:  # stopped or failed: what was extracted is kept all the same
+                write(batch)
     return Extracted(key, store.answer_counts(s.questions, key), run.llm.stats.made - before)
 
 
