@@ -50,8 +50,9 @@ def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def marts_digest(db: str | Path) -> dict[str, dict]:
-    """{view: {"rows": n, "columns": [...], "sha256": ...}} for every view of ``marts``."""
+def marts_digest(db: str | Path, run_id: str | None = None) -> dict[str, dict]:
+    """{view: {"rows": n, "columns": [...], "sha256": ...}} for every view of ``marts``;
+    with ``run_id``, the views that have a run_id column show that run only."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         views = [r[0] for r in con.execute(
@@ -59,7 +60,12 @@ def marts_digest(db: str | Path) -> dict[str, dict]:
             "ORDER BY table_name").fetchall()]
         out = {}
         for view in views:
-            cursor = con.execute(f'SELECT * FROM marts."{view}"')
+            has_run = con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' "
+                "AND table_name = ? AND column_name = 'run_id'", [view]).fetchone()[0]
+            where = " WHERE run_id = ?" if run_id and has_run else ""
+            cursor = con.execute(f'SELECT * FROM marts."{view}"{where}',
+                                 [run_id] if where else [])
             columns = [d[0] for d in cursor.description]
             kept = [i for i, c in enumerate(columns) if c not in VOLATILE]
             fetched = cursor.fetchall()

@@ -350,6 +350,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     if failure:  # published with its fallbacks; tried again at the next run
         run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
     grounded = _grounded(summary.summary, run.embedder.embed, members, member_vectors)
+    check = check_key(key, run.embedder.model_id)
     run.store.write_summary({
         "summary_key": key, "attempt": attempt,
         "members_key": c.members_key, "model_id": llm.model_id,
@@ -357,9 +358,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         "summary": " ".join(g.text for g in grounded) or None, "n_stages": summary.n_stages,
         "failure": failure, "call_keys": title.call_keys + summary.call_keys,
         "title_origin": title.origin, "title_rejected": to_json(title.rejected),
-        "n_replaced": sum(g.origin == "argument" for g in grounded), "created_at": _now()})
-    check = check_key(key, run.embedder.model_id)
-    run.store.write_summary_checks([
+        "n_replaced": sum(g.origin == "argument" for g in grounded), "created_at": _now()}, [
         {"summary_key": key, "check_key": check, "position": i, "text": g.text,
          "support": g.support, "supported": g.supported, "argument_ids": g.argument_ids,
          "origin": g.origin, "model_text": g.model_text} for i, g in enumerate(grounded)])

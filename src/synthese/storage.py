@@ -811,8 +811,12 @@ class Store:
         df = self.query("SELECT * FROM core.latest_summaries WHERE summary_key = ?", [summary_key])
         return None if df.empty else df.iloc[0].to_dict()
 
-    def write_summary(self, row: dict[str, Any]) -> None:
-        self.insert_rows("core.summaries", [row])
+    def write_summary(self, row: dict[str, Any], sentences: list[dict[str, Any]]) -> None:
+        """A summary attempt and its checked sentences, together: a run killed between the
+        two left a summary that the next run reused without its sentences (issue 16)."""
+        with self.transaction():
+            self.insert_rows("core.summaries", [row])
+            self.insert_rows("core.summary_sentences", sentences)
 
     def summaries(self, summary_keys: Sequence[str]) -> pd.DataFrame:
         """The latest attempt of each summary, in no particular order."""
@@ -827,23 +831,6 @@ class Store:
         rows = self.con.execute("SELECT parent_id, label FROM core.parent_themes "
                                 "WHERE clustering_id = ?", [clustering_id]).fetchall()
         return {int(p): label for p, label in rows}
-
-    def checked_summaries(self, check_keys: dict[str, str]) -> set[str]:
-        """The summary keys of ``{summary_key: check_key}`` whose sentences were checked."""
-        if not check_keys:
-            return set()
-        frame = pd.DataFrame({"summary_key": list(check_keys), "check_key": list(check_keys.values())})
-        self.con.register("_checks", frame)
-        try:
-            rows = self.con.execute(
-                "SELECT DISTINCT c.summary_key FROM _checks c JOIN core.summary_sentences s "
-                "USING (summary_key, check_key)").fetchall()
-        finally:
-            self.con.unregister("_checks")
-        return {r[0] for r in rows}
-
-    def write_summary_checks(self, rows: list[dict[str, Any]]) -> None:
-        self.insert_rows("core.summary_sentences", rows)
 
     def summary_checks(self, check_keys: dict[str, str]) -> pd.DataFrame:
         """Checked sentences of the summaries ``{summary_key: check_key}``, in order."""
