@@ -235,7 +235,7 @@ def test_mixed_utf8_and_cp1252_keeps_both_accents_and_warns(tmp_path):
     path.write_bytes(data)
     export = read_export(path)
     assert export.frame["avis"].tolist() == ["très élevé, à revoir"] * 5 + ["déjà vu"]
-    assert export.encoding == "utf-8"
+    assert export.encoding == "utf-8+cp1252"
     assert "ligne 7" in export.warnings[0] and "Windows-1252" in export.warnings[0]
 
 
@@ -526,3 +526,25 @@ def test_an_id_column_is_personal_by_its_name_or_its_values(tmp_path, column, va
     text = f"{column};avis\n" + "".join(f"{v};oui\n" for v in values)
     export = read_export(write(tmp_path / "a.csv", text))
     assert personal_id_column(export, column) is personal
+
+
+def test_mixed_encodings_are_read_line_by_line_even_when_windows_1252_has_more_accents(
+        tmp_path):
+    # issue 16: one UTF-8 line and one Windows-1252 line with more accents was decoded whole
+    # as Windows-1252 (« Ã‰lÃ¨ve trÃ¨s motivÃ© »), with no warning
+    path = tmp_path / "export.csv"
+    path.write_bytes("id;avis\n1;Élève très motivé\n".encode()
+                     + "2;Déjà vu à l'école, très réussi\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.frame["avis"].tolist() == ["Élève très motivé", "Déjà vu à l'école, très réussi"]
+    assert len(export.warnings) == 1
+    assert "ligne 3" in export.warnings[0] and "Windows-1252" in export.warnings[0]
+
+
+def test_a_windows_1252_file_stays_windows_1252_without_warning(tmp_path):
+    path = tmp_path / "export.csv"
+    # « É » then a no-break space happens to be valid UTF-8 (« ɠ »), which no French uses
+    path.write_bytes("id;avis\n1;Élève très motivé\n2;Déjà vu\n3;É\xa0!\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.encoding == "cp1252" and export.warnings == []
+    assert export.frame["avis"].tolist() == ["Élève très motivé", "Déjà vu", "É\xa0!"]

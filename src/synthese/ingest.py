@@ -154,47 +154,57 @@ def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
     shift = len(data) - len(body)
     try:
         return body.decode("utf-8"), encoding
-    except UnicodeDecodeError as exc:
-        first_bad = shift + exc.start
-    # Not UTF-8. A file that is mostly UTF-8 with a few Windows-1252 bytes (two exports
-    # pasted together) keeps its UTF-8 text; a genuine Windows-1252 file is decoded as such
-    # (in French Windows-1252 text, accented bytes are almost never valid UTF-8 sequences).
-    sequences = _UTF8_MULTIBYTE.findall(body)
-    high_bytes = len(body) - len(body.translate(None, _HIGH_BYTES))
-    stray_bytes = high_bytes - sum(map(len, sequences))
-    try:
-        if len(sequences) > stray_bytes:
-            text = body.decode("utf-8", errors=_CP1252_FALLBACK)
-            warnings.append(
-                f"{p} mélange UTF-8 et Windows-1252 (premier octet non UTF-8 à la ligne "
-                f"{_line_of(data, first_bad)}) : vérifiez les accents de ces lignes."
-            )
-            return text, encoding
-        return body.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        at = shift + exc.start
-        raise SyntheseError(
-            f"Octet 0x{data[at]:02X} illisible dans {p} (ligne {_line_of(data, at)}, octet {at}) "
-            ": ni UTF-8 ni Windows-1252 ; réenregistrez le fichier en « CSV UTF-8 »."
-        ) from None
-
-
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-_CP1252_FALLBACK = "synthese-cp1252"
-
-
-def _cp1252_byte(err: UnicodeDecodeError) -> tuple[str, int]:
-    """Codec error handler: decode one stray byte as Windows-1252, or fail as UTF-8 did."""
-    try:
-        return err.object[err.start : err.start + 1].decode("cp1252"), err.start + 1
     except UnicodeDecodeError:
-        raise err from None
+        pass
+    # Not UTF-8. Two exports pasted together can mix the two encodings line by line: each
+    # line that is valid (and plausible) UTF-8 is read as UTF-8, the others as Windows-1252,
+    # with a warning naming the first of those. In French Windows-1252 text an accented
+    # letter is almost never followed by the bytes UTF-8 expects, so a Windows-1252 file has
+    # no such line and is decoded whole.
+    lines = body.split(b"\n")
+    kinds = [_line_encoding(line) for line in lines]
+    if "utf-8" not in kinds:
+        try:
+            return body.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as exc:
+            at = shift + exc.start
+            raise _undecodable(data, at, p) from None
+    texts, offset = [], shift
+    for line, kind in zip(lines, kinds, strict=True):
+        try:
+            texts.append(line.decode("utf-8" if kind == "utf-8" else "cp1252"))
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, offset + exc.start, p) from None
+        offset += len(line) + 1
+    legacy = [i for i, kind in enumerate(kinds, start=1) if kind == "cp1252"]
+    warnings.append(
+        f"{p} mélange UTF-8 et Windows-1252 ({len(legacy)} ligne(s) lue(s) en Windows-1252, "
+        f"la première à la ligne {legacy[0]}) : vérifiez les accents de ces lignes."
+    )
+    return "\n".join(texts), f"{encoding}+cp1252"
 
 
-codecs.register_error(_CP1252_FALLBACK, _cp1252_byte)
+# Characters that a Windows-1252 accented letter followed by a symbol decodes to when read as
+# UTF-8 (C1 controls, Latin Extended-B, IPA): a line that gives one is not UTF-8.
+_NOT_FRENCH_UTF8 = re.compile("[\x80-\x9f\u0180-\u02ff]")
+
+
+def _line_encoding(line: bytes) -> str:
+    """« ascii », « utf-8 » (valid and plausible) or « cp1252 »."""
+    if line.isascii():
+        return "ascii"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "cp1252" if _NOT_FRENCH_UTF8.search(text) else "utf-8"
+
+
+def _undecodable(data: bytes, at: int, p: Path) -> SyntheseError:
+    return SyntheseError(
+        f"Octet 0x{data[at]:02X} illisible dans {p} (ligne {_line_of(data, at)}, octet {at}) "
+        ": ni UTF-8 ni Windows-1252 ; réenregistrez le fichier en « CSV UTF-8 »."
+    )
 
 
 def _line_of(data: bytes, offset: int) -> int:
