@@ -20,11 +20,12 @@ from prefect.cache_policies import NO_CACHE
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
 from synthese.errors import SyntheseError
-from synthese.progress import summary_lines
+from synthese.progress import run_log, summary_lines
 from synthese.runner import (
     STAGES,
     Stage,
     close_run,
+    end_status,
     execute,
     export_documents,
     open_run,
@@ -147,7 +148,7 @@ def consultation(
     )
     try:
         check_settings(settings)
-        run = open_run(settings, log=logger.info, progress=progress)
+        run = open_run(settings, log=run_log(logger), progress=progress)
     except SyntheseError as exc:
         log_user_error(logger, exc)
         raise
@@ -159,7 +160,7 @@ def consultation(
         except BaseException as exc:
             if isinstance(exc, SyntheseError):
                 log_user_error(logger, exc)
-            record(run, done, "failed")
+            record(run, done, end_status(exc))
             raise
         try:  # the run stays completed: « synthese export » writes the documents again
             row = row | {"documents": EXPORT_TASK(run, row)}

@@ -25,7 +25,8 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 STORED = HERE / "digests" / "demo_fake.json"
 # Columns that name or time one run, not what it found.
-VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "report_path", "timings"}
+VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "report_path", "timings",
+            "respondent_label"}  # keyed by a secret drawn for each database
 # Inside the JSON columns of marts.runs: seconds measured, not computed.
 VOLATILE_KEYS = {"seconds", "duration_s"}
 
@@ -49,8 +50,9 @@ def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def marts_digest(db: str | Path) -> dict[str, dict]:
-    """{view: {"rows": n, "columns": [...], "sha256": ...}} for every view of ``marts``."""
+def marts_digest(db: str | Path, run_id: str | None = None) -> dict[str, dict]:
+    """{view: {"rows": n, "columns": [...], "sha256": ...}} for every view of ``marts``;
+    with ``run_id``, the views that have a run_id column show that run only."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         views = [r[0] for r in con.execute(
@@ -58,7 +60,12 @@ def marts_digest(db: str | Path) -> dict[str, dict]:
             "ORDER BY table_name").fetchall()]
         out = {}
         for view in views:
-            cursor = con.execute(f'SELECT * FROM marts."{view}"')
+            has_run = con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' "
+                "AND table_name = ? AND column_name = 'run_id'", [view]).fetchone()[0]
+            where = " WHERE run_id = ?" if run_id and has_run else ""
+            cursor = con.execute(f'SELECT * FROM marts."{view}"{where}',
+                                 [run_id] if where else [])
             columns = [d[0] for d in cursor.description]
             kept = [i for i, c in enumerate(columns) if c not in VOLATILE]
             fetched = cursor.fetchall()
@@ -80,6 +87,7 @@ def marts_digest(db: str | Path) -> dict[str, dict]:
 def report_digest(html: str) -> str:
     """The report with run ids, dates and durations blanked, hashed."""
     html = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "RUN", html)
+    html = re.sub(r"\bR-[0-9a-f]{8}\b", "R-LABEL", html)  # respondent labels: a secret each
     html = re.sub(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", "DATE", html)
     html = re.sub(r"\d{1,2} \w+ \d{4}( à \d{1,2} h \d{2})?", "DATE", html)
     html = re.sub(r"(\d+\s*min\s*)?\d+([.,]\d+)?(\s|&nbsp;| )*s\b", "N s", html)

@@ -282,3 +282,59 @@ def test_unknown_column_fails_the_run_with_the_french_message_in_its_logs(
     logs = stack.logs(run_id)
     expected = f"Erreur : Colonne « inconnue » absente de {export}"
     assert any(line.startswith(expected) for line in logs.splitlines()), logs[-3000:]
+
+
+@pytest.mark.slow
+def test_a_prefect_cancellation_stops_the_run_keeps_its_answers_and_the_next_run_resumes(
+    stack: Stack, tmp_path: Path
+):
+    """Cancelling a flow run in Prefect (UI or ``prefect flow-run cancel``): the worker sends
+    SIGTERM to the run's process, which stops, records the run as stopped and keeps every
+    extraction it stored; a new run sends the model only the rest."""
+    log = tmp_path / "slow-calls.jsonl"
+    slow = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "fake_ollama_domain.py"), "--model", "fake",
+         "--log", str(log), "--delay", "1.5"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True, cwd=REPO)
+    export = write_export(tmp_path / "export.csv", 14)
+    db, out = tmp_path / "synthese.duckdb", tmp_path / "out"
+    try:
+        params = ({"export": str(export), "question": ["q"]} | stack.model_params(db, out)
+                  | {"llm_host": slow.stdout.readline().strip()})
+        args = ["deployment", "run", "synthese/consultation"]
+        for key, value in params.items():
+            args += ["-p", f"{key}={value if isinstance(value, str) else json.dumps(value)}"]
+        started = stack.prefect(*args)
+        run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout + started.stderr).group(1)
+        deadline = time.monotonic() + 240
+        while read_call_log(log).count("extraction") < 3:
+            assert time.monotonic() < deadline, stack.logs(run_id)[-3000:]
+            time.sleep(0.5)
+        cancel = stack.prefect("flow-run", "cancel", run_id)
+        assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+        deadline = time.monotonic() + 120
+        while stack.state(run_id)["type"] != "CANCELLED":
+            assert time.monotonic() < deadline, stack.state(run_id)
+            time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while True:  # the run's process has let the database go
+            try:
+                con = duckdb.connect(str(db), read_only=True)
+                break
+            except duckdb.IOException:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        with con:
+            kept = con.sql("SELECT count(*) FROM core.extractions").fetchone()[0]
+            statuses = [r[0] for r in con.sql("SELECT status FROM core.runs").fetchall()]
+        assert kept >= 2 and statuses == ["stopped"]
+        assert read_call_log(log).count("extraction") <= kept + 2  # it did not go on
+    finally:
+        _kill_group(slow.pid)
+        slow.wait(timeout=10)
+    calls_before = len(read_call_log(stack.log))
+    code, resumed, output = stack.run_deployment(
+        "synthese/consultation",
+        {"export": str(export), "question": ["q"]} | stack.model_params(db, out))
+    assert code == 0, output + stack.logs(resumed)[-3000:]
+    assert read_call_log(stack.log)[calls_before:].count("extraction") == 14 - kept

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from bad_inputs import BAD_EXPORTS
 
 from synthese.errors import SyntheseError
 from synthese.ingest import (
     MAX_ANSWER_CHARS,
+    Identity,
     build_answers,
     identifying_columns,
+    import_rows,
     is_blank,
+    personal_id_column,
     read_export,
 )
 from synthese.keys import file_sha256
@@ -229,7 +235,7 @@ def test_mixed_utf8_and_cp1252_keeps_both_accents_and_warns(tmp_path):
     path.write_bytes(data)
     export = read_export(path)
     assert export.frame["avis"].tolist() == ["très élevé, à revoir"] * 5 + ["déjà vu"]
-    assert export.encoding == "utf-8"
+    assert export.encoding == "utf-8+cp1252"
     assert "ligne 7" in export.warnings[0] and "Windows-1252" in export.warnings[0]
 
 
@@ -286,88 +292,14 @@ def test_ods_export_is_read_with_numbers_as_text(tmp_path):
     }
 
 
-def test_xlsx_with_header_only_is_empty(tmp_path):
-    book = openpyxl.Workbook()
-    book.active.append(["id", "avis"])
-    path = tmp_path / "vide.xlsx"
-    book.save(path)
-    assert error_of(read_export, path) == f"Fichier vide : {path} ne contient aucune réponse."
-
-
-def test_corrupt_xlsx_is_a_one_line_error(tmp_path):
-    path = write(tmp_path / "faux.xlsx", "id;avis\n1;a\n")
-    message = error_of(read_export, path)
-    assert message.startswith(f"Lecture impossible de {path} comme classeur XLSX")
-
-
 # --- errors --------------------------------------------------------------------------------
 
 
-def test_missing_file_is_named():
-    message = error_of(read_export, "data/absent.csv")
-    assert message == "Fichier introuvable : data/absent.csv ; vérifiez le chemin de l'export."
-
-
-def test_unknown_format_is_refused(tmp_path):
-    path = write(tmp_path / "export.json", "{}")
-    assert "Format non pris en charge" in error_of(read_export, path)
-    assert str(path) in error_of(read_export, path)
-
-
-@pytest.mark.parametrize(
-    ("name", "content"),
-    [
-        ("x.csv", b""),
-        ("x.xlsx", b""),
-        ("x.csv", b"\xef\xbb\xbf"),
-        ("x.csv", b"id;body\n"),
-        ("x.csv", b"id;body\r\n\r\n;\r\n"),
-    ],
-)
-def test_empty_file_or_header_alone_is_empty(tmp_path, name, content):
-    path = tmp_path / name
-    path.write_bytes(content)
-    assert error_of(read_export, path) == f"Fichier vide : {path} ne contient aucune réponse."
-
-
-def test_undecodable_byte_names_the_line(tmp_path):
-    path = tmp_path / "export.csv"
-    # 0x81 is one of the five bytes Windows-1252 leaves undefined.
-    path.write_bytes("id;avis\n1;déjà\n".encode("cp1252") + b"2;mal\x81form\xe9\n")
-    message = error_of(read_export, path)
-    assert "0x81" in message and "ligne 3" in message and str(path) in message
-
-
-def test_nul_bytes_are_refused_with_their_line(tmp_path):
-    path = tmp_path / "export.csv"
-    path.write_bytes(b"id;avis\n1;a\x00b\n")
-    message = error_of(read_export, path)
-    assert message.startswith(f"Octet nul dans {path} (ligne 2, octet 11)")
-
-
-def test_utf16_export_asks_for_utf8(tmp_path):
-    path = write(tmp_path / "export.txt", "id\tavis\n1\tbien\n", "utf-16")
-    assert "UTF-16" in error_of(read_export, path)
-
-
-def test_row_with_too_many_fields_names_the_line(tmp_path):
-    path = write(tmp_path / "export.csv", 'id;avis\n1;"a\nb"\n2;trop;de;champs\n')
-    assert error_of(read_export, path).startswith(
-        f"Ligne 3 de {path} : 4 champs au lieu de 2 (séparateur « ; »)"
-    )
-
-
-def test_unclosed_quote_names_the_line(tmp_path):
-    path = write(tmp_path / "export.csv", 'id;avis\n1;a\n2;"jamais fermé\n3;c\n')
-    assert f"Guillemet jamais refermé dans {path} à partir de la ligne 3" in error_of(
-        read_export, path
-    )
-
-
-def test_missing_question_column_lists_available_columns(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n1;a\n"))
-    message = error_of(build_answers, export, ["q1"])
-    assert message == f"Colonne « q1 » absente de {export.path}. Colonnes disponibles : id, body"
+@pytest.mark.parametrize("case", BAD_EXPORTS, ids=lambda c: c.id)
+def test_a_bad_export_is_one_french_line_naming_the_file_line_or_column(tmp_path, case):
+    path = case.write(tmp_path)
+    message = error_of(lambda: build_answers(read_export(path), [case.question], case.id_column))
+    assert message.startswith(case.expected(path)), message
 
 
 def test_missing_column_suggests_a_close_name_and_truncates_a_long_list(tmp_path):
@@ -376,34 +308,6 @@ def test_missing_column_suggests_a_close_name_and_truncates_a_long_list(tmp_path
     message = error_of(build_answers, export, ["Body"])
     assert "(vouliez-vous dire « body » ?)" in message
     assert message.endswith("meta_10, … (19 autres)")
-
-
-def test_missing_id_column_is_named(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n1;a\n"))
-    assert error_of(build_answers, export, ["body"], id_column="numero").startswith(
-        "Colonne « numero » absente de"
-    )
-
-
-def test_duplicate_ids_name_the_id_and_both_rows(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n8;b\n 7 ;c\n"))
-    message = error_of(build_answers, export, ["body"], id_column="id")
-    assert message.startswith(
-        f"Identifiant « 7 » en double dans la colonne « id » de {export.path} (lignes 2 et 4)"
-    )
-
-
-def test_blank_id_names_the_row(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n  ;b\n"))
-    message = error_of(build_answers, export, ["body"], id_column="id")
-    assert message.startswith(f"Identifiant vide ligne 3 de {export.path}")
-
-
-def test_id_column_cannot_also_be_a_question(tmp_path):
-    export = read_export(write(tmp_path / "export.csv", "id;body\n7;a\n"))
-    assert "à la fois l'identifiant et une question" in error_of(
-        build_answers, export, ["id"], id_column="id"
-    )
 
 
 def test_no_question_is_an_error(tmp_path):
@@ -577,3 +481,70 @@ def test_look_alike_columns_are_not_identifying(column):
 def test_identifying_columns_keeps_the_given_order():
     columns = ["id", "email", "avis", "Nom", "commune"]
     assert identifying_columns(columns) == ["email", "Nom"]
+
+
+# --- respondent identity (issue 16) -------------------------------------------------------
+
+
+def _rows(export, id_column=None, personal=False, secret="s"):
+    return import_rows(export, ["avis"], id_column, None, datetime(2026, 1, 1),
+                       Identity(secret, personal))
+
+
+def test_without_id_column_two_exports_never_share_a_respondent(tmp_path):
+    first = read_export(write(tmp_path / "a.csv", "avis\nun\ndeux\n"))
+    second = read_export(write(tmp_path / "b.csv", "avis\ntrois\nquatre\n"))
+    a, b, a_again = _rows(first), _rows(second), _rows(first)
+    assert set(a.raw_respondents["respondent_id"]).isdisjoint(b.raw_respondents["respondent_id"])
+    assert list(a.raw_respondents["respondent_id"]) == [
+        f"{first.sha256[:16]}-2", f"{first.sha256[:16]}-3"]
+    assert a_again.raw_answers.equals(a.raw_answers)  # the same export: the same keys
+
+
+def test_a_personal_id_is_replaced_outside_raw_by_a_stable_keyed_pseudonym(tmp_path):
+    export = read_export(write(tmp_path / "a.csv", "courriel;avis\neva@ac-lyon.fr;un\n"))
+    rows = _rows(export, "courriel", personal=True)
+    public = rows.staged_respondents["respondent_id"].iat[0]
+    assert rows.raw_respondents["respondent_id"].iat[0] == "eva@ac-lyon.fr"
+    assert re.fullmatch(r"R-[0-9a-f]{16}", public)
+    assert rows.staged_respondents["label"].iat[0] == public[:10]
+    assert _rows(export, "courriel", personal=True).staged_respondents.equals(
+        rows.staged_respondents)
+    assert _rows(export, "courriel", True, "another database").staged_respondents[
+        "respondent_id"].iat[0] != public
+    assert rows.import_row["respondent_ids"] == "pseudonyme"
+
+
+@pytest.mark.parametrize(("column", "values", "personal"), [
+    ("Adresse e-mail", ["1", "2"], True),  # the name says so
+    ("id", ["eva@ac-lyon.fr", "paul@ac-lyon.fr"], True),
+    ("numero", ["06 12 34 56 78", "+33 6 12 34 56 79"], True),
+    ("id", ["R1", "R2"], False),
+    ("id_reponse", ["1001", "1002"], False),
+])
+def test_an_id_column_is_personal_by_its_name_or_its_values(tmp_path, column, values, personal):
+    text = f"{column};avis\n" + "".join(f"{v};oui\n" for v in values)
+    export = read_export(write(tmp_path / "a.csv", text))
+    assert personal_id_column(export, column) is personal
+
+
+def test_mixed_encodings_are_read_line_by_line_even_when_windows_1252_has_more_accents(
+        tmp_path):
+    # issue 16: one UTF-8 line and one Windows-1252 line with more accents was decoded whole
+    # as Windows-1252 (« Ã‰lÃ¨ve trÃ¨s motivÃ© »), with no warning
+    path = tmp_path / "export.csv"
+    path.write_bytes("id;avis\n1;Élève très motivé\n".encode()
+                     + "2;Déjà vu à l'école, très réussi\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.frame["avis"].tolist() == ["Élève très motivé", "Déjà vu à l'école, très réussi"]
+    assert len(export.warnings) == 1
+    assert "ligne 3" in export.warnings[0] and "Windows-1252" in export.warnings[0]
+
+
+def test_a_windows_1252_file_stays_windows_1252_without_warning(tmp_path):
+    path = tmp_path / "export.csv"
+    # « É » then a no-break space happens to be valid UTF-8 (« ɠ »), which no French uses
+    path.write_bytes("id;avis\n1;Élève très motivé\n2;Déjà vu\n3;É\xa0!\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.encoding == "cp1252" and export.warnings == []
+    assert export.frame["avis"].tolist() == ["Élève très motivé", "Déjà vu", "É\xa0!"]

@@ -270,3 +270,99 @@ def test_themes_and_their_checks_use_the_vectors_of_the_quotes(small_export, tmp
     assert {content_hash(q) for q in args["quote"]} == stored
     reworded = args[args["text"] != args["quote"]]
     assert len(reworded) and not {content_hash(t) for t in reworded["text"]} & stored
+
+
+# --- respondent identity (issue 16) -------------------------------------------------------
+
+
+def test_two_exports_without_id_column_are_never_merged(tmp_path, pseudonymiser):
+    # the issue's case: both exports have rows 2 and 3, which were the respondents' ids
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("code;reponse\nA1;Les élèves trichent.\nA2;L'IA aide à préparer.\n",
+                     encoding="utf-8")
+    second.write_text("code;reponse\nB1;Il faut former les enseignants.\nB2;Le coût est "
+                      "énorme.\n", encoding="utf-8")
+    run(first, tmp_path, FakeLLM(), pseudonymiser, questions=("reponse",), id_column=None)
+    done, _ = run(second, tmp_path, FakeLLM(), pseudonymiser, questions=("reponse",),
+                  id_column=None)
+    assert done.counts["respondents"] == 4 and done.counts["new_respondents"] == 2
+    with done.store() as store:
+        assert store.scalar("SELECT count(*) FROM raw.respondents") == 4
+        # each answer belongs to a respondent of its own export
+        assert store.scalar("SELECT count(*) FROM raw.answers a JOIN raw.respondents r "
+                            "USING (respondent_id) WHERE r.import_id <> a.import_id") == 0
+        shown = store.query("SELECT code, text FROM marts.answers ORDER BY code")
+    assert shown.values.tolist() == [
+        ["A1", "Les élèves trichent."], ["A2", "L'IA aide à préparer."],
+        ["B1", "Il faut former les enseignants."], ["B2", "Le coût est énorme."]]
+
+
+def test_the_same_export_again_without_id_column_meets_its_own_respondents(
+        tmp_path, pseudonymiser):
+    export = tmp_path / "a.csv"
+    export.write_text("reponse\nLes élèves trichent.\nL'IA aide à préparer.\n", encoding="utf-8")
+    run(export, tmp_path, FakeLLM(), pseudonymiser, questions=("reponse",), id_column=None)
+    done, _ = run(export, tmp_path, FakeLLM(), pseudonymiser, questions=("reponse",),
+                  id_column=None)
+    assert done.counts["respondents"] == 2 and done.counts["new_answers"] == 0
+
+
+def _values_outside_raw(store) -> str:
+    """Every value of every table and view outside the raw layer, as one text."""
+    tables = store.query("SELECT schema_name, table_name FROM duckdb_tables() "
+                         "WHERE schema_name <> 'raw' UNION ALL SELECT schema_name, view_name "
+                         "FROM duckdb_views() WHERE schema_name IN ('staging', 'core', 'marts') "
+                         "AND NOT internal")
+    return "\n".join(store.query(f'SELECT * FROM {s}."{t}"').to_csv(index=False)
+                     for s, t in tables.itertuples(index=False))
+
+
+def test_an_id_column_of_emails_stays_raw_and_the_user_is_told(tmp_path, pseudonymiser):
+    emails = ["a.martin@example.org", "paul.durand@ac-lyon.fr", "eva.roux@ac-creteil.fr"]
+    export = tmp_path / "forms.csv"
+    export.write_text("Horodateur,Adresse e-mail,avis\n" + "".join(
+        f"2024-03-0{i},{e},\"L'IA aide à préparer les cours, dit le répondant {i}.\"\n"
+        for i, e in enumerate(emails, start=1)), encoding="utf-8")
+    lines: list[str] = []
+    done, report = run(export, tmp_path, FakeLLM(), pseudonymiser, questions=("avis",),
+                       id_column="Adresse e-mail", log=lines.append)
+    assert any("« Adresse e-mail » contient des données personnelles" in line for line in lines)
+    with done.store() as store:
+        outside = _values_outside_raw(store)
+        staged = store.query("SELECT respondent_id FROM staging.respondents")["respondent_id"]
+        assert store.scalar("SELECT count(*) FROM raw.respondents WHERE respondent_id IN "
+                            "(SELECT unnest(?::VARCHAR[]))", [emails]) == 3
+    assert not any(e in outside or e.split("@")[0] in outside for e in emails)
+    assert all(re.fullmatch(r"R-[0-9a-f]{16}", r) for r in staged)
+    html = report.read_text("utf-8")
+    assert not any(e.split("@")[0] in html for e in emails)
+    # a second export with the same emails meets the same respondents
+    again = tmp_path / "forms2.csv"
+    again.write_text(export.read_text("utf-8") + "2024-03-04,z.autre@example.org,Former les "
+                     "enseignants.\n", encoding="utf-8")
+    second, _ = run(again, tmp_path, FakeLLM(), pseudonymiser, questions=("avis",),
+                    id_column="Adresse e-mail")
+    assert second.counts["respondents"] == 4 and second.counts["new_respondents"] == 1
+
+
+def test_an_id_column_of_names_is_found_by_the_pseudonymiser(tmp_path, pseudonymiser):
+    export = tmp_path / "export.csv"
+    export.write_text("identifiant;avis\nJean Martin;L'IA aide.\nMarie Curie;Les élèves "
+                      "trichent.\n", encoding="utf-8")
+    done, report = run(export, tmp_path, FakeLLM(), pseudonymiser, questions=("avis",),
+                       id_column="identifiant")
+    with done.store() as store:
+        outside = _values_outside_raw(store)
+    assert "Martin" not in outside and "Curie" not in outside
+    assert "Martin" not in report.read_text("utf-8")
+
+
+def test_the_report_names_respondents_by_label_never_by_an_id_of_the_export(
+        small_export, tmp_path, pseudonymiser):
+    done, report = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    html = report.read_text("utf-8")
+    assert not re.search(r"\bR\d{1,2}\b", html)  # the export's ids R1…R10
+    assert len(set(re.findall(r"Répondant (R-[0-9a-f]{8})", html))) == 8
+    with done.store() as store:  # analysts still find the export's ids in the marts
+        ids = set(store.query("SELECT respondent_id FROM marts.answers")["respondent_id"])
+    assert ids == {f"R{i}" for i in range(1, 11)}

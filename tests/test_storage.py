@@ -1,4 +1,5 @@
 import hashlib
+from datetime import datetime
 
 import numpy as np
 
@@ -93,3 +94,71 @@ def test_a_database_of_the_earlier_schema_is_migrated_without_losing_a_row(tmp_p
         sentences = store.query("SELECT text FROM marts.synthesis_sentences WHERE run_id = 'run1'")
         assert list(sentences["text"]) == ["Phrase."]
         assert store.inbox_files()["f"]["attempts"] == 2
+
+
+def test_a_database_made_before_respondent_scoping_is_repaired_keeping_answer_ids(tmp_path):
+    """Issue 16: a second export without id column was merged into the first (row numbers as
+    ids), and an id column of emails was copied outside raw. Migration 6 repairs both."""
+    import dataclasses
+
+    import duckdb
+
+    from synthese.ingest import Identity, import_rows, read_export, respondent_key
+
+    path = tmp_path / "ancienne.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for version, sql in enumerate(MIGRATIONS[:5], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [version])
+    sha_a, sha_b, sha_c = "a" * 64, "b" * 64, "c" * 64
+    texts = {("a", 2): "un", ("a", 3): "deux", ("b", 2): "trois", ("b", 3): "quatre"}
+    for imp, sha, column in (("ia", sha_a, None), ("ib", sha_b, None), ("ic", sha_c, "email")):
+        con.execute("INSERT INTO raw.imports (import_id, file_sha256, id_column, imported_at) "
+                    "VALUES (?, ?, ?, now())", [imp, sha, column])
+    for row in (2, 3):  # only the first export's respondents were stored
+        meta = f'{{"code": "A{row - 1}"}}'
+        con.execute("INSERT INTO raw.respondents VALUES (?, 'ia', ?, ?)", [str(row), row, meta])
+        con.execute("INSERT INTO staging.respondents VALUES (?, ?)", [str(row), meta])
+    con.execute("INSERT INTO raw.respondents VALUES ('eva.roux@ac-creteil.fr', 'ic', 2, '{}')")
+    con.execute("INSERT INTO staging.respondents VALUES ('eva.roux@ac-creteil.fr', '{}')")
+    answers = {(f, row): content_hash(str(row), "reponse", t) for (f, row), t in texts.items()}
+    answers[("c", 2)] = content_hash("eva.roux@ac-creteil.fr", "reponse", "cinq")
+    for (f, row), aid in answers.items():
+        rid = "eva.roux@ac-creteil.fr" if f == "c" else str(row)
+        text = texts.get((f, row), "cinq")
+        con.execute("INSERT INTO raw.answers VALUES (?, ?, 'reponse', ?, ?, ?)",
+                    [aid, rid, row, text, f"i{f}"])
+        con.execute("INSERT INTO staging.answers VALUES (?, ?, 'reponse', ?, false, 3, 'm', '{}')",
+                    [aid, rid, text])
+    con.close()
+
+    with Store(path) as store:
+        store.refresh_marts()
+        moved = store.query("SELECT a.answer_id, a.respondent_id, r.import_id FROM raw.answers a "
+                            "JOIN raw.respondents r USING (respondent_id) WHERE a.import_id = 'ib'")
+        assert set(moved["respondent_id"]) == {respondent_key(sha_b, 2), respondent_key(sha_b, 3)}
+        assert set(moved["import_id"]) == {"ib"}
+        # the answer ids, which extractions and arguments point at, did not change
+        assert set(store.query("SELECT answer_id FROM staging.answers")["answer_id"]) == set(
+            answers.values())
+        shown = store.con.execute("SELECT text, code FROM marts.answers").fetchall()
+        assert dict(shown) == {"un": "A1", "deux": "A2", "trois": None, "quatre": None,
+                               "cinq": None}
+        staged = " ".join(store.query("SELECT respondent_id FROM staging.answers UNION ALL "
+                                      "SELECT respondent_id FROM staging.respondents")
+                          ["respondent_id"])
+        assert "eva.roux" not in staged and "R-" in staged
+        assert store.scalar("SELECT count(*) FROM staging.respondents WHERE label IS NULL") == 0
+        # importing either old export again adds nothing: its answers keep their keys
+        export = tmp_path / "a.csv"
+        export.write_text("reponse\nun\ndeux\n", encoding="utf-8")
+        for sha, values in ((sha_a, "un\ndeux"), (sha_b, "trois\nquatre")):
+            export.write_text(f"reponse\n{values}\n", encoding="utf-8")
+            old = dataclasses.replace(read_export(export), sha256=sha)
+            rows = import_rows(old, ["reponse"], None, None, datetime.now(),
+                               Identity(store.respondent_secret(), False,
+                                        store.stored_answers(sha)))
+            assert store.record_import(rows.import_row, rows.raw_respondents,
+                                       rows.staged_respondents, rows.raw_answers) == (0, 0)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -60,33 +62,103 @@ def run(
         "de 7 milliards de paramètres ou plus) ou libre (le modèle rédige tout : pour un "
         "modèle puissant).")
     ] = "citations",
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Afficher les journaux de Prefect et donner le chemin du journal "
+        "en cas d'erreur.")] = False,
 ) -> None:
     """Exécuter toute la méthode sur un export et publier le rapport."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    # Prefect gives its temporary server 20 s to start; a first start on a busy 2-core
-    # machine (database creation and migrations) can take longer, and the run then fails.
+    os.environ.setdefault("PREFECT_LOGGING_COLORS", "false")
+    # A first start of the temporary server (database creation and migrations) on a busy
+    # 2-core machine can take well over Prefect's default 20 s.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    try:
-        # Settings that cannot work are refused before Prefect starts its server (seconds).
-        from synthese.config import Settings, check_settings
+    from synthese.config import Settings, preflight
+    from synthese.runtime import Interrupted, log_path, stop_on_signals
 
-        check_settings(Settings(export=export, questions=tuple(question), limit=limit, llm=llm,
-                                question_texts=tuple(question_text or ()), synthesis=synthese))
-        from flows.consultation import consultation
+    settings = Settings(
+        export=export, questions=tuple(question), id_column=id_column,
+        question_texts=tuple(question_text or ()), db=db, out=out, limit=limit, llm=llm,
+        model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm, embedder=embedder,
+        threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
+        synthesis=synthese)
+    log = log_path(db)
+    with stop_on_signals():
+        try:
+            # Everything that needs no model is checked before Prefect starts (seconds).
+            preflight(settings)
+            result = _run_flow(settings, log, verbose)
+        except SyntheseError as exc:
+            _fail(str(exc) + (f" (journal : {log})" if verbose and log.exists() else ""))
+        except Interrupted as exc:
+            _stopped(exc.signum)
+        except KeyboardInterrupt:
+            _stopped(signal.SIGINT)
+        except BaseException as exc:
+            from prefect.exceptions import TerminationSignal
 
-        result = consultation(
-            export=str(export), question=list(question), id_column=id_column,
-            question_text=list(question_text or []), db=str(db),
-            out=str(out), limit=limit, llm=llm, model=model, llm_host=llm_host,
-            allow_remote_llm=allow_remote_llm, embedder=embedder, threads=threads, seed=seed,
-            pseudonymise=pseudonymise, k_anonymity=k_anonymity, synthesis=synthese,
-        )
-    except SyntheseError as exc:
-        _fail(str(exc))
+            if isinstance(exc, TerminationSignal):
+                _stopped(exc.signal)
+            if isinstance(exc, SystemExit | typer.Exit):
+                raise
+            _crashed(exc, log)
     typer.echo("")
     for line in result["summary"]:
         typer.echo(line)
+
+
+def _run_flow(settings, log: Path, verbose: bool) -> dict:
+    """The consultation flow, with its temporary Prefect server; stderr goes to ``log``
+    unless ``verbose``."""
+    from synthese.runtime import console, prefect_api, stderr_to
+
+    console(verbose)
+    with contextlib.ExitStack() as stack:
+        if verbose:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            _tee_logs(log)
+        else:
+            stack.enter_context(stderr_to(log))
+        stack.enter_context(prefect_api(log))
+        from flows.consultation import consultation
+
+        s = settings
+        return consultation(
+            export=str(s.export), question=list(s.questions), id_column=s.id_column,
+            question_text=list(s.question_texts), db=str(s.db), out=str(s.out), limit=s.limit,
+            llm=s.llm, model=s.model, llm_host=s.llm_host, allow_remote_llm=s.allow_remote_llm,
+            embedder=s.embedder, threads=s.threads, seed=s.seed, pseudonymise=s.pseudonymise,
+            k_anonymity=s.k_anonymity, synthesis=s.synthesis,
+        )
+
+
+def _tee_logs(log: Path) -> None:
+    """With --verbose, Prefect's logs show on the console and are kept in ``log`` too."""
+    import logging
+
+    import prefect  # noqa: F401 - sets up Prefect's logging
+
+    handler = logging.FileHandler(log, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
+    for name in ("", "prefect", "synthese"):
+        logging.getLogger(name).addHandler(handler)
+
+
+def _stopped(signum: int) -> None:
+    name = signal.Signals(signum).name
+    _fail(f"Exécution interrompue ({name}) : ce qui était enregistré est conservé ; relancez la "
+          "même commande pour reprendre.", 128 + int(signum))
+
+
+def _crashed(exc: BaseException, log: Path) -> None:
+    """A bug, not the user's input: its traceback goes to the log, named on the line."""
+    import traceback
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as f:
+        traceback.print_exception(exc, file=f)
+    _fail(f"Erreur inattendue ({type(exc).__name__}) : le détail est dans {log} ; merci de le "
+          "signaler.", 1)
 
 
 @models_app.command("fetch")

@@ -68,7 +68,8 @@ def threads_default() -> int:
 def check_settings(settings: Settings) -> None:
     """Fail early, in French, on parameters that cannot work."""
     if not settings.export.exists():
-        raise SyntheseError(f"Fichier introuvable : {settings.export}.")
+        raise SyntheseError(
+            f"Fichier introuvable : {settings.export} ; vérifiez le chemin de l'export.")
     if not settings.questions:
         raise SyntheseError("Aucune colonne de question : donnez au moins --question COLONNE.")
     if settings.limit is not None and settings.limit < 1:
@@ -82,3 +83,41 @@ def check_settings(settings: Settings) -> None:
         raise SyntheseError(
             f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")
 
+
+
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` where the report cannot be written: a file, or under one."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SyntheseError(
+            f"--out {out} est un fichier : indiquez le dossier où écrire le rapport.")
+    parent = next((p for p in (out.absolute(), *out.absolute().parents) if p.exists()), Path("/"))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SyntheseError(
+            f"Dossier du rapport {out} impossible à créer : {parent} n'est pas un dossier "
+            "modifiable ; choisissez un autre --out.")
+
+
+def preflight(settings: Settings) -> None:
+    """Every check that needs no model run, before anything starts (seconds, nothing written).
+
+    In the order a user fixes them: the parameters, the export (file, columns, ids), the
+    language model (the file of an embedded one; the host of a server, refused unless
+    loopback or allowed, and reachable), the embedder, the report folder and the database.
+    """
+    check_settings(settings)
+    from synthese.ingest import build_answers, read_export
+
+    build_answers(read_export(settings.export), list(settings.questions), settings.id_column,
+                  settings.limit)
+    from synthese.llm import probe_llm
+
+    probe_llm(settings.llm, settings.model, host=settings.llm_host,
+              allow_remote=settings.allow_remote_llm)
+    from synthese.embed import make_embedder
+
+    make_embedder(settings.embedder, lazy=True)
+    check_out(settings.out)
+    from synthese.storage import check_database
+
+    check_database(settings.db)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import hashlib
+import hmac
 import io
 import re
 import unicodedata
@@ -152,47 +154,57 @@ def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
     shift = len(data) - len(body)
     try:
         return body.decode("utf-8"), encoding
-    except UnicodeDecodeError as exc:
-        first_bad = shift + exc.start
-    # Not UTF-8. A file that is mostly UTF-8 with a few Windows-1252 bytes (two exports
-    # pasted together) keeps its UTF-8 text; a genuine Windows-1252 file is decoded as such
-    # (in French Windows-1252 text, accented bytes are almost never valid UTF-8 sequences).
-    sequences = _UTF8_MULTIBYTE.findall(body)
-    high_bytes = len(body) - len(body.translate(None, _HIGH_BYTES))
-    stray_bytes = high_bytes - sum(map(len, sequences))
-    try:
-        if len(sequences) > stray_bytes:
-            text = body.decode("utf-8", errors=_CP1252_FALLBACK)
-            warnings.append(
-                f"{p} mélange UTF-8 et Windows-1252 (premier octet non UTF-8 à la ligne "
-                f"{_line_of(data, first_bad)}) : vérifiez les accents de ces lignes."
-            )
-            return text, encoding
-        return body.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        at = shift + exc.start
-        raise SyntheseError(
-            f"Octet 0x{data[at]:02X} illisible dans {p} (ligne {_line_of(data, at)}, octet {at}) "
-            ": ni UTF-8 ni Windows-1252 ; réenregistrez le fichier en « CSV UTF-8 »."
-        ) from None
-
-
-_UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
-)
-_HIGH_BYTES = bytes(range(0x80, 0x100))
-_CP1252_FALLBACK = "synthese-cp1252"
-
-
-def _cp1252_byte(err: UnicodeDecodeError) -> tuple[str, int]:
-    """Codec error handler: decode one stray byte as Windows-1252, or fail as UTF-8 did."""
-    try:
-        return err.object[err.start : err.start + 1].decode("cp1252"), err.start + 1
     except UnicodeDecodeError:
-        raise err from None
+        pass
+    # Not UTF-8. Two exports pasted together can mix the two encodings line by line: each
+    # line that is valid (and plausible) UTF-8 is read as UTF-8, the others as Windows-1252,
+    # with a warning naming the first of those. In French Windows-1252 text an accented
+    # letter is almost never followed by the bytes UTF-8 expects, so a Windows-1252 file has
+    # no such line and is decoded whole.
+    lines = body.split(b"\n")
+    kinds = [_line_encoding(line) for line in lines]
+    if "utf-8" not in kinds:
+        try:
+            return body.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as exc:
+            at = shift + exc.start
+            raise _undecodable(data, at, p) from None
+    texts, offset = [], shift
+    for line, kind in zip(lines, kinds, strict=True):
+        try:
+            texts.append(line.decode("utf-8" if kind == "utf-8" else "cp1252"))
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, offset + exc.start, p) from None
+        offset += len(line) + 1
+    legacy = [i for i, kind in enumerate(kinds, start=1) if kind == "cp1252"]
+    warnings.append(
+        f"{p} mélange UTF-8 et Windows-1252 ({len(legacy)} ligne(s) lue(s) en Windows-1252, "
+        f"la première à la ligne {legacy[0]}) : vérifiez les accents de ces lignes."
+    )
+    return "\n".join(texts), f"{encoding}+cp1252"
 
 
-codecs.register_error(_CP1252_FALLBACK, _cp1252_byte)
+# Characters that a Windows-1252 accented letter followed by a symbol decodes to when read as
+# UTF-8 (C1 controls, Latin Extended-B, IPA): a line that gives one is not UTF-8.
+_NOT_FRENCH_UTF8 = re.compile("[\x80-\x9f\u0180-\u02ff]")
+
+
+def _line_encoding(line: bytes) -> str:
+    """« ascii », « utf-8 » (valid and plausible) or « cp1252 »."""
+    if line.isascii():
+        return "ascii"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "cp1252" if _NOT_FRENCH_UTF8.search(text) else "utf-8"
+
+
+def _undecodable(data: bytes, at: int, p: Path) -> SyntheseError:
+    return SyntheseError(
+        f"Octet 0x{data[at]:02X} illisible dans {p} (ligne {_line_of(data, at)}, octet {at}) "
+        ": ni UTF-8 ni Windows-1252 ; réenregistrez le fichier en « CSV UTF-8 »."
+    )
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -448,10 +460,58 @@ class ImportRows:
     """What one export adds to the store: raw rows (may hold personal data) and staged ones."""
 
     import_row: dict[str, Any]
-    raw_respondents: pd.DataFrame  # respondent_id, import_id, row_number, metadata (JSON)
-    staged_respondents: pd.DataFrame  # respondent_id, metadata without identifying columns
+    # respondent_id (the key in raw), import_id, row_number, metadata (JSON), public_id, label
+    raw_respondents: pd.DataFrame
+    # respondent_id (the public id), label, metadata without identifying columns
+    staged_respondents: pd.DataFrame
     raw_answers: pd.DataFrame  # answer_id, respondent_id, question, row_number, text, import_id
     identifying: list[str]  # metadata columns kept in the raw layer only
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How the respondents of one import are keyed and named (issue 16).
+
+    - Without an id column a respondent is a row of one export: its key is the export's
+      hash plus the row number, so that a second export never merges into the first.
+    - With an id column the key is its value, so that two exports of the same consultation
+      meet on the same respondents. A value that is personal data (``personal``) stays in
+      ``raw``: outside it the respondent is a pseudonym, keyed by the database's secret.
+    - Every respondent has a short label, the only name the report prints.
+
+    ``stored`` holds the answers of the same file already in the database (row_number,
+    question, text, answer_id, respondent_id): imported again, they keep their keys, even
+    those of a database made before this scheme, whose keys were bare row numbers.
+    """
+
+    secret: str
+    personal: bool = False
+    stored: pd.DataFrame | None = None
+
+
+RESPONDENT_IDS = {"export": "export", "column": "colonne", "pseudonym": "pseudonyme"}
+
+
+def respondent_key(export_sha256: str, row_number: int) -> str:
+    """The key of a respondent who is a row of an export (no id column)."""
+    return f"{export_sha256[:16]}-{row_number}"
+
+
+def _keyed(secret: str, key: str) -> str:
+    return hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def pseudonym(secret: str, key: str) -> str:
+    """The public id of a respondent whose id is personal data: stable in one database,
+    not computable without its secret (a hash alone could be reversed from a list of
+    emails)."""
+    return "R-" + _keyed(secret, key)[:16]
+
+
+def respondent_label(secret: str, key: str) -> str:
+    """The name the report gives a respondent: never an id from the export (an id that
+    looks harmless, such as a comment number, can lead back to its author)."""
+    return "R-" + _keyed(secret, key)[:8]
 
 
 def import_rows(
@@ -460,36 +520,100 @@ def import_rows(
     id_column: str | None,
     limit: int | None,
     imported_at: datetime,
+    identity: Identity,
 ) -> ImportRows:
     """The rows an export gives, keyed by content: the same export imported twice gives the
-    same keys. Columns whose name identifies a person (name, email…) stay in the raw layer."""
+    same keys. Columns whose name identifies a person (name, email…) stay in the raw layer,
+    and so does an id column that is personal data (see Identity)."""
     respondents, answers = build_answers(export, questions, id_column, limit)
     identifying = identifying_columns(
         [c for c in export.frame.columns if c not in questions and c != id_column]
     )
     import_id = content_hash(export.sha256, tuple(questions), id_column, limit)
+    if id_column:
+        key_of = dict(zip(respondents["respondent_id"], respondents["respondent_id"]))
+    else:
+        key_of = {rid: respondent_key(export.sha256, row) for rid, row in
+                  zip(respondents["respondent_id"], respondents["row_number"])}
+    answers = answers.assign(respondent_id=answers["respondent_id"].map(key_of))
     answer_ids = [content_hash(r, q, t) for r, q, t in
                   zip(answers["respondent_id"], answers["question"], answers["text"])]
-    raw_answers = answers.assign(answer_id=answer_ids, import_id=import_id)[
+    answers = answers.assign(answer_id=answer_ids)
+    if not id_column and identity.stored is not None and len(identity.stored):
+        answers = _keep_stored_keys(answers, identity.stored)
+    # every row has one answer per question, all with the row's respondent key
+    keys = respondents["row_number"].map(dict(zip(answers["row_number"], answers["respondent_id"])))
+    public = [pseudonym(identity.secret, k) if identity.personal else k for k in keys]
+    labels = [respondent_label(identity.secret, k) for k in keys]
+    raw_answers = answers.assign(import_id=import_id)[
         ["answer_id", "respondent_id", "question", "row_number", "text", "import_id"]]
     raw_respondents = pd.DataFrame({
-        "respondent_id": respondents["respondent_id"],
+        "respondent_id": keys,
         "import_id": import_id,
         "row_number": respondents["row_number"].astype(int),
         "metadata": [to_json(m) for m in respondents["metadata"]],
+        "public_id": public,
+        "label": labels,
     })
     staged_respondents = pd.DataFrame({
-        "respondent_id": respondents["respondent_id"],
+        "respondent_id": public,
+        "label": labels,
         "metadata": [to_json({k: v for k, v in m.items() if k not in identifying})
                      for m in respondents["metadata"]],
     })
+    scheme = ("pseudonym" if identity.personal else "column") if id_column else "export"
     import_row = {
         "import_id": import_id, "file_name": export.path.name, "file_path": str(export.path),
         "file_sha256": export.sha256, "format": export.format, "encoding": export.encoding,
         "separator": export.separator, "n_rows": len(respondents), "questions": list(questions),
         "id_column": id_column, "identifying_columns": identifying, "imported_at": imported_at,
+        "respondent_ids": RESPONDENT_IDS[scheme],
     }
     return ImportRows(import_row, raw_respondents, staged_respondents, raw_answers, identifying)
+
+
+def _keep_stored_keys(answers: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """Answers of rows already stored take the stored keys: an answer found again (same row,
+    question and text) its answer id, and every answer of such a row its respondent key."""
+    stored = stored.astype({"row_number": int})
+    same = answers.merge(stored, on=["row_number", "question", "text"], how="left",
+                         suffixes=("", "_stored"))
+    row_key = stored.drop_duplicates("row_number").set_index("row_number")["respondent_id"]
+    respondent = same["row_number"].map(row_key)
+    same["respondent_id"] = respondent.where(respondent.notna(), same["respondent_id"])
+    new_ids = [content_hash(r, q, t) for r, q, t in
+               zip(same["respondent_id"], same["question"], same["text"])]
+    same["answer_id"] = same["answer_id_stored"].where(same["answer_id_stored"].notna(),
+                                                       pd.Series(new_ids, index=same.index))
+    return same[answers.columns]
+
+
+# Values that are contact details whatever the column's name (without the pseudonymiser).
+_CONTACT_VALUE = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"  # an email
+    r"|^\s*(?:(?:\+|00)\s?\d{2}\s?|0)[1-9](?:[\s./-]?\d{2}){4}\s*$"  # a phone number
+)
+# What the pseudonymiser finds in a value that makes it personal data; a school or its UAI
+# code is not a person.
+PERSONAL_ENTITIES = frozenset({"PERSONNE", "EMAIL", "TELEPHONE", "ADRESSE", "NIR", "IBAN",
+                               "URL", "IDENTIFIANT", "DATE_NAISSANCE"})
+_CHECKED_VALUES = 50
+
+
+def personal_id_column(export: Export, id_column: str, pseudonymiser: Any = None) -> bool:
+    """Whether the id column holds personal data: its name says so (identifying_columns), a
+    value is an email or a phone number, or the pseudonymiser finds a person, a contact or
+    an identifier in one of its first values."""
+    if identifying_columns([id_column]):
+        return True
+    values = [v.strip() for v in export.frame[id_column].dropna().astype(str) if v.strip()]
+    if any(_CONTACT_VALUE.search(v) for v in values):
+        return True
+    if pseudonymiser is None:
+        return False
+    sample = list(dict.fromkeys(values))[:_CHECKED_VALUES]
+    found = pseudonymiser.pseudonymise_many(sample)
+    return any(e.type in PERSONAL_ENTITIES for result in found for e in result.entities)
 
 
 def _respondent_ids(frame: pd.DataFrame, id_column: str, p: Path) -> np.ndarray:

@@ -152,6 +152,10 @@ def _grammar_for(schema_json: str) -> str:
     return xllamacpp.json_schema_to_grammar(schema)
 
 
+# How long a stopped generation may take to end before the signal's exception goes on up
+# (it ends at its next token; a long prompt being read gives none for a few seconds).
+_STOP_WAIT_S = 3.0
+
 # A JSON value can only start with one of these; unconstrained text answering _PROBE does not.
 _JSON_FIRST_CHARS = frozenset('{["-0123456789tfn')
 _PROBE = [{"role": "user", "content": "Dis simplement bonjour, en une phrase."}]
@@ -305,10 +309,13 @@ class LlamaCppLLM:
             request["grammar"] = self._verified_grammar(server, schema)
 
         pieces: list[str] = []
-        state: dict[str, Any] = {"finish_reason": None, "usage": {}, "error": None}
+        state: dict[str, Any] = {"finish_reason": None, "usage": {}, "error": None,
+                                 "stop": threading.Event()}
         deadline = time.monotonic() + self.timeout_s
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
+            if state["stop"].is_set():
+                return True  # the run is being stopped (see _generate)
             if "error" in chunk:
                 state["error"] = chunk["error"]
                 return True
@@ -327,10 +334,7 @@ class LlamaCppLLM:
             return False
 
         start = time.perf_counter()
-        try:
-            server.handle_chat_completions(request, on_chunk)
-        except (ValueError, RuntimeError) as exc:
-            raise LLMError(f"Échec de l'appel au modèle {self.model_name} : {exc}.") from None
+        self._generate(server, request, on_chunk, state)
         duration = time.perf_counter() - start
         if state["error"] is not None:
             message = state["error"].get("message", state["error"])
@@ -349,6 +353,42 @@ class LlamaCppLLM:
             duration_s=duration,
             finish_reason=state["finish_reason"] or "stop",
         )
+
+    def _generate(self, server: Any, request: dict[str, Any], on_chunk: Any,
+                  state: dict[str, Any]) -> None:
+        """Run one streamed generation in a worker thread, so that the main thread stays free
+        to receive Ctrl-C or SIGTERM (a Prefect cancellation).
+
+        Called from the main thread, llama.cpp runs the Python callback under its own C++
+        frame, where xllamacpp swallows the KeyboardInterrupt or TerminationSignal raised
+        by a signal handler (« Exception ignored in … callback_wrapper_dict ») and goes on
+        generating. Here the main thread waits; on a signal it sets ``state["stop"]``, the
+        next streamed token makes llama.cpp stop, and the signal's exception goes on up
+        (nothing of this call is stored). The worker is joined in ``close``.
+        """
+        def work() -> None:
+            try:
+                server.handle_chat_completions(request, on_chunk)
+            except (ValueError, RuntimeError) as exc:
+                state["failure"] = exc
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                state["failure"] = exc
+
+        worker = threading.Thread(target=work, name="llama-generation", daemon=True)
+        self._worker = worker
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except BaseException:
+            state["stop"].set()
+            worker.join(_STOP_WAIT_S)
+            raise
+        failure = state.get("failure")
+        if isinstance(failure, ValueError | RuntimeError):
+            raise LLMError(f"Échec de l'appel au modèle {self.model_name} : {failure}.") from None
+        if failure is not None:
+            raise failure
 
     def _verified_grammar(self, server: Any, schema: dict) -> str:
         """The grammar for ``schema``, once checked to really constrain generation.
@@ -403,6 +443,9 @@ class LlamaCppLLM:
 
     def close(self) -> None:
         """Free the model and remove the private socket folder."""
+        worker = getattr(self, "_worker", None)
+        if worker is not None:  # a generation that was being stopped ends first
+            worker.join()
         server = getattr(self, "_server", None)
         self._server = None
         del server  # the C++ destructor stops llama.cpp's threads and listener
@@ -620,6 +663,23 @@ def make_llm(
     )
 
 
+PROBE_TIMEOUT_S = 5
+
+
+def probe_llm(backend: str = "llamacpp", model: str | None = None, *, host: str | None = None,
+              allow_remote: bool = False) -> None:
+    """Check that the configured model can be used, without running it: the embedded model's
+    file is there; an Ollama host is loopback (or allowed), answers within seconds, and has
+    the model. Raises a SyntheseError naming what to fix."""
+    llm = make_llm(backend, model, host=host, allow_remote=allow_remote, lazy=True,
+                   timeout_s=PROBE_TIMEOUT_S)
+    try:
+        if isinstance(llm, OllamaLLM):
+            llm.model_id  # noqa: B018 - lists the server's models: unreachable or absent fail here
+    finally:
+        llm.close()
+
+
 __all__ = [
     "BACKENDS",
     "DEFAULT_OLLAMA_HOST",
@@ -634,4 +694,5 @@ __all__ = [
     "is_loopback",
     "make_llm",
     "normalise_host",
+    "probe_llm",
 ]

@@ -3,6 +3,7 @@ such as a Prefect worker), and the lines printed when it ends."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, Self
@@ -11,6 +12,23 @@ from rich.progress import ProgressColumn
 from rich.text import Text
 
 Log = Callable[[str], None]
+
+# The run's own lines for a person at a terminal: ``synthese run`` prints them on stdout
+# (runtime.console); elsewhere (a Prefect worker, the tests) they go nowhere but the run's
+# Prefect logs.
+CONSOLE = logging.getLogger("synthese.run")
+CONSOLE.addHandler(logging.NullHandler())
+CONSOLE.propagate = False
+
+
+def run_log(logger: logging.Logger | logging.LoggerAdapter) -> Log:
+    """A run's log function: each line to ``logger`` (Prefect's run logs) and to CONSOLE."""
+
+    def log(message: str) -> None:
+        logger.info(message)
+        CONSOLE.info(message)
+
+    return log
 
 
 class _RateColumn(ProgressColumn):
@@ -39,7 +57,7 @@ class Progress:
             return self
         from rich.console import Console
 
-        console = Console(stderr=True)
+        console = Console()  # stdout: stderr is for errors
         if console.is_terminal or self.log is None:
             from rich.progress import (
                 BarColumn,

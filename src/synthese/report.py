@@ -10,8 +10,11 @@ Content-Security-Policy also enforces in the reader's browser.
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import hashlib
 import math
+import os
 from bisect import bisect_left
 from datetime import date, datetime
 from functools import lru_cache
@@ -192,13 +195,25 @@ def render_review_page(data: dict, page: dict) -> str:
 
 
 def render_report(data: dict, path: str | Path) -> Path:
-    """Write the report as UTF-8 HTML at ``path`` and return that path."""
+    """Write the report as UTF-8 HTML at ``path`` and return that path.
+
+    Written beside it first, then renamed: a full disk or a crash never leaves a truncated
+    report at ``path``, and the previous one stays as it was."""
     path = Path(path)
     html = render_html(data)
+    partial = path.with_name(f".{path.name}.partiel")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
+        partial.write_text(html, encoding="utf-8")
+        os.replace(partial, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise SyntheseError(
+                f"Disque plein : le rapport n'a pas pu être écrit dans « {path} » ; libérez de "
+                "la place puis relancez (tout le reste est enregistré)."
+            ) from exc
         raise SyntheseError(
             f"Impossible d'écrire le rapport dans « {path} » ({exc.strerror}) : vérifiez que "
             "le dossier existe et est accessible en écriture."
@@ -320,7 +335,7 @@ def _prepare(data: dict) -> dict:
                 "arguments": back_links[answer_id],
             }
         )
-    answers.sort(key=lambda a: (str(a["respondent_id"] or ""), str(a["answer_id"])))
+    # in the order given: the export's (reportdata); respondent labels sort at random
 
     method = dict(data.get("method") or {})
     method["steps"] = method.get("steps") or list(DEFAULT_STEPS)

@@ -63,7 +63,7 @@ class ReportRows:
     themes: pd.DataFrame  # core.clusters + title, summary, parent_label (biggest first, -1 last)
     summary_sentences: pd.DataFrame  # checked sentences of the themes' summaries
     synthesis_sentences: pd.DataFrame  # checked sentences of the synthesis
-    answers: pd.DataFrame  # answer_id, respondent_id, text of every answer shown
+    answers: pd.DataFrame  # answer_id, respondent_id, respondent_label, text of each answer shown
     respondent_metadata: list[str]  # JSON metadata of each respondent of the questions
     clustering_params: dict[str, Any]
     lineage: pd.DataFrame  # purpose, calls, prompt, completion, seconds (Store.lineage_cost)
@@ -103,7 +103,8 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
                            and t["share_respondents"] >= UNCITED_MIN_SHARE
                            and t["cluster_id"] not in cited],
         "themes": themes,
-        "answers": {r.answer_id: {"respondent_id": r.respondent_id, "text": r.text}
+        # The report names a respondent by its label, never by an id of the export.
+        "answers": {r.answer_id: {"respondent_id": r.respondent_label, "text": r.text}
                     for r in rows.answers.itertuples(index=False)},
         "trust": trust_figures(args, rows.summary_sentences, rows.synthesis_sentences,
                                rows.themes, counts)

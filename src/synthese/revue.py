@@ -69,14 +69,12 @@ class Revue:
     @contextmanager
     def store(self, *, write: bool) -> Any:
         """The database for one request; ``Busy`` while a run holds it."""
-        from synthese.storage import Store
+        from synthese.storage import DatabaseLocked, Store
 
         try:
             store = Store(self.db, read_only=not write)
-        except SyntheseError as exc:
-            if "lock" in str(exc).lower():
-                raise Busy() from exc
-            raise
+        except DatabaseLocked as exc:
+            raise Busy() from exc
         try:
             yield store
         finally:

@@ -232,6 +232,14 @@ def export_documents(run: Run, row: dict[str, Any]) -> dict[str, str]:
     return {fmt: str(path) for fmt, path in written.items()}
 
 
+def end_status(exc: BaseException) -> str:
+    """How a run that raised ``exc`` is recorded: « stopped » when a person or Prefect asked it
+    to stop (Ctrl-C, SIGTERM, a cancellation), « failed » otherwise. Either way what its
+    stages stored is kept and the next run resumes from there."""
+    stopped = isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "TerminationSignal"
+    return "stopped" if stopped else "failed"
+
+
 def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
     """Every stage, the run record, then the documents (tests and benchmarks; the CLI goes
     through the flow). A failure of the documents leaves the run recorded as completed:
@@ -242,8 +250,8 @@ def run_all(settings: Settings, **options: Any) -> dict[str, Any]:
         try:
             run_stages(run, done)
             row = record(run, done, "completed")
-        except BaseException:
-            record(run, done, "failed")
+        except BaseException as exc:
+            record(run, done, end_status(exc))
             raise
         return row | {"documents": export_documents(run, row)}
     finally:

@@ -38,14 +38,27 @@ class Imported:
 
 
 def ingest(run: Run) -> Imported:
-    from synthese.ingest import import_rows, read_export
+    from synthese.ingest import Identity, import_rows, personal_id_column, read_export
 
-    s = run.settings
+    s, store = run.settings, run.store
     export = read_export(s.export)
-    rows = import_rows(export, list(s.questions), s.id_column, s.limit, run.started_at)
+    personal = False
+    if s.id_column:
+        # decided once per file and id column (the pseudonymiser loads in seconds)
+        personal = store.personal_ids(export.sha256, s.id_column)
+        if personal is None:
+            personal = personal_id_column(export, s.id_column.strip(),
+                                          run.pseudonymiser() if s.pseudonymise else None)
+    identity = Identity(store.respondent_secret(), personal,
+                        None if s.id_column else store.stored_answers(export.sha256))
+    rows = import_rows(export, list(s.questions), s.id_column, s.limit, run.started_at, identity)
     for warning in export.warnings:
         run.log(f"Attention : {warning}")
-    new_resp, new_answers = run.store.record_import(
+    if personal:
+        run.log(f"La colonne « {s.id_column} » contient des données personnelles : elle reste "
+                "dans la couche brute, et les répondants sont désignés ailleurs par un "
+                "pseudonyme.")
+    new_resp, new_answers = store.record_import(
         rows.import_row, rows.raw_respondents, rows.staged_respondents, rows.raw_answers)
     if rows.identifying:
         run.log("Colonnes identifiantes conservées dans la couche brute uniquement : "
@@ -121,9 +134,12 @@ def extract(run: Run) -> Extracted:
                     write(batch)
                     batch.clear()
 
-            extract_answers(list(zip(pending["answer_id"], pending["text"])),
-                            lambda aid: s.question_text(question_of[aid]), llm, prompt, on_done)
-            write(batch)
+            try:
+                extract_answers(list(zip(pending["answer_id"], pending["text"])),
+                                lambda aid: s.question_text(question_of[aid]), llm, prompt,
+                                on_done)
+            finally:  # stopped or failed: what was extracted is kept all the same
+                write(batch)
     return Extracted(key, store.answer_counts(s.questions, key), run.llm.stats.made - before)
 
 
@@ -334,6 +350,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     if failure:  # published with its fallbacks; tried again at the next run
         run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
     grounded = _grounded(summary.summary, run.embedder.embed, members, member_vectors)
+    check = check_key(key, run.embedder.model_id)
     run.store.write_summary({
         "summary_key": key, "attempt": attempt,
         "members_key": c.members_key, "model_id": llm.model_id,
@@ -341,9 +358,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         "summary": " ".join(g.text for g in grounded) or None, "n_stages": summary.n_stages,
         "failure": failure, "call_keys": title.call_keys + summary.call_keys,
         "title_origin": title.origin, "title_rejected": to_json(title.rejected),
-        "n_replaced": sum(g.origin == "argument" for g in grounded), "created_at": _now()})
-    check = check_key(key, run.embedder.model_id)
-    run.store.write_summary_checks([
+        "n_replaced": sum(g.origin == "argument" for g in grounded), "created_at": _now()}, [
         {"summary_key": key, "check_key": check, "position": i, "text": g.text,
          "support": g.support, "supported": g.supported, "argument_ids": g.argument_ids,
          "origin": g.origin, "model_text": g.model_text} for i, g in enumerate(grounded)])

@@ -21,7 +21,9 @@ Every query the project runs is a named method here: no other module writes SQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -33,7 +35,7 @@ import pandas as pd
 from synthese.errors import SyntheseError
 from synthese.keys import content_hash
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     # 1: the whole initial schema
     """
     CREATE SCHEMA IF NOT EXISTS raw;
@@ -240,6 +242,8 @@ MIGRATIONS: list[str] = [
         run_id VARCHAR, seq BIGINT, validated_by VARCHAR, validated_at TIMESTAMP,
         changes JSON, not_carried JSON, PRIMARY KEY (run_id, seq));
     """,
+    # 6: respondent identity (issue 16; ingest.Identity): Python, see _respondent_identity
+    lambda con: _respondent_identity(con),
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -356,8 +360,153 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+class DatabaseLocked(SyntheseError):
+    """Another process holds the database (DuckDB has one writer)."""
+
+
+_DUCKDB_MAGIC = b"DUCK"  # at offset 8 of every DuckDB file, after the header checksum
+
+
+def check_database(path: Path) -> None:
+    """Refuse a ``--db`` that cannot hold the store, with the hint that fits: a folder, a file
+    that is not a DuckDB database, a database another program holds, a place where no file
+    can be created. Writes nothing (an existing database is opened and closed)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SyntheseError(
+            f"--db {path} est un dossier : indiquez un fichier de base, par exemple "
+            f"{path / 'synthese.duckdb'}.")
+    if not path.exists():
+        parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise SyntheseError(
+                f"Base {path} impossible à créer : {parent} n'est pas un dossier modifiable ; "
+                "choisissez un autre --db.")
+        return
+    with path.open("rb") as f:
+        head = f.read(12)
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise _not_duckdb(path)
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.Error as exc:
+        raise database_error(path, exc) from None
+
+
+def database_error(path: Path, exc: Exception) -> SyntheseError:
+    """One French line for DuckDB's refusal to open ``path``, with the hint that fits."""
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "lock" in detail.lower():
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", detail)
+        who = f" (programme {Path(holder.group(1)).name}, PID {holder.group(2)})" if holder else ""
+        return DatabaseLocked(
+            f"Base {path} ouverte par un autre programme{who} : fermez-le ou attendez la fin de "
+            "son exécution, puis relancez.")
+    if "not a valid DuckDB database" in detail:
+        return _not_duckdb(path)
+    if "Is a directory" in detail:
+        return SyntheseError(f"--db {path} est un dossier : indiquez un fichier de base.")
+    return SyntheseError(
+        f"Base {path} inaccessible ({detail}) : vérifiez le fichier et ses droits, ou choisissez "
+        "un autre --db.")
+
+
+def _not_duckdb(path: Path) -> SyntheseError:
+    return SyntheseError(
+        f"{path} n'est pas une base DuckDB : indiquez avec --db une base créée par synthese ou "
+        "un nouveau fichier.")
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
+
+
+def _respondent_identity(con: duckdb.DuckDBPyConnection) -> None:
+    """Migration 6. Respondents get a public id and a label outside ``raw``, keyed by a
+    secret of this database (ingest.Identity). For a database made before:
+
+    - Without an id column, respondents were keyed by their row number, so the answers of a
+      second export were attached to the first export's respondent of the same row. Such an
+      answer gets its own respondent (the export's hash plus the row, as now); the metadata
+      of that respondent was never stored and stays unknown. Answer ids do not change: the
+      extractions, arguments and themes stored for them keep pointing at them.
+    - An id column that is personal data by its name or its values (emails, phone numbers;
+      names need the pseudonymiser, which a migration does not load) is replaced outside
+      ``raw`` by pseudonyms.
+    """
+    import secrets
+
+    from synthese.ingest import (
+        RESPONDENT_IDS,
+        identifying_columns,
+        pseudonym,
+        respondent_key,
+        respondent_label,
+    )
+
+    con.execute("""
+        CREATE TABLE raw.secrets (name VARCHAR PRIMARY KEY, value VARCHAR);
+        ALTER TABLE raw.imports ADD COLUMN respondent_ids VARCHAR;
+        ALTER TABLE raw.respondents ADD COLUMN public_id VARCHAR;
+        ALTER TABLE raw.respondents ADD COLUMN label VARCHAR;
+        ALTER TABLE staging.respondents ADD COLUMN label VARCHAR;""")
+    secret = secrets.token_hex(32)
+    con.execute("INSERT INTO raw.secrets VALUES ('respondents', ?)", [secret])
+    # Answers attached to another export's respondent: their own respondent, by row.
+    moved = con.execute("""
+        SELECT a.answer_id, i.file_sha256, a.row_number, a.import_id
+        FROM raw.answers a JOIN raw.imports i ON i.import_id = a.import_id
+        JOIN raw.respondents r ON r.respondent_id = a.respondent_id
+        JOIN raw.imports ri ON ri.import_id = r.import_id
+        WHERE i.id_column IS NULL AND ri.file_sha256 <> i.file_sha256""").df()
+    if len(moved):
+        moved["key"] = [respondent_key(sha, int(row)) for sha, row in
+                        zip(moved["file_sha256"], moved["row_number"])]
+        con.register("_moved", moved)
+        con.execute("""
+            UPDATE raw.answers SET respondent_id = m.key FROM _moved m
+            WHERE raw.answers.answer_id = m.answer_id;
+            INSERT INTO raw.respondents (respondent_id, import_id, row_number)
+            SELECT DISTINCT key, import_id, row_number FROM _moved ON CONFLICT DO NOTHING;""")
+        con.unregister("_moved")
+    # Which imports had a personal id column.
+    personal: set[str] = set()
+    for import_id, column in con.execute(
+            "SELECT import_id, id_column FROM raw.imports WHERE id_column IS NOT NULL").fetchall():
+        ids = [r[0] for r in con.execute("SELECT respondent_id FROM raw.respondents "
+                                         "WHERE import_id = ?", [import_id]).fetchall()]
+        if identifying_columns([column]) or any(_looks_like_contact(v) for v in ids):
+            personal.add(import_id)
+    con.execute("""UPDATE raw.imports SET respondent_ids = CASE
+        WHEN id_column IS NULL THEN 'ligne'
+        WHEN list_contains(?::VARCHAR[], import_id) THEN ? ELSE ? END""",
+                [sorted(personal), RESPONDENT_IDS["pseudonym"], RESPONDENT_IDS["column"]])
+    keys = con.execute("SELECT respondent_id, import_id FROM raw.respondents").df()
+    keys["public_id"] = [pseudonym(secret, k) if i in personal else k
+                         for k, i in zip(keys["respondent_id"], keys["import_id"])]
+    keys["label"] = [respondent_label(secret, k) for k in keys["respondent_id"]]
+    con.register("_keys", keys)
+    con.execute("""
+        UPDATE raw.respondents SET public_id = k.public_id, label = k.label FROM _keys k
+        WHERE raw.respondents.respondent_id = k.respondent_id;
+        CREATE TEMP TABLE _staged AS
+            SELECT k.public_id AS respondent_id, k.label, s.metadata
+            FROM raw.respondents k LEFT JOIN staging.respondents s ON s.respondent_id = k.respondent_id;
+        DELETE FROM staging.respondents;
+        INSERT INTO staging.respondents (respondent_id, label, metadata)
+            SELECT respondent_id, any_value(label), any_value(metadata) FROM _staged
+            GROUP BY respondent_id;
+        DROP TABLE _staged;
+        UPDATE staging.answers SET respondent_id = k.public_id
+        FROM raw.answers a JOIN raw.respondents k ON k.respondent_id = a.respondent_id
+        WHERE staging.answers.answer_id = a.answer_id;""")
+    con.unregister("_keys")
+
+
+def _looks_like_contact(value: str | None) -> bool:
+    from synthese.ingest import _CONTACT_VALUE
+
+    return bool(value) and bool(_CONTACT_VALUE.search(value))
 
 
 class Store:
@@ -369,11 +518,8 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise SyntheseError(
-                f"Base {self.path} inaccessible ({str(exc).splitlines()[0]}) : "
-                "est-elle ouverte par un autre programme ?"
-            ) from exc
+        except duckdb.Error as exc:
+            raise database_error(self.path, exc) from None
         if not read_only:
             self.migrate()
 
@@ -390,7 +536,10 @@ class Store:
                 continue
             self.con.execute("BEGIN TRANSACTION")
             try:
-                self.con.execute(sql)
+                if callable(sql):
+                    sql(self.con)
+                else:
+                    self.con.execute(sql)
                 self.con.execute(
                     "INSERT INTO core.schema_migrations VALUES (?, ?)", [version, _now()]
                 )
@@ -460,11 +609,32 @@ class Store:
             new_answers = self.insert_frame("raw.answers", raw_answers)
         return new_respondents, new_answers
 
+    def respondent_secret(self) -> str:
+        """This database's key for respondent pseudonyms and labels (ingest.Identity)."""
+        return self.scalar("SELECT value FROM raw.secrets WHERE name = 'respondents'")
+
+    def personal_ids(self, file_sha256: str, id_column: str) -> bool | None:
+        """Whether this file's id column was found to be personal data when it was imported
+        (None if it never was)."""
+        value = self.scalar(
+            "SELECT respondent_ids FROM raw.imports WHERE file_sha256 = ? AND id_column = ? "
+            "ORDER BY imported_at DESC LIMIT 1", [file_sha256, id_column])
+        return None if value is None else value == "pseudonyme"
+
+    def stored_answers(self, file_sha256: str) -> pd.DataFrame:
+        """The answers of this file stored by imports without id column, with their keys."""
+        return self.query(
+            "SELECT a.row_number, a.question, a.text, a.answer_id, a.respondent_id "
+            "FROM raw.answers a JOIN raw.imports i USING (import_id) "
+            "WHERE i.file_sha256 = ? AND i.id_column IS NULL", [file_sha256])
+
     # -- 1a. pseudonymise -------------------------------------------------------------
     def answers_to_pseudonymise(self, questions: Sequence[str], method: str) -> pd.DataFrame:
         """Raw answers to the questions not yet staged with this pseudonymisation method."""
         return self.query(
-            f"SELECT r.answer_id, r.respondent_id, r.question, r.text FROM raw.answers r "
+            f"SELECT r.answer_id, coalesce(p.public_id, r.respondent_id) AS respondent_id, "
+            f"r.question, r.text FROM raw.answers r "
+            f"LEFT JOIN raw.respondents p ON p.respondent_id = r.respondent_id "
             f"LEFT JOIN staging.answers s USING (answer_id) WHERE r.question IN ({_marks(questions)}) "
             f"AND (s.answer_id IS NULL OR s.pseudo_method <> ?) ORDER BY r.answer_id",
             [*questions, method],
@@ -641,8 +811,12 @@ class Store:
         df = self.query("SELECT * FROM core.latest_summaries WHERE summary_key = ?", [summary_key])
         return None if df.empty else df.iloc[0].to_dict()
 
-    def write_summary(self, row: dict[str, Any]) -> None:
-        self.insert_rows("core.summaries", [row])
+    def write_summary(self, row: dict[str, Any], sentences: list[dict[str, Any]]) -> None:
+        """A summary attempt and its checked sentences, together: a run killed between the
+        two left a summary that the next run reused without its sentences (issue 16)."""
+        with self.transaction():
+            self.insert_rows("core.summaries", [row])
+            self.insert_rows("core.summary_sentences", sentences)
 
     def summaries(self, summary_keys: Sequence[str]) -> pd.DataFrame:
         """The latest attempt of each summary, in no particular order."""
@@ -657,23 +831,6 @@ class Store:
         rows = self.con.execute("SELECT parent_id, label FROM core.parent_themes "
                                 "WHERE clustering_id = ?", [clustering_id]).fetchall()
         return {int(p): label for p, label in rows}
-
-    def checked_summaries(self, check_keys: dict[str, str]) -> set[str]:
-        """The summary keys of ``{summary_key: check_key}`` whose sentences were checked."""
-        if not check_keys:
-            return set()
-        frame = pd.DataFrame({"summary_key": list(check_keys), "check_key": list(check_keys.values())})
-        self.con.register("_checks", frame)
-        try:
-            rows = self.con.execute(
-                "SELECT DISTINCT c.summary_key FROM _checks c JOIN core.summary_sentences s "
-                "USING (summary_key, check_key)").fetchall()
-        finally:
-            self.con.unregister("_checks")
-        return {r[0] for r in rows}
-
-    def write_summary_checks(self, rows: list[dict[str, Any]]) -> None:
-        self.insert_rows("core.summary_sentences", rows)
 
     def summary_checks(self, check_keys: dict[str, str]) -> pd.DataFrame:
         """Checked sentences of the summaries ``{summary_key: check_key}``, in order."""
@@ -705,9 +862,13 @@ class Store:
 
     # -- 6. report and runs -------------------------------------------------------------------
     def staged_answers(self, answer_ids: Sequence[str]) -> pd.DataFrame:
+        """Staged answers with their respondent's label, in the export's order."""
         return self._with_ids("_ids", answer_ids,
-                              "SELECT a.answer_id, a.respondent_id, a.text FROM staging.answers a "
-                              "JOIN _ids i ON a.answer_id = i.id", [])
+                              "SELECT a.answer_id, a.respondent_id, r.label AS respondent_label, "
+                              "a.text FROM staging.answers a JOIN _ids i ON a.answer_id = i.id "
+                              "LEFT JOIN staging.respondents r USING (respondent_id) "
+                              "LEFT JOIN raw.answers w USING (answer_id) "
+                              "ORDER BY w.row_number, a.answer_id", [])
 
     def respondent_metadata(self, questions: Sequence[str]) -> list[str]:
         """The JSON metadata of each respondent who answered one of the questions."""
@@ -857,7 +1018,8 @@ class Store:
                 "ORDER BY k"
             ).fetchall()
         ]
-        reserved = {"answer_id", "respondent_id", "question", "text", "blank", "n_chars"}
+        reserved = {"answer_id", "respondent_id", "respondent_label", "question", "text",
+                    "blank", "n_chars", "pseudo_method"}
         extra = ", ".join(
             f"json_extract_string(r.metadata, {_sql_str('$.' + _json_path_key(k))}) AS "
             f'"{k.replace(chr(34), "")}"'
@@ -866,7 +1028,7 @@ class Store:
         )
         self.con.execute(
             "CREATE OR REPLACE VIEW marts.answers AS SELECT a.answer_id, a.respondent_id, "
-            "a.question, a.text, a.blank, a.n_chars, a.pseudo_method"
+            "r.label AS respondent_label, a.question, a.text, a.blank, a.n_chars, a.pseudo_method"
             + (", " + extra if extra else "")
             + " FROM staging.answers a LEFT JOIN staging.respondents r USING (respondent_id)"
         )
