@@ -253,9 +253,11 @@ def test_the_workbook_sheets_are_the_marts_row_for_row(files, marts):
 
     head, rows = _sheet_rows(book["Réponses"])
     answers = marts["answers"]
-    assert head == ["répondant", "question", "texte (pseudonymisé)", "sans réponse",
-                    "academie", "caractères", "réponse", "pseudonymisation"]  # no nom, courriel
-    assert rows == [[a.respondent_id, a.question, a.text or None, bool(a.blank), a.academie,
+    assert head == ["répondant", "libellé du répondant", "question", "texte (pseudonymisé)",
+                    "sans réponse", "academie", "caractères", "réponse",
+                    "pseudonymisation"]  # no nom, courriel
+    assert rows == [[a.respondent_id, a.respondent_label, a.question, a.text or None,
+                     bool(a.blank), a.academie,
                      a.n_chars, a.answer_id, a.pseudo_method] for a in answers.itertuples()]
 
     head, rows = _sheet_rows(book["Thèmes"])
@@ -320,7 +322,7 @@ def test_a_respondents_formula_is_written_as_text(files, marts):
     staged = answers.at["R10", "text"]
     assert staged.startswith("=HYPERLINK(")  # as pseudonymised, still a formula to a sheet
     ws = load_workbook(files["xlsx"])["Réponses"]
-    cells = {row[0].value: row[2] for row in ws.iter_rows(min_row=2)}  # répondant: texte
+    cells = {row[0].value: row[3] for row in ws.iter_rows(min_row=2)}  # répondant: texte
     for respondent, start in (("R10", "="), ("R11", "+"), ("R12", "@"), ("R13", "-")):
         cell = cells[respondent]
         assert cell.value == answers.at[respondent, "text"] and cell.value.startswith(start)

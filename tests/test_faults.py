@@ -202,6 +202,7 @@ def test_a_full_disk_while_writing_the_report_keeps_the_previous_report_and_the_
                     pseudonymiser=pseudonymiser, log=lambda m: None, progress=False)
     report = Path(first["report_path"])
     before = report.read_bytes()
+    files = sorted(p.name for p in report.parent.iterdir())  # the report and its documents
     written = Path.write_text
 
     def full(self, data, *args, **kwargs):  # half the report fits, then the disk is full
@@ -217,7 +218,7 @@ def test_a_full_disk_while_writing_the_report_keeps_the_previous_report_and_the_
     assert str(info.value).startswith(f"Disque plein : le rapport n'a pas pu être écrit dans "
                                       f"« {report} »")
     assert report.read_bytes() == before  # never a truncated report
-    assert sorted(p.name for p in report.parent.iterdir()) == [report.name]
+    assert sorted(p.name for p in report.parent.iterdir()) == files  # no partial file left
     with Store(settings.db, read_only=True) as store:
         assert [r for r in store.query("SELECT status FROM core.runs ORDER BY started_at")[
             "status"]] == ["completed", "failed"]

@@ -39,7 +39,8 @@ KIND_LABELS = {"opportunite": "apport", "risque": "risque ou crainte",
                "condition": "condition ou demande", "constat": "constat",
                "hors_sujet": "hors sujet"}
 
-ANSWER_COLUMNS = {"respondent_id": "répondant", "question": "question",
+ANSWER_COLUMNS = {"respondent_id": "répondant", "respondent_label": "libellé du répondant",
+                  "question": "question",
                   "text": "texte (pseudonymisé)", "blank": "sans réponse",
                   "n_chars": "caractères", "answer_id": "réponse",
                   "pseudo_method": "pseudonymisation"}
@@ -96,7 +97,7 @@ def closed_columns(answers: pd.DataFrame) -> list[str]:
 
 def _answers(answers: pd.DataFrame) -> Sheet:
     columns = list(ANSWER_COLUMNS)
-    columns[4:4] = closed_columns(answers)  # the respondent's profile beside the answer
+    columns[5:5] = closed_columns(answers)  # the respondent's profile beside the answer
     frame = answers[columns].rename(columns=ANSWER_COLUMNS)
     return Sheet("Réponses", frame, wrap=("texte (pseudonymisé)",))
 
