@@ -80,7 +80,8 @@ def locate_quote(answer: str, quote: str, *, threshold: float = FUZZY_THRESHOLD)
     if pos >= 0:
         # a quote cut by the length bound may stop mid-word: widen to whole words
         start, end = _trim(answer, *_expand_to_words(answer, pos, pos + len(quote)))
-        return QuoteMatch(start, end, "exact", 100.0)
+        # a quote of punctuation alone (« € », « ... ») trims to nothing: not a quote
+        return QuoteMatch(start, end, "exact", 100.0) if end > start else None
 
     norm_answer, amap = _normalise_with_map(answer)
     norm_quote, _ = _normalise_with_map(quote)
