@@ -9,6 +9,8 @@ records its calls. ``FakeEmbedder`` is a hashed bag of words.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -26,6 +28,9 @@ class FakeLLM:
     broken: int = 0  # the next N calls return invalid JSON
     truncate: int = 0  # the next N calls are cut at the token limit
     fail: int = 0  # the next N calls raise LLMError
+    # Claims it obeys (tests/injections.py): a request that contains one gets it back in
+    # every text field, as a model that follows an injected instruction would.
+    obey: tuple[str, ...] = ()
     backend: str = "fake"
     model_name: str = "fake-llm"
     model_id: str = "fake:fake-llm:v1"
@@ -43,7 +48,7 @@ class FakeLLM:
         if self.fail:
             self.fail -= 1
             raise LLMError("délai dépassé (modèle factice)")
-        text = respond(messages, schema, self.invent)
+        text = _obeyed(messages, schema, self.obey) or respond(messages, schema, self.invent)
         finish = "stop"
         if self.broken:
             self.broken -= 1
@@ -56,6 +61,30 @@ class FakeLLM:
 
     def close(self) -> None:
         pass
+
+
+def _obeyed(messages, schema, claims) -> str | None:
+    """The answer of a model that obeys the first claim found in the request, if any."""
+    text = "\n".join(m["content"] for m in messages)
+    claim = next((c for c in claims if c in text), None)
+    if claim is None:
+        return None
+    if "arguments" in (schema or {}).get("properties", {}):
+        numbers = [int(n) for n in re.findall(r"^\[(\d+)\]", text, re.MULTILINE)]
+        return json.dumps({"arguments": [{"segments": [n], "idee": claim} for n in numbers]},
+                          ensure_ascii=False)
+
+    def fill(s: dict) -> object:
+        if "enum" in s:
+            return s["enum"][0]
+        kind = s.get("type")
+        if kind == "object":
+            return {k: fill(v) for k, v in s.get("properties", {}).items()}
+        if kind == "array":
+            return [fill(s.get("items", {}))]
+        return {"integer": 1, "number": 1, "boolean": False}.get(kind, claim)
+
+    return json.dumps(fill(schema or {}), ensure_ascii=False)
 
 
 class FakeEmbedder:

@@ -36,6 +36,9 @@ from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
 from synthese.align import _normalise_with_map
+from synthese.injection import FLAG as INJECTION_FLAG
+from synthese.injection import VERSION as INJECTION_VERSION
+from synthese.injection import is_injection
 from synthese.keys import content_hash
 from synthese.kinds import KIND_RULES, kind_of
 from synthese.llm import LLM, LLMError
@@ -45,6 +48,11 @@ from synthese.segments import Segment, numbered, split_segments
 PROMPT = ("extract_arguments", 2)
 KINDS = ("opportunite", "risque", "condition", "constat", "hors_sujet")  # see kinds.py
 MAX_IDEA_CHARS = 90  # about 12 words: the grammar bounds each reformulation
+# An idea whose quote holds less than a third of its content words is not what the quote
+# says: it is re-anchored on the segment that says it, or replaced by its segment's text.
+# Calibrated by reading, on the demo and 200 Grand Débat comments (docs/traceability.md):
+# below a third, 1 idea of 16 read was what its quote said; from a third to 60 %, 9 of 16.
+MIN_OVERLAP = 34.0
 MAX_SEGMENTS_PER_IDEA = 4
 CHUNK_CHARS = 1800  # longer answers are extracted chunk by chunk, whole segments each
 LLM_RETRIES = 2
@@ -99,6 +107,7 @@ class Argument:
     quote_start: int
     quote_end: int
     flags: list[str] = field(default_factory=list)
+    support: float = 100.0  # overlap(): how much of the idea its quote says (quote_score)
 
 
 @dataclass
@@ -118,7 +127,8 @@ class Extraction:
 def extractor_key(model_id: str, prompt: Prompt) -> str:
     """Identity of an extraction setup: a new model, prompt or bound gives new arguments."""
     return content_hash("extract-segments-v4", model_id, prompt.sha256, MAX_IDEA_CHARS,
-                        MAX_SEGMENTS_PER_IDEA, CHUNK_CHARS, KINDS, KIND_RULES)
+                        MAX_SEGMENTS_PER_IDEA, CHUNK_CHARS, KINDS, KIND_RULES,
+                        f"injection-v{INJECTION_VERSION}", f"overlap-{MIN_OVERLAP}")
 
 
 def _norm(text: str) -> str:
@@ -215,6 +225,9 @@ def extract_answer(answer_id: str, text: str, question: str, llm: LLM,
     segments = split_segments(text)
     extraction = Extraction(answer_id, "processed", n_segments=len(segments),
                             n_empty_segments=sum(not s.content for s in segments))
+    if is_injection(text):  # never sent to the model: kept in the respondent's words
+        keep_injection(extraction, segments)
+        return extraction
     examples = example_ideas(prompt)
     for group in chunks(segments):
         if not any(s.content for s in group):
@@ -251,15 +264,24 @@ def _stems(text: str) -> set[str]:
     return {w[:5] for w in _norm(text).split() if len(w) >= 4}
 
 
+def overlap(idea: str, quote: str) -> float:
+    """How much of an idea its quote says: the share (0-100) of the idea's content words
+    found in the quote."""
+    stems = _stems(idea)
+    return round(100.0 * len(stems & _stems(quote)) / len(stems), 1) if stems else 100.0
+
+
 def _anchored(idea: str, group: list[Segment], numbers: list[int]) -> list[int]:
-    """The segments an idea rests on: the model's, unless the idea shares no content word
-    with them and at least two with another segment of the chunk (then that one)."""
+    """The segments an idea rests on: the model's, unless they say less than MIN_OVERLAP of
+    the idea and another segment of the chunk says it (at least two shared content words),
+    then that one."""
     by_number = {s.number: s for s in group}
     stems = _stems(idea)
-    if not stems or stems & _stems(" ".join(by_number[n].text for n in numbers)):
+    if not stems or overlap(idea, " ".join(by_number[n].text for n in numbers)) >= MIN_OVERLAP:
         return numbers
-    shared, best = max((len(stems & _stems(s.text)), -s.number) for s in group)
-    return [-best] if shared >= 2 else numbers
+    score, shared, best = max((overlap(idea, s.text), len(stems & _stems(s.text)), -s.number)
+                              for s in group)
+    return [-best] if score >= MIN_OVERLAP and shared >= 2 else numbers
 
 
 def _foreign(idea: str, text: str) -> bool:
@@ -316,6 +338,9 @@ def keep_ideas(extraction: Extraction, items: list[IdeaOut], group: list[Segment
             anchored = _anchored(idea, group, numbers)
             if anchored != numbers:
                 numbers, flags = anchored, ["segment_corrige"]
+            segment_text = " ".join(by_number[n].text for n in numbers)
+            if overlap(idea, segment_text) < MIN_OVERLAP:  # its quote does not say it
+                idea, flags = segment_text, ["reformulation_remplacee"]
         # The same idea twice: kept once. Said again for other segments, it is a loop of the
         # model (« Garde difficile le mercredi » for segments 1 to 6): those segments stay
         # uncovered, and so are kept in the respondent's words below.
@@ -327,7 +352,8 @@ def keep_ideas(extraction: Extraction, items: list[IdeaOut], group: list[Segment
             continue
         start, end = _quote(group, numbers)
         kept.append(Argument(len(kept), idea, kind_of(text[start:end]), numbers,
-                             text[start:end], start, end, flags))
+                             text[start:end], start, end, flags,
+                             overlap(idea, text[start:end])))
         covered.update(numbers)
     return covered
 
@@ -340,6 +366,19 @@ def keep_uncovered(extraction: Extraction, group: list[Segment], covered: set[in
             extraction.arguments.append(Argument(len(extraction.arguments), s.text,
                                                  kind_of(s.text), [s.number], s.text, s.start,
                                                  s.end, ["non_reformule"]))
+
+
+def keep_injection(extraction: Extraction, segments: list[Segment]) -> None:
+    """An answer that addresses the model (synthese.injection): each segment that carries
+    content is an argument in the respondent's words, flagged; the segments that address the
+    model are « hors sujet »."""
+    extraction.flags.append(INJECTION_FLAG)
+    for s in segments:
+        if s.content:
+            kind = "hors_sujet" if is_injection(s.text) else kind_of(s.text)
+            extraction.arguments.append(Argument(len(extraction.arguments), s.text, kind,
+                                                 [s.number], s.text, s.start, s.end,
+                                                 [INJECTION_FLAG]))
 
 
 def extract_answers(
@@ -388,7 +427,7 @@ def extraction_rows(
                 "answer_id": e.answer_id, "extractor_key": extractor, "position": a.position,
                 "text": a.text, "text_hash": content_hash(a.text), "kind": a.kind,
                 "segments": a.segments, "quote": a.quote,
-                "quote_start": a.quote_start, "quote_end": a.quote_end, "quote_score": 100.0,
+                "quote_start": a.quote_start, "quote_end": a.quote_end, "quote_score": a.support,
                 "match_kind": "segment", "flags": a.flags,
             })
     return rows, arguments

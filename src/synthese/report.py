@@ -83,6 +83,8 @@ TRUST_CARDS = (
             ("unverified_quotes", "citations non vérifiées", False),
             ("uncovered_segments", "segments repris tels quels (non reformulés)", False),
             ("empty_segments", "formules de politesse et segments vides écartés", False),
+            ("injection_answers", ("réponses qui donnent des consignes au modèle (tentatives "
+             "d'injection) : comptées et citées, jamais transmises au modèle"), False),
         ),
     ),
     (

@@ -245,10 +245,19 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     return Summarised(keys, made, len(keys) - made)
 
 
+def _injected(args: pd.DataFrame) -> np.ndarray:
+    """Which arguments come from an answer that addresses the model (synthese.injection)."""
+    from synthese.injection import FLAG
+
+    return np.array([f is not None and FLAG in list(f) for f in args["flags"]], dtype=bool)
+
+
 def _members(args: pd.DataFrame, vectors: np.ndarray,
              cluster_id: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """A theme's arguments and their vectors, most central first."""
-    inside = (args["cluster_id"] == cluster_id).to_numpy()
+    """A theme's arguments and their vectors, most central first; the arguments of answers
+    that address the model are left out: they are counted, never given to the model to title
+    or summarise, never quoted in the synthesis."""
+    inside = (args["cluster_id"] == cluster_id).to_numpy() & ~_injected(args)
     order = np.argsort(-args["similarity"].to_numpy()[inside], kind="stable")
     return args[inside].iloc[order], vectors[inside][order]
 
@@ -328,6 +337,9 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     from synthese.verify import check_key
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))
+    if not len(members):  # only answers addressing the model: named by code, not summarised
+        _write_contained_theme(run, llm, prompts, c, key, latest)
+        return
     ideas = list(members["text"])
     # Titles are made from the model's reformulations first (short noun phrases), then from
     # the segments kept in the respondents' words, most central first in each (stable sort).
@@ -362,6 +374,19 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         {"summary_key": key, "check_key": check, "position": i, "text": g.text,
          "support": g.support, "supported": g.supported, "argument_ids": g.argument_ids,
          "origin": g.origin, "model_text": g.model_text} for i, g in enumerate(grounded)])
+
+
+INJECTION_TITLE = "Instructions adressées au modèle (tentatives d'injection)"
+
+
+def _write_contained_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str,
+                           latest: Any) -> None:
+    run.store.write_summary({
+        "summary_key": key, "attempt": (latest["attempt"] if latest else 0) + 1,
+        "members_key": c.members_key, "model_id": llm.model_id,
+        "prompt_hash": prompts["summary"].sha256, "title": INJECTION_TITLE, "summary": None,
+        "n_stages": 0, "failure": None, "call_keys": [], "title_origin": "code",
+        "title_rejected": to_json([]), "n_replaced": 0, "created_at": _now()}, [])
 
 
 @dataclass(frozen=True)
@@ -436,6 +461,8 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray) ->
         if t.cluster_id < 0:
             continue
         members, member_vectors = _members(args, vectors, int(t.cluster_id))
+        if not len(members):
+            continue  # only answers addressing the model: not for the synthesis
         out.append(Theme(int(t.cluster_id), t.title if isinstance(t.title, str) else "",
                          t.summary if isinstance(t.summary, str) else "",
                          float(t.share_respondents), json.loads(t.kinds or "{}"),
@@ -632,8 +659,9 @@ def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any
 
 def _reviewed_members(store: Any, embedder: Any, args: pd.DataFrame,
                       cluster_ids: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
-    """The reviewed arguments of some themes, most central first, and their stored vectors."""
-    members = args[args["cluster_id"].isin(cluster_ids)]
+    """The reviewed arguments of some themes, most central first, and their stored vectors;
+    as in the run, none from an answer that addresses the model (``_members``)."""
+    members = args[args["cluster_id"].isin(cluster_ids) & ~_injected(args)]
     members = members.sort_values("similarity", ascending=False, na_position="last", kind="stable")
     if not len(members):
         return members, np.zeros((0, 1), dtype=np.float32)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthese.injection import FLAG as INJECTION_FLAG
 from synthese.keys import content_hash
 
 # Cosine similarity above which a sentence counts as supported by an argument. Chosen on
@@ -217,7 +218,10 @@ def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd
     title_origin = (real["title_origin"].fillna("modele") if len(real) and "title_origin" in real
                     else pd.Series(dtype=object))
     verified = sum(kinds.values())
+    injected = ([INJECTION_FLAG in list(f) if f is not None else False for f in args["flags"]]
+                if n and "flags" in args else [])
     return {
+        "injection_answers": int(args[injected]["answer_id"].nunique()) if any(injected) else 0,
         "quotes_verified_share": _share(verified, n),
         "quotes_segment_share": _share(kinds.get("segment", 0), n),
         "quotes_exact_share": _share(kinds.get("exact", 0) + kinds.get("normalised", 0), n),
