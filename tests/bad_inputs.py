@@ -61,6 +61,8 @@ BAD_EXPORTS: list[BadExport] = [
               "Octet nul dans {path} (ligne 2, octet 11)"),
     BadExport("utf16", "export.txt", "id\tavis\n1\tbien\n".encode("utf-16"),
               "{path} est encodé en UTF-16"),
+    BadExport("utf16-no-bom", "export.csv", "id;avis\n1;très bien\n".encode("utf-16-le"),
+              "{path} est encodé en UTF-16"),
     BadExport("too-many-fields", "export.csv", b'id;avis\n1;"a\nb"\n2;trop;de;champs\n',
               "Ligne 3 de {path} : 4 champs au lieu de 2 (séparateur « ; »)"),
     BadExport("unclosed-quote", "export.csv", b'id;avis\n1;a\n2;"jamais ferm\xc3\xa9\n3;c\n',

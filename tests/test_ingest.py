@@ -292,6 +292,20 @@ def test_ods_export_is_read_with_numbers_as_text(tmp_path):
     }
 
 
+@pytest.mark.parametrize("suffix,engine", [("ods", "odf"), ("xlsx", "openpyxl")])
+def test_a_workbook_opening_on_an_empty_sheet_is_read_from_its_first_filled_sheet(
+        tmp_path, suffix, engine):
+    path = tmp_path / f"export.{suffix}"
+    with pd.ExcelWriter(path, engine=engine) as writer:
+        pd.DataFrame().to_excel(writer, sheet_name="Notes", index=False)
+        pd.DataFrame({"id": ["A1", "A2"], "avis": ["un", "deux"]}).to_excel(
+            writer, sheet_name="Réponses", index=False)
+    export = read_export(path)  # was « Fichier vide »
+    assert export.frame.to_dict("list") == {"id": ["A1", "A2"], "avis": ["un", "deux"]}
+    assert export.warnings == [(f"{path} : feuille(s) vide(s) « Notes » ; la feuille « Réponses » "
+                               "est lue, et elle seule.")]
+
+
 # --- errors --------------------------------------------------------------------------------
 
 

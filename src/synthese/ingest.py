@@ -137,7 +137,7 @@ def _read_csv_grid(p: Path, warnings: list[str]) -> tuple[pd.DataFrame, str, str
 
 def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
     """Decode UTF-8 (with or without BOM), else Windows-1252; refuse binary or UTF-16."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(data):
         raise SyntheseError(
             f"{p} est encodé en UTF-16 : réenregistrez-le en « CSV UTF-8 » puis relancez."
         )
@@ -182,6 +182,18 @@ def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
         f"la première à la ligne {legacy[0]}) : vérifiez les accents de ces lignes."
     )
     return "\n".join(texts), f"{encoding}+cp1252"
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """UTF-16 text without its byte-order mark: one byte of each pair is NUL (ASCII
+    characters), on the same side, in nearly every pair of the start."""
+    head = data[:400]
+    pairs = len(head) // 2
+    if pairs < 4:
+        return False
+    even = sum(b == 0 for b in head[0:2 * pairs:2])
+    odd = sum(b == 0 for b in head[1:2 * pairs:2])
+    return max(even, odd) >= 0.7 * pairs and min(even, odd) == 0
 
 
 # Characters that a Windows-1252 accented letter followed by a symbol decodes to when read as
@@ -278,13 +290,23 @@ def _read_workbook_grid(p: Path, fmt: str, warnings: list[str]) -> pd.DataFrame:
     try:
         with pd.ExcelFile(p, engine="calamine") as book:
             names = book.sheet_names
-            grid = pd.read_excel(book, sheet_name=0, header=None, dtype=object)
+            # the first sheet with a cell: a workbook may open on an empty or a notes sheet
+            for used, name in enumerate(names):
+                grid = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
+                if grid.notna().to_numpy().any():
+                    break
+            else:
+                used = 0
     except (CalamineError, ValueError, OSError):
         raise SyntheseError(
             f"Lecture impossible de {p} comme classeur {fmt.upper()} (fichier abîmé, protégé par "
             "mot de passe ou d'un autre format) : ouvrez-le dans un tableur et réenregistrez-le."
         ) from None
-    if len(names) > 1:
+    if used > 0:
+        empty = ", ".join(f"« {n} »" for n in names[:used])
+        warnings.append(f"{p} : feuille(s) vide(s) {empty} ; la feuille « {names[used]} » est "
+                        f"lue, et elle seule.")
+    elif len(names) > 1:
         warnings.append(
             f"{p} contient {len(names)} feuilles : seule la première (« {names[0]} ») est lue."
         )
