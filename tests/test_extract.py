@@ -7,14 +7,16 @@ from fakes import FakeLLM
 
 from synthese.calls import CachedLLM
 from synthese.extract import (
-    PROMPT as PROMPT_NAME,
-)
-from synthese.extract import (
+    MIN_OVERLAP,
     chunks,
     extract_answer,
     extraction_schema,
     extractor_key,
+    overlap,
     salvage_json,
+)
+from synthese.extract import (
+    PROMPT as PROMPT_NAME,
 )
 from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
@@ -247,3 +249,20 @@ def test_an_idea_said_again_inside_a_longer_one_on_the_same_segment_is_kept_once
                                               "Former les enseignants",
                                               "L'IA aide à préparer les cours."]
     assert "doublon_fusionne" in e.flags
+
+
+def test_an_idea_its_quote_barely_says_is_replaced_by_the_quote_and_scored():
+    # Issue 16: an idea was published, and counted as verified, under a quote that says
+    # something else (« Utilisation de l'intelligence artificielle dans les établissements
+    # scolaires » on « Si ça peut nous débarrasser d'une partie de la paperasse… »).
+    text = ("Si ça peut nous débarrasser d'une partie de la paperasse, je signe tout de suite. "
+            "Les élèves trichent déjà avec ChatGPT.")
+    e = _extract([_reply(_idea([1], "Utilisation de l'intelligence artificielle dans les "
+                                    "établissements scolaires pour la paperasse"),
+                         _idea([2], "Triche des élèves avec ChatGPT"))], text=text)
+    first, second = e.arguments
+    assert first.text == first.quote and "reformulation_remplacee" in first.flags
+    assert first.support == 100.0  # the quote itself
+    assert second.text == "Triche des élèves avec ChatGPT" and second.support >= 34
+    assert overlap("Utilisation de l'intelligence artificielle pour la paperasse",
+                   first.quote) < MIN_OVERLAP
