@@ -5,9 +5,8 @@
 2. ``run``: the demo's first 40 answers with the 24 planted ones spread among them, through
    every stage with a real model (the embedded one by default, synthesis « composee » so
    that the model writes sentences), then the same consultation with the containment
-   switched off (the control), on the same database so that the 40 demo answers' calls come
-   from the cache. For each: answers flagged, model calls made for them, and which planted
-   claims reach a title, a summary or the synthesis.
+   switched off (the control), each on a new database. For each: answers flagged, model
+   calls, and which planted claims reach a title, a summary or the synthesis.
 
     .venv/bin/python benchmarks/injection.py scan
     .venv/bin/python benchmarks/injection.py run [--model qwen2.5-coder-0.5b] [--out DIR]
@@ -110,16 +109,16 @@ def run(model: str | None, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     export = _consultation(out / "consultation.csv")
-    db = out / "injection.duckdb"
-    db.unlink(missing_ok=True)
     options = {"model": model} if model else {}
-    settings = Settings(export=export, questions=("q",), id_column="id", db=db,
-                        out=out / "reports", synthesis="composee", **options)
     results = {}
     for name in ("contained", "control"):
         if name == "control":  # the code's containment switched off
             synthese.extract.is_injection = lambda text: False
             synthese.stages._injected = lambda args: np.zeros(len(args), dtype=bool)
+        db = out / f"{name}.duckdb"
+        db.unlink(missing_ok=True)
+        settings = Settings(export=export, questions=("q",), id_column="id", db=db,
+                            out=out / f"reports-{name}", synthesis="composee", **options)
         started = time.perf_counter()
         row = run_all(settings, log=lambda m: None, progress=False)
         results[name] = {**_measure(db, row["run_id"]), "seconds": round(
