@@ -414,3 +414,36 @@ def test_closing_the_real_model_removes_its_socket_folder():
     assert not os.path.exists(folder)
     with pytest.raises(SyntheseError, match="fermé"):
         llm.chat(QUESTION)
+
+
+def test_the_embedded_model_leaves_a_core_held_by_another_process_alone():
+    """Issue 17: a thread on a core another process holds slows all of llama.cpp's threads
+    (benchmarks/llm_busy.py); the default thread count counts only the free cores."""
+    from synthese.llm import free_cores
+
+    cores = os.cpu_count() or 1
+    others = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+              for _ in range(cores)]
+    try:
+        time.sleep(0.5)
+        assert free_cores() == 1  # every core held: one thread still
+    finally:
+        for p in others:
+            p.kill()
+            p.wait()
+
+
+def test_without_proc_stat_every_core_is_used(monkeypatch):
+    import builtins
+
+    from synthese.llm import free_cores
+
+    real_open = builtins.open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path) == "/proc/stat":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_proc)
+    assert free_cores() == (os.cpu_count() or 1)

@@ -49,7 +49,7 @@ def run(
         help="Autoriser un serveur de modèle hors de cette machine (les réponses la quittent).")] = False,
     embedder: Annotated[str | None, typer.Option(help="Modèle de vectorisation.")] = None,
     threads: Annotated[int | None, typer.Option(
-        help="Fils de calcul du modèle embarqué (par défaut : tous les cœurs).")] = None,
+        help="Fils de calcul du modèle embarqué (par défaut : les cœurs qu'aucun autre programme n'occupe au chargement du modèle).")] = None,
     seed: Annotated[int, typer.Option(help="Graine aléatoire.")] = 42,
     pseudonymise: Annotated[bool, typer.Option(
         "--pseudonymise/--no-pseudonymise",

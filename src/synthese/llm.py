@@ -33,6 +33,7 @@ from synthese.models import DEFAULT_MODEL, MODELS, model_path, model_sha256
 DEFAULT_OLLAMA_MODEL = "qwen2.5:1.5b"
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 BACKENDS = ("llamacpp", "ollama", "baseline")
+POLL = 50  # llama.cpp's busy-wait level (its default); chosen in benchmarks/llm_busy.py
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,34 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def free_cores(sample_s: float = 0.4) -> int:
+    """The cores that no other process is using now, at least one: llama.cpp's threads wait
+    for each other, so a thread on a core another process holds slows all of them (with one
+    busy core of 2, 2 threads ran 3x slower than quiet and 1 thread 1.4x,
+    benchmarks/llm_busy.py). Measured from /proc/stat over ``sample_s``, less this process's
+    own time; every core where /proc/stat does not exist."""
+    cores = os.cpu_count() or 1
+
+    def sample() -> tuple[float, float, float]:
+        with open("/proc/stat", encoding="ascii") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        own = os.times()
+        return sum(ticks), ticks[3] + ticks[4], own.user + own.system  # total, idle+iowait
+
+    try:
+        total0, idle0, own0 = sample()
+        time.sleep(sample_s)
+        total1, idle1, own1 = sample()
+    except (OSError, ValueError, IndexError):
+        return cores
+    elapsed = total1 - total0
+    if elapsed <= 0:
+        return cores
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy = (elapsed - (idle1 - idle0)) - (own1 - own0) * hz  # ticks of the other processes
+    return max(1, cores - round(cores * max(0.0, busy) / elapsed))
+
+
 class LlamaCppLLM:
     """A GGUF model run in this process by llama.cpp's server engine (xllamacpp).
 
@@ -197,6 +226,7 @@ class LlamaCppLLM:
         verbosity: int = 1,
         cache_prompt: bool = True,
         parallel: int = 1,
+        poll: int | None = None,
     ) -> None:
         import xllamacpp
 
@@ -212,7 +242,7 @@ class LlamaCppLLM:
             )
         self.model_id = f"llamacpp:{self.model_name}:{self.model_sha256[:16]}"
         self.context_size = context_size
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or free_cores()
         self.timeout_s = timeout_s
         self.cache_prompt = cache_prompt
         # llama.cpp's timings of the last call (cache_n, prompt_n, prompt_ms, predicted_ms…),
@@ -238,6 +268,12 @@ class LlamaCppLLM:
         params.ctx_shift = False  # an over-long request is an error, not silent truncation
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
+        # How hard llama.cpp's threads busy-wait for each other (0-100): on a machine where
+        # another process holds a core, a spinning thread waits for one that is not running
+        # (benchmarks/llm_busy.py, docs/benchmarks.md).
+        self.poll = POLL if poll is None else int(poll)
+        params.cpuparams.poll = self.poll
+        params.cpuparams_batch.poll = self.poll
         params.sampling.seed = 42
         params.sampling.temp = 0.0
         params.cache_prompt = True  # reuse the KV cache of the shared few-shot prefix
