@@ -37,7 +37,7 @@ def test_a_named_column_with_too_many_values_is_not_charted_and_says_so() -> Non
     respondents = [(f"R{i}", {"matricule": f"M{i:05d}"}) for i in range(500)]
     closed, left_out = closed_columns(respondents, named=("matricule",))
     assert closed == []
-    assert left_out == [{"column": "matricule", "values": 500, "named": True}]
+    assert left_out == [{"column": "matricule", "n_values": 500, "named": True}]
     assert 500 > CLOSED_MAX_VALUES
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-WIDTH = 560
+WIDTH = 600
 BAR_COLOUR = "#000091"  # the French State's blue, as the report's bars
 MEAN_COLOUR = "#c9191e"
 MEDIAN_COLOUR = "#18753c"
@@ -23,17 +23,17 @@ def _number(value: float) -> str:
 
 def bar_chart(bars: list[dict[str, Any]], title: str) -> str:
     """Horizontal bars, one per choice, the count and share at the end of each."""
-    row, label_w, top = 24, 200, 6
+    row, label_w, top = 24, 250, 6
     shown = [b for b in bars]
     height = top + row * len(shown) + 6
     biggest = max((b["n"] or 0 for b in shown), default=0) or 1
-    room = WIDTH - label_w - 110
+    room = WIDTH - label_w - 100
     parts = [(f'<svg class="graphique" xmlns="http://www.w3.org/2000/svg" role="img" '
              f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}">'
              f"<title>{escape(title)}</title>")]
     for i, b in enumerate(shown):
         y = top + i * row
-        label = b["label"] if len(b["label"]) <= 30 else b["label"][:29] + "…"
+        label = b["label"] if len(b["label"]) <= 36 else b["label"][:35] + "…"
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" '
                      f'font-size="12">{escape(label)}</text>')
         if b["n"] is None:

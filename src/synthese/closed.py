@@ -69,7 +69,7 @@ def _format_number(value: float) -> str:
 def closed_columns(respondents: list[tuple[str, dict[str, Any]]], named: tuple[str, ...] = ()
                    ) -> tuple[list[ClosedColumn], list[dict[str, Any]]]:
     """The closed columns of the respondents' metadata (``(respondent_id, metadata)``), in
-    the export's order, and the columns left out with the reason (``column``, ``values``,
+    the export's order, and the columns left out with the reason (``column``, ``n_values``,
     ``named``): those with too many distinct values to be a closed question."""
     columns: list[str] = list(dict.fromkeys(c for _, meta in respondents for c in meta))
     closed, left_out = [], []
@@ -80,7 +80,7 @@ def closed_columns(respondents: list[tuple[str, dict[str, Any]]], named: tuple[s
         is_named = column in named
         if len(distinct) > CLOSED_MAX_VALUES or (
                 not is_named and len(distinct) > max(2, filled // 2)):
-            left_out.append({"column": column, "values": len(distinct), "named": is_named})
+            left_out.append({"column": column, "n_values": len(distinct), "named": is_named})
             continue
         if len(distinct) < 2 and not is_named:
             continue  # one value for everyone says nothing

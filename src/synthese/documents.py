@@ -329,7 +329,7 @@ def _closed(ctx: dict[str, Any]) -> list[Block]:
                             frozenset(range(1, len(header)))))
     if ctx["not_closed"]:
         out.append(_p("Colonnes traitées comme du texte libre ou un identifiant (trop de valeurs "
-                      "distinctes) : " + ", ".join(f"« {c['column']} » ({c['values']} valeurs)"
+                      "distinctes) : " + ", ".join(f"« {c['column']} » ({c['n_values']} valeurs)"
                                                    for c in ctx["not_closed"]) + "."))
     return out
 

@@ -633,6 +633,9 @@ def _groups(themes: list[dict]) -> list[dict]:
     return ordered
 
 
+SEGMENT_TABLE_THEMES = 12
+
+
 def _closed_box(box: dict, theme_ref) -> dict:
     """An « Extrait » box as the page shows it: its chart, and its themes by segment as a
     table (rows: themes then kinds of idea; columns: the segments shown)."""
@@ -649,8 +652,15 @@ def _closed_box(box: dict, theme_ref) -> dict:
         key = (r["row_type"], r["cluster_id"] if r["row_type"] == "theme" else r["kind"])
         line = table.setdefault(key, {"type": r["row_type"], "cells": {}})
         line["cells"][r["segment"]] = r
+    # Compact: the biggest themes, plus any theme with a significant cell (the others are in
+    # marts.theme_segments and the workbook), then the kinds of idea.
+    significant = {(r["row_type"], r["cluster_id"]) for r in rows if r["significant"]}
+    themes = [key for key in table if key[0] == "theme"]
+    kept = set(themes[:SEGMENT_TABLE_THEMES]) | (set(themes) & significant)
     lines = []
     for (row_type, row_id), line in table.items():
+        if row_type == "theme" and (row_type, row_id) not in kept:
+            continue
         if row_type == "theme":
             ref = theme_ref(row_id)
             line.update(ref=ref, label=ref["label"])
@@ -661,6 +671,7 @@ def _closed_box(box: dict, theme_ref) -> dict:
     return {**box, "chart": Markup(box_chart(box)),
             "table": {"segments": [{"label": seg, "n": sizes[seg]} for seg in shown],
                       "lines": lines, "hidden": hidden,
+                      "themes_left_out": len(themes) - len(kept),
                       "n_significant": sum(r["significant"] for r in rows)}}
 
 

@@ -603,6 +603,7 @@ def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted
     name = s.report_name or f"synthese-{_slug(s.export.stem)}.html"
     path = render_report(data, s.out / name)
     kept = {k: data["counts"][k] for k in ("arguments", "themes", "unassigned", "unassigned_share")}
+    kept["campaign_calls_saved"] = described["campaign_savings"]["calls"]
     return Published(path, kept, data["trust"], counts, described, inputs)
 
 

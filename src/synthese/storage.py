@@ -1108,6 +1108,12 @@ class Store:
             "synthesis": self.query("SELECT * FROM marts.synthesis_sentences WHERE run_id = ? "
                                     "ORDER BY section, paragraph, position", [run_id]),
             "run": self.query("SELECT * FROM marts.runs WHERE run_id = ?", [run_id]),
+            # a database whose last run predates migration 7 has no such view yet
+            "theme_segments": self.query(
+                "SELECT * FROM marts.theme_segments WHERE run_id = ? "
+                "ORDER BY question, cluster_id NULLS LAST, kind, segment", [run_id])
+            if self.scalar("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'marts' "
+                           "AND view_name = 'theme_segments'") else pd.DataFrame(),
         }
 
     def inbox_files(self) -> dict[str, dict[str, Any]]:
