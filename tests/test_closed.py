@@ -73,3 +73,16 @@ def test_a_scale_gets_a_histogram_with_mean_and_median() -> None:
     segments = respondent_segments(closed[0])
     assert segments == {"R0": ["0 à 3"], "R1": ["0 à 3"], "R2": ["0 à 3"], "R3": ["7 à 10"],
                         "R4": ["7 à 10"]}
+
+
+def test_a_scale_keeps_its_thirds_in_order_in_the_themes_by_segment() -> None:
+    from synthese.closed import segment_order
+    from synthese.crosstab import theme_segments
+
+    respondents = [(f"R{i}", {"ressenti": str(v)}) for i, v in
+                   enumerate([0, 1, 5, 5, 5, 5, 6, 9, 9, 10, 2, 4, 4, 6, 8])]
+    closed, _ = closed_columns(respondents, named=("ressenti",))
+    features = {r: set() for r, _ in respondents}
+    rows = theme_segments("ressenti", respondent_segments(closed[0]), features,
+                          [("kind", "risque")], 1, segment_order(closed[0]))
+    assert [r["segment"] for r in rows] == ["0 à 3", "4 à 6", "7 à 10"]

@@ -191,7 +191,9 @@ def derive_extraction(answer_id: str, text: str, representative_text: str,
         quote = text[start:end]
         given = arg.get("flags")
         flags = [str(f) for f in (given if given is not None else []) if f != "campagne"]
-        idea = quote if "non_reformule" in flags else arg["text"]
+        # an idea that was the representative's own words is the member's own words here
+        own_words = {"non_reformule", "reformulation_remplacee"} & set(flags)
+        idea = quote if own_words else arg["text"]
         if any(a.segments == numbers and a.text == idea for a in extraction.arguments):
             continue
         extraction.arguments.append(Argument(len(extraction.arguments), idea, kind_of(quote),

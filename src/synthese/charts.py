@@ -17,7 +17,8 @@ MEDIAN_COLOUR = "#18753c"
 
 
 def _number(value: float) -> str:
-    text = f"{value:.1f}" if not float(value).is_integer() else str(int(value))
+    """French decimals, at most two: 4.85 -> « 4,85 », 5.0 -> « 5 »."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",")
 
 

@@ -166,6 +166,15 @@ def scale_segments(values: list[float]) -> list[tuple[str, float, float]]:
              edges[i], edges[i + 1]) for i in range(3)]
 
 
+def segment_order(closed: ClosedColumn) -> list[str] | None:
+    """The natural order of a scale's segments (low to high third); None for categories."""
+    if closed.kind != "scale":
+        return None
+    values = [v for cs in closed.choices.values() for v in (_number(c) for c in cs)
+              if v is not None]
+    return [label for label, _, _ in scale_segments(values)] if values else None
+
+
 def respondent_segments(closed: ClosedColumn) -> dict[str, list[str]]:
     """The segments of each respondent for the themes by segment: its choices (categories,
     multiple choice), or its third of a scale; « Non renseigné » when it gave none."""

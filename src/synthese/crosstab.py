@@ -84,20 +84,22 @@ def merge_small(segments: dict[str, list[str]], population: Iterable[str],
 
 def theme_segments(question: str, segments: dict[str, list[str]],
                    features: dict[str, set[Any]], rows_of: list[tuple[str, Any]],
-                   k: int) -> list[dict[str, Any]]:
+                   k: int, natural: list[str] | None = None) -> list[dict[str, Any]]:
     """One row per (row, segment) for one closed question.
 
     ``segments``: the segments of each respondent (closed.respondent_segments);
     ``features``: for each respondent of the population (those who answered the free
     question), the rows it belongs to, e.g. {("theme", 3), ("kind", "risque")};
-    ``rows_of``: the rows to compute, in order, as (``"theme"`` or ``"kind"``, id).
+    ``rows_of``: the rows to compute, in order, as (``"theme"`` or ``"kind"``, id);
+    ``natural``: the segments' own order (a scale's thirds), else the biggest first.
     Rows: question, segment, row_type, cluster_id, kind, n_respondents, n_with, share,
     ci_low, ci_high, p_value, p_adjusted, significant, direction (+1 over, -1 under),
     suppressed.
     """
     merged, sizes, suppressed = merge_small(segments, features, k)
+    rank = {s: i for i, s in enumerate(natural or [])}
     order = sorted(sizes, key=lambda s: (s in suppressed, s.startswith("Autres (moins de"),
-                                         -sizes[s], s))
+                                         rank.get(s, len(rank)), -sizes[s], s))
     total = len(features)
     out: list[dict[str, Any]] = []
     for row_type, row_id in rows_of:

@@ -270,7 +270,13 @@ def closed_questions(rows: ReportRows, k: int, named: tuple[str, ...],
                      n_total: int) -> dict[str, Any]:
     """The « Extrait » box of each closed question (closed.py) with its themes by segment
     (crosstab.py), and the metadata columns left out as free text or identifiers."""
-    from synthese.closed import closed_columns, extract_box, parse_metadata, respondent_segments
+    from synthese.closed import (
+        closed_columns,
+        extract_box,
+        parse_metadata,
+        respondent_segments,
+        segment_order,
+    )
     from synthese.crosstab import theme_segments
     from synthese.extract import KINDS
 
@@ -290,7 +296,7 @@ def closed_questions(rows: ReportRows, k: int, named: tuple[str, ...],
     for number, column in enumerate(closed, start=1):
         box = extract_box(column, n_total or len(people), k, number)
         box["segments"] = theme_segments(column.column, respondent_segments(column), features,
-                                         order, k)
+                                         order, k, segment_order(column))
         boxes.append(box)
     return {"closed_questions": boxes, "not_closed": left_out}
 

@@ -116,7 +116,7 @@ def campaigns(run: Run) -> Campaigned:
     found = find_campaigns(list(candidates.itertuples(index=False, name=None)))
     store.write_campaigns(run.run_id, campaign_rows(found, _now()))
     if found:
-        run.log(f"Textes repris : {len(found)} textes repris par "
+        run.log(f"Textes repris : {len(found)} texte(s) repris par "
                 f"{sum(c.n_answers for c in found)} réponses ; chacun est lu une fois par le "
                 "modèle.")
     return Campaigned([c.campaign_id for c in found],
