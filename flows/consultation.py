@@ -111,6 +111,7 @@ def consultation(
     pseudonymise: bool = True,
     k_anonymity: int = 10,
     synthesis: Literal["citations", "composee", "libre"] = "citations",
+    closed: list[str] | None = None,
     progress: bool = True,
 ) -> dict:
     """Synthesise the free-text answers of one consultation export (IGÉSR Annexe 5 method).
@@ -136,6 +137,8 @@ def consultation(
         synthesis: citations (par défaut : titre et citation d'un répondant par thème, sans
             modèle), composee (le code compose des phrases du modèle contrôlées, une par
             thème : modèle de 7B ou plus) ou libre (le modèle rédige toute la synthèse).
+        closed: Colonnes de questions fermées (encadrés « Extrait » et thèmes par groupe) ;
+            sans elles, les colonnes à peu de valeurs distinctes sont retenues.
         progress: Afficher les barres de progression.
     """
     logger = get_run_logger()
@@ -144,7 +147,7 @@ def consultation(
         question_texts=tuple(question_text or ()), db=db, out=out,
         limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
         embedder=embedder, threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
-        synthesis=synthesis,
+        synthesis=synthesis, closed=tuple(closed or ()),
     )
     try:
         check_settings(settings)

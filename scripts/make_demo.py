@@ -2178,6 +2178,84 @@ def build_rows(seed: int = SEED, n: int = N_RESPONDENTS) -> tuple[list[dict], li
 
 
 # --------------------------------------------------------------------------------------------
+# The campaign (issue 14): a union text pasted by 20 respondents after the main collection,
+# with the variants copies have (typos, a sentence added or removed, a signature, another
+# order). Appended after the 330 rows, which stay as they were; written by the team.
+# --------------------------------------------------------------------------------------------
+CAMPAIGN_1 = ("Nous, enseignants syndiqués, refusons que l'intelligence artificielle serve de prétexte "
+      "à supprimer des postes ou à alourdir notre charge de travail.")
+CAMPAIGN_2 = ("Avant tout déploiement dans les établissements, nous demandons une formation sur le temps "
+      "de service, un cadre national clair sur la protection des données des élèves et des "
+      "personnels, et l'assurance qu'aucun outil ne sera imposé sans concertation des équipes.")
+CAMPAIGN_3 = "L'IA ne remplacera jamais la relation pédagogique entre un professeur et ses élèves."
+CAMPAIGN_BASE = f"{CAMPAIGN_1} {CAMPAIGN_2} {CAMPAIGN_3}"
+
+CAMPAIGN_TEXTS = [
+    CAMPAIGN_BASE,
+    CAMPAIGN_BASE,
+    CAMPAIGN_BASE + "\nSigné : une enseignante syndiquée de l'école élémentaire.",
+    CAMPAIGN_BASE.replace("intelligence artificielle", "intelligance artificielle").replace("établissements", "établissemnts"),
+    f"{CAMPAIGN_1} {CAMPAIGN_2}",
+    "Je reprends ici le texte de ma section syndicale, que je partage entièrement. " + CAMPAIGN_BASE,
+    CAMPAIGN_BASE.replace("Nous, enseignants syndiqués, refusons", "En tant qu'enseignants syndiqués, nous refusons"),
+    f"{CAMPAIGN_1}\n{CAMPAIGN_2}\n{CAMPAIGN_3}",
+    CAMPAIGN_BASE + " Merci de nous écouter enfin.",
+    CAMPAIGN_BASE.replace("concertation des équipes", "concertation réelle des équipes pédagogiques"),
+    f"{CAMPAIGN_2} {CAMPAIGN_3}" .replace("Avant tout déploiement", "Nous refusons que l'IA serve à supprimer des postes. Avant tout déploiement"),
+    CAMPAIGN_BASE.lower(),
+    CAMPAIGN_BASE.replace("l'assurance", "la garantie").replace("jamais", "en aucun cas"),
+    CAMPAIGN_BASE + "\nUn professeur de lycée professionnel syndiqué.",
+    CAMPAIGN_BASE.replace(", et l'assurance", ". Nous voulons aussi l'assurance"),
+    CAMPAIGN_BASE.replace("élèves", "eleves"),
+    "Texte de l'intersyndicale : " + CAMPAIGN_BASE,
+    f"{CAMPAIGN_1} {CAMPAIGN_3} {CAMPAIGN_2}",
+    CAMPAIGN_BASE.replace("charge de travail", "charge de travail déjà très lourde"),
+    CAMPAIGN_BASE + " Cordialement.",
+]
+# (degre, academie, fonction, forme_ia, ressenti, q_besoins)
+CAMPAIGN_META = [
+    ("1er degré", "Lille", "Professeur des écoles", "Non", 3, "Une formation sur le temps de service."),
+    ("2nd degré", "Créteil", "Professeur certifié", "Non", 2, ""),
+    ("1er degré", "Lille", "Professeur des écoles", "Non", 3, "Du temps et une formation."),
+    ("2nd degré", "Lyon", "Professeur certifié", "En partie", 4, ""),
+    ("1er degré", "Versailles", "Directeur d'école", "Non", 3, "Un cadre national clair."),
+    ("2nd degré", "Lille", "Professeur de lycée professionnel", "Non", 2, "Une formation sur le temps de service."),
+    ("2nd degré", "Créteil", "Professeur agrégé", "Non", 4, ""),
+    ("1er degré", "Amiens", "Professeur des écoles", "En partie", 3, ""),
+    ("2nd degré", "Versailles", "Professeur certifié", "Non", 1, "Être consultés."),
+    ("2nd degré", "Lille", "CPE", "Non", 3, ""),
+    ("1er degré", "Créteil", "Professeur des écoles", "Non", 2, "Une formation sur le temps de service."),
+    ("2nd degré", "Nancy-Metz", "Professeur certifié", "Non", 3, ""),
+    ("2nd degré", "Lyon", "Professeur certifié", "En partie", 4, "Des moyens humains."),
+    ("2nd degré", "Lille", "Professeur de lycée professionnel", "Non", 2, ""),
+    ("1er degré", "Normandie", "Professeur des écoles", "Non", 3, ""),
+    ("2nd degré", "Créteil", "Professeur certifié", "Non", 3, "Un cadre national clair."),
+    ("1er degré", "Lille", "Professeur des écoles", "Non", 2, ""),
+    ("2nd degré", "Versailles", "Professeur contractuel", "Non", 4, ""),
+    ("2nd degré", "Aix-Marseille", "Professeur certifié", "En partie", 3, "Du temps."),
+    ("1er degré", "Lille", "Directeur d'école", "Non", 2, ""),
+]
+CAMPAIGN_DAYS = ["2025-03-29", "2025-03-29", "2025-03-29", "2025-03-29", "2025-03-29", "2025-03-30", "2025-03-30",
+        "2025-03-30", "2025-03-30", "2025-03-30", "2025-03-30", "2025-03-30", "2025-03-31", "2025-03-31",
+        "2025-03-31", "2025-03-31", "2025-03-31", "2025-03-31", "2025-03-31", "2025-03-31"]
+CAMPAIGN_TIMES = ["08:12", "09:47", "12:05", "18:31", "21:14", "07:58", "10:22", "11:40", "16:03", "19:55", "20:17",
+         "22:41", "06:49", "08:30", "12:16", "13:02", "17:45", "18:58", "21:09", "23:27"]
+
+
+def add_campaign(rows: list[dict], specs: list[Spec]) -> tuple[list[dict], list[Spec]]:
+    """The campaign's rows and specs after the others (R0331 to R0350)."""
+    rows, specs = list(rows), list(specs)
+    for text, (degre, academie, fonction, forme, ressenti, besoins), day, moment in zip(
+            CAMPAIGN_TEXTS, CAMPAIGN_META, CAMPAIGN_DAYS, CAMPAIGN_TIMES, strict=True):
+        specs.append(Spec(text, HOS, "campagne", degre, fonction, academie))
+        rows.append({"id_reponse": f"R{len(rows) + 1:04d}", "date_soumission": f"{day} {moment}",
+                     "degre": degre, "academie": academie, "fonction": fonction,
+                     "forme_ia": forme, "ressenti": ressenti, "q_usage_ia": text,
+                     "q_besoins": besoins})
+    return rows, specs
+
+
+# --------------------------------------------------------------------------------------------
 # Checks and output
 # --------------------------------------------------------------------------------------------
 def _sentences(text: str) -> list[str]:
@@ -2192,7 +2270,8 @@ def check(rows: list[dict], specs: list[Spec]) -> dict:
     filled = [a for a in answers if a]
     words = [len(a.split()) for a in filled]
     reuse = Counter(
-        s for spec in specs if spec.kind != "trivial" for s in set(_sentences(spec.text))
+        s for spec in specs if spec.kind not in ("trivial", "campagne")
+        for s in set(_sentences(spec.text))
     )
     problems = []
     if len(rows) < 320:
@@ -2262,7 +2341,7 @@ def main(argv: list[str] | None = None) -> int:
         help="print the README tables of planted personal data and decoys",
     )
     args = parser.parse_args(argv)
-    rows, specs = build_rows()
+    rows, specs = add_campaign(*build_rows())
     summary = check(rows, specs)
     write_csv(rows, args.output)
     print(

@@ -109,4 +109,5 @@ BAD_OPTIONS: list[tuple[str, list[str], str]] = [
     ("too-many-question-texts", ["--question-text", "A ?", "--question-text", "B ?"],
      "Plus de --question-text que de --question"),
     ("unknown-synthesis-mode", ["--synthese", "poeme"], "Mode de synthèse inconnu : poeme"),
+    ("missing-closed-column", ["--closed", "niveau"], "--closed : Colonne « niveau » absente de"),
 ]

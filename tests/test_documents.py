@@ -54,7 +54,7 @@ ANSWERS = [  # id, academie, nom, courriel, answer
     ("R12", "Créteil", "Ivy Lenoir", "", "@ chacun : l'IA aide à préparer les cours plus vite."),
     ("R13", "Créteil", "Ugo Faure", "", '"- Former les enseignants ; - donner du temps."'),
 ]
-SHEETS = ["Réponses", "Arguments", "Thèmes", "Synthèse", "Exécution"]
+SHEETS = ["Réponses", "Arguments", "Thèmes", "Synthèse", "Thèmes par groupe", "Exécution"]
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -179,8 +179,12 @@ def test_the_document_says_what_duckdb_holds(fmt, files, marts, done):
     assert (1, "Document de travail produit avec l'aide de l'intelligence artificielle") \
         in headings
     level1 = [t for level, t in headings if level == 1]
-    assert level1[-4:] == ["Indicateurs de fiabilité", "Thèmes", "Profil des répondants",
+    assert level1[-4:] == ["Indicateurs de fiabilité", "Thèmes",
+                           "Questions fermées et thèmes par groupe",
                            "Note de méthode"] and "Synthèse" in level1
+    assert any(level == 2 and t.startswith("Extrait 1 — «") for level, t in headings)
+    assert any(p.endswith("répondants au questionnaire.") and " répondants à la question pour "
+               in p for p in paras)
     for section in SECTIONS:
         assert (2, SECTION_TITLES[section]) in headings
 

@@ -33,14 +33,14 @@ from synthese.storage import Store
 
 SEED = 16  # the kill points are drawn with this seed, so that a failure can be replayed
 PER_STAGE = 4  # kill points drawn in each stage, its first and last event included
-STAGES = ("open", "ingest", "pseudonymise", "extract", "embed", "cluster", "summarise",
-          "synthesise", "publish", "record")
+STAGES = ("open", "ingest", "pseudonymise", "campaigns", "extract", "embed", "cluster",
+          "summarise", "synthesise", "publish", "record")
 # Tables whose rows are what a run found (the runs themselves are recorded once per run).
 TABLES = ("raw.imports", "raw.respondents", "raw.answers", "raw.pseudonym_map",
           "staging.respondents", "staging.answers", "core.llm_calls", "core.extractions",
           "core.arguments", "core.embeddings", "core.clusterings", "core.assignments",
           "core.clusters", "core.parent_themes", "core.summaries", "core.summary_sentences",
-          "core.syntheses", "core.synthesis_sentences")
+          "core.syntheses", "core.synthesis_sentences", "core.campaigns")
 
 
 @pytest.fixture(scope="module")

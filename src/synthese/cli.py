@@ -55,6 +55,10 @@ def run(
         "--pseudonymise/--no-pseudonymise",
         help="Pseudonymiser avant tout modèle (à ne désactiver que par une personne habilitée).")] = True,
     k_anonymity: Annotated[int, typer.Option("--k", help="Taille minimale des groupes affichés.")] = 10,
+    closed: Annotated[list[str] | None, typer.Option(
+        "--closed", help="Colonne d'une question fermée, montrée en encadré « Extrait » avec les "
+        "thèmes par groupe (répétable ; sans elle, les colonnes à peu de valeurs distinctes "
+        "sont retenues).")] = None,
     synthese: Annotated[str, typer.Option(
         "--synthese", help="citations (par défaut : le code compose la synthèse des titres et "
         "d'une citation de répondant par thème, sans appel au modèle), composee (le code "
@@ -81,7 +85,7 @@ def run(
         question_texts=tuple(question_text or ()), db=db, out=out, limit=limit, llm=llm,
         model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm, embedder=embedder,
         threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
-        synthesis=synthese)
+        synthesis=synthese, closed=tuple(closed or ()))
     log = log_path(db)
     with stop_on_signals():
         try:
@@ -128,7 +132,7 @@ def _run_flow(settings, log: Path, verbose: bool) -> dict:
             question_text=list(s.question_texts), db=str(s.db), out=str(s.out), limit=s.limit,
             llm=s.llm, model=s.model, llm_host=s.llm_host, allow_remote_llm=s.allow_remote_llm,
             embedder=s.embedder, threads=s.threads, seed=s.seed, pseudonymise=s.pseudonymise,
-            k_anonymity=s.k_anonymity, synthesis=s.synthesis,
+            k_anonymity=s.k_anonymity, synthesis=s.synthesis, closed=list(s.closed),
         )
 
 

@@ -38,6 +38,8 @@ class Settings:
     # call: the default, measured best with the embedded 0.5B, docs/quality.md), "composee"
     # (code composes checked model sentences) or "libre" (strong models write it all)
     synthesis: str = "citations"
+    # closed questions named by the user (--closed); others are detected (closed.py)
+    closed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "export", Path(self.export))
@@ -48,6 +50,9 @@ class Settings:
         texts = self.question_texts
         object.__setattr__(self, "question_texts",
                            (texts,) if isinstance(texts, str) else tuple(texts or ()))
+        closed = self.closed
+        object.__setattr__(self, "closed", tuple(dict.fromkeys(
+            c.strip() for c in ((closed,) if isinstance(closed, str) else closed or ()))))
 
     def question_text(self, column: str) -> str:
         """The question as asked (for the model and the report); the column name by default."""
@@ -98,6 +103,20 @@ def check_out(out: Path) -> None:
             "modifiable ; choisissez un autre --out.")
 
 
+def check_closed(export, settings: Settings) -> None:
+    """Each ``--closed`` column must be a column of the export, and not a question or the id."""
+    from synthese.ingest import _missing_column_error
+
+    for column in settings.closed:
+        if column not in export.frame.columns:
+            error = _missing_column_error(column, export.path, list(export.frame.columns))
+            raise SyntheseError(f"--closed : {error}")
+        if column in settings.questions or column == (settings.id_column or "").strip():
+            raise SyntheseError(
+                f"--closed : la colonne « {column} » de {export.path} est déjà la question ou "
+                "l'identifiant ; une question fermée est une autre colonne.")
+
+
 def preflight(settings: Settings) -> None:
     """Every check that needs no model run, before anything starts (seconds, nothing written).
 
@@ -108,8 +127,9 @@ def preflight(settings: Settings) -> None:
     check_settings(settings)
     from synthese.ingest import build_answers, read_export
 
-    build_answers(read_export(settings.export), list(settings.questions), settings.id_column,
-                  settings.limit)
+    export = read_export(settings.export)
+    build_answers(export, list(settings.questions), settings.id_column, settings.limit)
+    check_closed(export, settings)
     from synthese.llm import probe_llm
 
     probe_llm(settings.llm, settings.model, host=settings.llm_host,

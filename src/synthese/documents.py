@@ -291,12 +291,74 @@ def _themes(ctx: dict[str, Any]) -> list[Block]:
     return out
 
 
+def _closed(ctx: dict[str, Any]) -> list[Block]:
+    """The closed questions as « Extrait » boxes (the HTML report's, its chart as a table)
+    and the themes by segment, significant cells marked ▲ or ▼."""
+    out: list[Block] = [
+        Heading(1, "Questions fermées et thèmes par groupe"),
+        _p("Part des répondants de chaque groupe qui expriment chaque thème, intervalle de "
+           "confiance à 95 % (Wilson) ; ▲ plus fréquent, ▼ moins fréquent que dans le reste des "
+           "répondants (khi-deux, correction de Benjamini-Hochberg, seuil de 5 %). Les petits "
+           "groupes sont regroupés ou masqués.")]
+    for b in ctx["closed_questions"]:
+        out += [Heading(2, f"Extrait {b['number']} — « {b['column']} »"),
+                _p(f"{format_number(b['n_answered'])} répondants à la question pour "
+                   f"{format_number(b['n_total'])} répondants au questionnaire"
+                   + (" (plusieurs réponses possibles)." if b["multiple"] else "."))]
+        if b["kind"] == "scale":
+            out.append(Grid(("Valeur", "Répondants"),
+                            tuple((g["label"], format_number(g["n"])) for g in b["bins"]),
+                            (2, 1.3), frozenset({1})))
+            out.append(_p(f"Moyenne : {format_number(b['mean'], 2)} ; médiane : "
+                          f"{format_number(b['median'], 1)}."))
+        else:
+            out.append(Grid(("Réponse", "Répondants", "Part"),
+                            tuple((g["label"], format_number(g["n"]), format_share(g["share"]))
+                                  for g in b["bars"]), (4, 1.3, 1.3), frozenset({1, 2})))
+        table = b["table"]
+        if table["lines"] and table["segments"]:
+            header = ("Thème", *(f"{s['label']} ({format_number(s['n'])})"
+                                 for s in table["segments"]))
+            rows = tuple(
+                ((f"T{line['ref']['number']} " if line["ref"] else "") + str(line["label"]),
+                 *("—" if c is None else format_share(c["share"])
+                   + (" ▲" if c["significant"] and c["direction"] > 0 else
+                      " ▼" if c["significant"] else "") for c in line["cells"]))
+                for line in table["lines"])
+            out.append(Grid(header, rows, (4, *([1.2] * len(table["segments"]))),
+                            frozenset(range(1, len(header)))))
+    if ctx["not_closed"]:
+        out.append(_p("Colonnes traitées comme du texte libre ou un identifiant (trop de valeurs "
+                      "distinctes) : " + ", ".join(f"« {c['column']} » ({c['n_values']} valeurs)"
+                                                   for c in ctx["not_closed"]) + "."))
+    return out
+
+
+def _campaign_blocks(ctx: dict[str, Any]) -> list[Block]:
+    """Answers that repeat one text (campaigns.py)."""
+    campaigns = ctx["campaigns"]
+    if not campaigns["list"]:
+        return []
+    out: list[Block] = [Heading(1, "Textes repris")]
+    savings = campaigns["savings"]
+    if savings.get("calls"):
+        out.append(_p(f"Le modèle a lu chaque texte une seule fois : "
+                      f"{format_number(savings['calls'])} appels au modèle évités."))
+    for c in campaigns["list"]:
+        out += [Heading(2, f"{format_number(c['n_answers'])} réponses reprennent un même texte"),
+                _p(Text(f"« {c['text']} »", italic=True))]
+    return out
+
+
 def _profile(ctx: dict[str, Any]) -> list[Block]:
     """The respondents by each closed metadata column of the export, small groups merged
-    (reportdata.breakdowns). Cross-tabulating themes by these columns is not a feature."""
+    (reportdata.breakdowns), when the report has no « Extrait » boxes (_closed)."""
+    campaigns = _campaign_blocks(ctx)
+    if ctx.get("closed_questions") or ctx.get("not_closed"):
+        return campaigns + _closed(ctx)
     if not ctx["breakdowns"]:
-        return []
-    out: list[Block] = [
+        return campaigns
+    out: list[Block] = campaigns + [
         Heading(1, "Profil des répondants"),
         _p("Répartition des répondants selon les informations de l'export. Les groupes trop "
            "petits sont regroupés pour qu'aucun répondant ne puisse être reconnu.")]

@@ -102,6 +102,11 @@ def summary_lines(row: dict[str, Any]) -> list[str]:
         (f"Appels au modèle : {tokens['made']} effectués, {tokens['reused']} réutilisés ; "
          f"jetons : {tokens['prompt_tokens']} en entrée, {tokens['completion_tokens']} en sortie."),
     ]
+    if c.get("campaigns"):
+        lines.append(
+            f"Textes repris : {c['campaigns']} texte(s) repris par plusieurs réponses ; "
+            f"{c.get('campaign_members', 0)} réponses ont reçu les idées du texte lu une fois "
+            f"({c.get('campaign_calls_saved', 0)} appels au modèle évités).")
     if review := row.get("review"):
         lines.append(
             f"Relecture reprise de l'exécution {review['from_run']} : {review['carried']} "

@@ -367,6 +367,9 @@ def _prepare(data: dict) -> dict:
         "theme_groups": _groups(themes),
         "answers": answers,
         "breakdowns": [_breakdown(b) for b in breakdowns],
+        "closed_questions": [_closed_box(b, theme_ref) for b in data.get("closed_questions") or []],
+        "not_closed": data.get("not_closed") or [],
+        "campaigns": _campaigns(data, answers_in),
         "k_min": min((b.get("k") for b in breakdowns if b.get("k")), default=None),
         "method": method,
         "kind_labels": dict(KINDS),
@@ -630,6 +633,60 @@ def _groups(themes: list[dict]) -> list[dict]:
     if others:
         ordered.append({"label": None, "themes": others})
     return ordered
+
+
+SEGMENT_TABLE_THEMES = 12
+
+
+def _closed_box(box: dict, theme_ref) -> dict:
+    """An « Extrait » box as the page shows it: its chart, and its themes by segment as a
+    table (rows: themes then kinds of idea; columns: the segments shown)."""
+    from synthese.charts import box_chart
+
+    rows = box.get("segments") or []
+    shown = list(dict.fromkeys(r["segment"] for r in rows if not r["suppressed"]))
+    hidden = sorted({r["segment"] for r in rows if r["suppressed"]})
+    sizes = {r["segment"]: r["n_respondents"] for r in rows}
+    table: dict[tuple, dict] = {}
+    for r in rows:
+        if r["suppressed"]:
+            continue
+        key = (r["row_type"], r["cluster_id"] if r["row_type"] == "theme" else r["kind"])
+        line = table.setdefault(key, {"type": r["row_type"], "cells": {}})
+        line["cells"][r["segment"]] = r
+    # Compact: the biggest themes, plus any theme with a significant cell (the others are in
+    # marts.theme_segments and the workbook), then the kinds of idea.
+    significant = {(r["row_type"], r["cluster_id"]) for r in rows if r["significant"]}
+    themes = [key for key in table if key[0] == "theme"]
+    kept = set(themes[:SEGMENT_TABLE_THEMES]) | (set(themes) & significant)
+    lines = []
+    for (row_type, row_id), line in table.items():
+        if row_type == "theme" and (row_type, row_id) not in kept:
+            continue
+        if row_type == "theme":
+            ref = theme_ref(row_id)
+            line.update(ref=ref, label=ref["label"])
+        else:
+            line.update(ref=None, label=dict(KINDS).get(row_id, row_id))
+        line["cells"] = [line["cells"].get(seg) for seg in shown]
+        lines.append(line)
+    return {**box, "chart": Markup(box_chart(box)),
+            "table": {"segments": [{"label": seg, "n": sizes[seg]} for seg in shown],
+                      "lines": lines, "hidden": hidden,
+                      "themes_left_out": len(themes) - len(kept),
+                      "n_significant": sum(r["significant"] for r in rows)}}
+
+
+def _campaigns(data: dict, answers_in: dict) -> dict:
+    """The campaigns (answers repeating one text) as the page shows them."""
+    found = data.get("campaigns") or []
+    return {"list": [{**c, "respondents": [answers_in[a]["respondent_id"] for a in c["answer_ids"]
+                                           if a in answers_in],
+                      "shown": c["representative_id"] in answers_in}
+                     for c in found],
+            "answers": sum(c["n_answers"] for c in found),
+            "savings": data.get("campaign_savings") or {},
+            "units": data.get("campaign_units")}
 
 
 def _breakdown(breakdown: dict) -> dict:

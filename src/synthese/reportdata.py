@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthese.closed import CLOSED_MAX_VALUES
 from synthese.errors import SyntheseError
 from synthese.summarise import majority_phrase
 from synthese.synthesise import SECTION_TITLES, SECTIONS
@@ -49,9 +50,6 @@ SYNTHESIS_STEP = {
               "s'appuie, vérifiés par le code"),
 }
 UNCITED_MIN_SHARE = 0.05
-# A metadata column with more distinct values is not a closed question (free text, dates,
-# ids): no breakdown is shown for it, and the workbook leaves it out.
-CLOSED_MAX_VALUES = 40
 STAGE_NAMES = {"extraction": "extraction", "summary": "résumés des thèmes", "synthesis": "synthèse"}
 
 
@@ -67,6 +65,10 @@ class ReportRows:
     respondent_metadata: list[str]  # JSON metadata of each respondent of the questions
     clustering_params: dict[str, Any]
     lineage: pd.DataFrame  # purpose, calls, prompt, completion, seconds (Store.lineage_cost)
+    # respondent_id, metadata (JSON), answering (Store.respondents): the closed questions
+    respondents: pd.DataFrame | None = None
+    # the campaigns the run found (core.campaigns rows): answers repeating one text
+    campaigns: pd.DataFrame | None = None
 
 
 def _share(n: int, d: int) -> float:
@@ -111,6 +113,8 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
         | {k: run[k] for k in ("summaries_failed", "synthesis_failure", "synthesis_fallbacks")
            if k in run},
         "breakdowns": breakdowns(rows.respondent_metadata, run["k_anonymity"]),
+        **closed_questions(rows, run["k_anonymity"], tuple(run.get("closed") or ()), n_resp),
+        **campaign_data(rows, themes, run.get("campaign_savings")),
         "review": run.get("review") or _unreviewed(),
         "method": {
             "steps": STEPS + [SYNTHESIS_STEP[run.get("synthesis_mode") or "composee"]],
@@ -246,6 +250,86 @@ def breakdowns(metadata: list[str], k: int) -> list[dict[str, Any]]:
                     "groups": [{"group": g, "n": None if g in suppressed else int(n)}
                                for g, n in counts]})
     return out
+
+
+def _features(args: pd.DataFrame, population: list[str]) -> dict[str, set[Any]]:
+    """For each respondent of ``population``: the themes (cluster_id >= 0) and the kinds of
+    idea it expressed, as ("theme", id) and ("kind", kind)."""
+    features: dict[str, set[Any]] = {r: set() for r in population}
+    if len(args):
+        for r, cid, kind in zip(args["respondent_id"], args["cluster_id"], args["kind"]):
+            if r in features:
+                if cid >= 0:
+                    features[r].add(("theme", int(cid)))
+                if isinstance(kind, str):
+                    features[r].add(("kind", kind))
+    return features
+
+
+def closed_questions(rows: ReportRows, k: int, named: tuple[str, ...],
+                     n_total: int) -> dict[str, Any]:
+    """The « Extrait » box of each closed question (closed.py) with its themes by segment
+    (crosstab.py), and the metadata columns left out as free text or identifiers."""
+    from synthese.closed import (
+        closed_columns,
+        extract_box,
+        parse_metadata,
+        respondent_segments,
+        segment_order,
+    )
+    from synthese.crosstab import theme_segments
+    from synthese.extract import KINDS
+
+    people = rows.respondents
+    if people is None or not len(people):
+        return {"closed_questions": [], "not_closed": []}
+    metadata = parse_metadata(list(zip(people["respondent_id"], people["metadata"])))
+    closed, left_out = closed_columns(metadata, named)
+    population = [r for r, a in zip(people["respondent_id"], people["answering"]) if a]
+    features = _features(rows.arguments, population)
+    themes = rows.themes[rows.themes["cluster_id"] >= 0]
+    order = [("theme", int(c)) for c in themes.sort_values(
+        ["n_respondents", "cluster_id"], ascending=[False, True])["cluster_id"]]
+    seen_kinds = {f[1] for fs in features.values() for f in fs if f[0] == "kind"}
+    order += [("kind", kind) for kind in KINDS if kind in seen_kinds]
+    boxes = []
+    for number, column in enumerate(closed, start=1):
+        box = extract_box(column, n_total or len(people), k, number)
+        box["segments"] = theme_segments(column.column, respondent_segments(column), features,
+                                         order, k, segment_order(column))
+        boxes.append(box)
+    return {"closed_questions": boxes, "not_closed": left_out}
+
+
+def campaign_data(rows: ReportRows, themes: list[dict[str, Any]],
+                  savings: dict[str, Any] | None) -> dict[str, Any]:
+    """The campaigns (answers repeating one text) as the report shows them, and each theme's
+    share when each campaign counts once (added to ``themes``)."""
+    from synthese.campaigns import campaign_units
+
+    found = rows.campaigns
+    if found is None or not len(found):
+        return {"campaigns": [], "campaign_savings": savings or {}}
+    campaigns = [{"campaign_id": c.campaign_id, "question": c.question,
+                  "n_answers": int(c.n_answers), "text": c.text,
+                  "answer_ids": list(c.answer_ids),
+                  "representative_id": c.representative_id,
+                  "min_similarity": float(c.min_similarity)}
+                 for c in found.itertuples(index=False)]
+    people = rows.respondents
+    population = ([r for r, a in zip(people["respondent_id"], people["answering"]) if a]
+                  if people is not None else [])
+    args = rows.arguments
+    respondent_of = dict(zip(args["answer_id"], args["respondent_id"])) if len(args) else {}
+    unit = campaign_units(respondent_of, campaigns)
+    units = {unit.get(r, r) for r in population}
+    for theme in themes:
+        members = args[args["cluster_id"] == theme["cluster_id"]] if len(args) else args
+        with_theme = {unit.get(r, r) for r in (members["respondent_id"] if len(members) else [])}
+        theme["n_units"] = len(with_theme)
+        theme["share_campaign_once"] = _share(len(with_theme), len(units))
+    return {"campaigns": campaigns, "campaign_savings": savings or {},
+            "campaign_units": len(units)}
 
 
 def lineage_cost(rows: pd.DataFrame) -> dict[str, Any]:

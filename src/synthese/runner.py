@@ -1,6 +1,6 @@
 """The method as a straight line: the stages in order, and the run they share.
 
-    export -> ingest -> pseudonymise -> extract -> embed -> cluster -> summarise
+    export -> ingest -> pseudonymise -> campaigns -> extract -> embed -> cluster -> summarise
            -> synthesise -> publish (report) ; then the run is recorded, and its report
            written as DOCX, ODT and XLSX beside the HTML (export_documents)
 
@@ -46,14 +46,16 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", "importer", stages.ingest),
     Stage("pseudonymise", "pseudonymiser", stages.pseudonymise),
-    Stage("extract", "extraire", stages.extract, calls_llm=True),
+    Stage("campaigns", "campagnes", stages.campaigns),
+    Stage("extract", "extraire", stages.extract, ("campaigns",), calls_llm=True),
     Stage("embed", "vectoriser", stages.embed, ("extract",)),
     Stage("cluster", "regrouper", stages.cluster, ("extract",)),
     Stage("summarise", "resumer", stages.summarise, ("extract", "cluster"), calls_llm=True),
     Stage("synthesise", "synthetiser", stages.synthesise, ("extract", "cluster", "summarise"),
           calls_llm=True),
     Stage("publish", "publier", stages.publish,
-          ("ingest", "pseudonymise", "extract", "cluster", "summarise", "synthesise")),
+          ("ingest", "pseudonymise", "extract", "cluster", "summarise", "synthesise",
+           "campaigns")),
 )
 TIMING_NAMES = {"publish": "report"}  # the name a stage's time is recorded under, if not its own
 
@@ -118,6 +120,7 @@ class Run:
             "question": self.question_label, "source": source,
             "generated_at": self.started_at.isoformat(), "run_id": self.run_id,
             "counts": counts, "seed": s.seed, "k_anonymity": s.k_anonymity,
+            "closed": list(s.closed),
             "pseudonymisation": {"enabled": s.pseudonymise, "method": staged.method,
                                  "counts": staged.entities},
             "models": [
@@ -183,6 +186,9 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
                       pseudonymisation=got("pseudonymise").method)
     if got("extract"):
         counts.update(got("extract").counts)
+    if got("campaigns"):
+        counts["campaigns"] = len(got("campaigns").campaign_ids)
+        counts["campaign_members"] = len(got("campaigns").representative_of)
     if got("publish"):
         counts.update(got("publish").answer_counts, **got("publish").counts)
     reused: dict[str, Any] = {}

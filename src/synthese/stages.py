@@ -100,19 +100,71 @@ def pseudonymise(run: Run) -> Staged:
 
 
 @dataclass(frozen=True)
+class Campaigned:
+    campaign_ids: list[str]  # the campaigns found among the answers, largest first
+    representative_of: dict[str, str]  # each other member's answer id -> its representative
+    texts: dict[str, str]  # each representative's text
+
+
+def campaigns(run: Run) -> Campaigned:
+    """Group the answers that repeat one text (campaigns.py) before the extraction, so that
+    the model reads each campaign's text once."""
+    from synthese.campaigns import campaign_rows, find_campaigns
+
+    store = run.store
+    candidates = store.campaign_candidates(run.settings.questions)
+    found = find_campaigns(list(candidates.itertuples(index=False, name=None)))
+    store.write_campaigns(run.run_id, campaign_rows(found, _now()))
+    if found:
+        run.log(f"Textes repris : {len(found)} texte(s) repris par "
+                f"{sum(c.n_answers for c in found)} réponses ; chacun est lu une fois par le "
+                "modèle.")
+    return Campaigned([c.campaign_id for c in found],
+                      {m: c.representative_id for c in found for m in c.answer_ids[1:]},
+                      {c.representative_id: c.text for c in found})
+
+
+def _extract_members(run: Run, key: str, members: pd.DataFrame, campaigns: Campaigned,
+                     attempt_of: dict[str, int], source_of: dict[str, str]) -> list[str]:
+    """Extract the members of campaigns from their representative's stored extraction
+    (campaigns.derive_extraction, no model call); returns the members whose representative
+    has no processed extraction, to be extracted by the model like any answer."""
+    from synthese.campaigns import derive_extraction
+    from synthese.extract import extraction_rows
+
+    derived, by_model = [], []
+    for answer_id, text in zip(members["answer_id"], members["text"]):
+        representative = campaigns.representative_of[answer_id]
+        status, arguments = run.store.representative_arguments(representative, key)
+        if status != "processed":
+            by_model.append(answer_id)
+            continue
+        derived.append(derive_extraction(answer_id, text, campaigns.texts[representative],
+                                         arguments))
+    if derived:
+        run.store.write_extractions(*extraction_rows(derived, key, attempt_of, source_of, _now()))
+        run.log(f"Textes repris : {len(derived)} réponses extraites depuis le texte de leur "
+                "campagne, sans appel au modèle.")
+    return by_model
+
+
+@dataclass(frozen=True)
 class Extracted:
     extractor_key: str
     counts: dict[str, int]  # answers, respondents, blank, processed, failed, pending…
     calls_made: int
 
 
-def extract(run: Run) -> Extracted:
+def extract(run: Run, campaigns: Campaigned | None = None) -> Extracted:
     from synthese.extract import extract_answers, extraction_rows, extractor_key
 
     s, store, prompt = run.settings, run.store, run.prompts["extraction"]
     key = extractor_key(run.llm.model_id, prompt)
     pending = store.answers_to_extract(s.questions, key)
     before = run.llm.stats.made
+    # A campaign's members wait for its representative, then take its ideas (campaigns.py).
+    members = pending["answer_id"].isin(campaigns.representative_of if campaigns else {})
+    waiting, pending = pending[members], pending[~members]
     if not pending.empty:
         run.log(f"Extraction des arguments : {len(pending)} réponses à traiter.")
         question_of = dict(zip(pending["answer_id"], pending["question"]))
@@ -140,6 +192,18 @@ def extract(run: Run) -> Extracted:
                                 on_done)
             finally:  # stopped or failed: what was extracted is kept all the same
                 write(batch)
+    if not waiting.empty:
+        attempt_of = dict(zip(waiting["answer_id"], waiting["attempt"].astype(int)))
+        source_of = dict(zip(waiting["answer_id"], waiting["source_hash"]))
+        alone = _extract_members(run, key, waiting, campaigns, attempt_of, source_of)
+        if alone:  # their representative failed: each is read by the model after all
+            rest = waiting[waiting["answer_id"].isin(alone)]
+            question_of = dict(zip(rest["answer_id"], rest["question"]))
+            llm = run.llm.for_stage("extraction", prompt)
+            store.write_extractions(*extraction_rows(
+                extract_answers(list(zip(rest["answer_id"], rest["text"])),
+                                lambda aid: s.question_text(question_of[aid]), llm, prompt),
+                key, attempt_of, source_of, _now()))
     return Extracted(key, store.answer_counts(s.questions, key), run.llm.stats.made - before)
 
 
@@ -527,6 +591,8 @@ def read_report_rows(store: Any, inputs: dict[str, Any]) -> Any:
                                                       inputs["synthesis_attempt"]),
         answers=store.staged_answers(sorted(set(args["answer_id"])) if len(args) else []),
         respondent_metadata=store.respondent_metadata(inputs["questions"]),
+        respondents=store.respondents(inputs["questions"]),
+        campaigns=store.campaigns(inputs.get("campaign_ids") or []),
         clustering_params=store.clustering_params(clustering_id),
         lineage=store.lineage_cost(inputs["questions"], inputs["extractor_key"],
                                    list(keys.values()), inputs["synthesis_key"],
@@ -535,7 +601,8 @@ def read_report_rows(store: Any, inputs: dict[str, Any]) -> Any:
 
 
 def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted,
-            cluster: Clustered, summarise: Summarised, synthesise: Synthesised) -> Published:
+            cluster: Clustered, summarise: Summarised, synthesise: Synthesised,
+            campaigns: Campaigned | None = None) -> Published:
     from synthese.report import render_report
     from synthese.reportdata import build_report_data
 
@@ -546,18 +613,24 @@ def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted
               "summary_keys": {str(k): v for k, v in summarise.summary_keys.items()},
               "check_keys": run.summary_checks(summarise.summary_keys.values()),
               "synthesis_key": synthesise.synthesis_key,
-              "synthesis_attempt": synthesise.attempt}
+              "synthesis_attempt": synthesise.attempt,
+              "campaign_ids": list(campaigns.campaign_ids) if campaigns else []}
     rows = read_report_rows(store, inputs)
     synthesis = store.latest_synthesis(synthesise.synthesis_key) or {}
     failures = {"summaries_failed": int(rows.themes["failure"].notna().sum()),
                 "synthesis_failure": synthesis.get("failure"),
                 "synthesis_fallbacks": json.loads(synthesis.get("fallbacks") or "{}"),
                 "synthesis_mode": synthesis.get("mode") or s.synthesis}
-    described = run.describe(ingest.source, pseudonymise, counts) | failures
+    described = run.describe(ingest.source, pseudonymise, counts) | failures | {
+        "campaign_savings": store.campaign_savings(extract.extractor_key,
+                                                   inputs["campaign_ids"])}
     data = build_report_data(rows, described)
+    store.write_theme_segments(run.run_id, [row for box in data["closed_questions"]
+                                            for row in box.get("segments") or []])
     name = s.report_name or f"synthese-{_slug(s.export.stem)}.html"
     path = render_report(data, s.out / name)
     kept = {k: data["counts"][k] for k in ("arguments", "themes", "unassigned", "unassigned_share")}
+    kept["campaign_calls_saved"] = described["campaign_savings"]["calls"]
     return Published(path, kept, data["trust"], counts, described, inputs)
 
 

@@ -244,6 +244,23 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     """,
     # 6: respondent identity (issue 16; ingest.Identity): Python, see _respondent_identity
     lambda con: _respondent_identity(con),
+    # 7: who said what (issue 14). Campaigns: answers repeating one text, found before the
+    # extraction (campaigns.py), keyed by their members; the campaigns each run saw. Themes by
+    # segment of each closed question, as each run's report computed them (crosstab.py).
+    """
+    CREATE TABLE core.campaigns (
+        campaign_id VARCHAR PRIMARY KEY, question VARCHAR, method VARCHAR,
+        representative_id VARCHAR, n_answers INTEGER, text VARCHAR, answer_ids VARCHAR[],
+        min_similarity DOUBLE, created_at TIMESTAMP);
+    CREATE TABLE core.run_campaigns (
+        run_id VARCHAR, campaign_id VARCHAR, PRIMARY KEY (run_id, campaign_id));
+    CREATE TABLE core.theme_segments (
+        run_id VARCHAR, question VARCHAR, segment VARCHAR, row_key VARCHAR, row_type VARCHAR,
+        cluster_id INTEGER, kind VARCHAR, n_respondents INTEGER, n_with INTEGER, share DOUBLE,
+        ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE, p_adjusted DOUBLE, significant BOOLEAN,
+        direction INTEGER, suppressed BOOLEAN,
+        PRIMARY KEY (run_id, question, segment, row_key));
+    """,
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -334,6 +351,18 @@ FROM core.review_events;
 CREATE OR REPLACE VIEW marts.reviews AS
 SELECT s.run_id, s.seq AS last_event, s.validated_by, s.validated_at, s.changes, s.not_carried
 FROM core.latest_review l JOIN core.review_status s ON s.run_id = l.run_id AND s.seq = l.seq;
+
+-- Themes (and kinds of idea) by segment of each closed question; suppressed groups (under k
+-- respondents even once merged) are left out.
+CREATE OR REPLACE VIEW marts.theme_segments AS
+SELECT run_id, cluster_id, kind, question, segment, n_respondents, n_with, share, ci_low,
+       ci_high, p_value, p_adjusted, significant, direction
+FROM core.theme_segments WHERE NOT suppressed;
+
+CREATE OR REPLACE VIEW marts.campaigns AS
+SELECT r.run_id, c.campaign_id, c.question, c.n_answers, c.text, c.answer_ids,
+       c.representative_id AS representative_answer_id, c.min_similarity, c.method
+FROM core.run_campaigns r JOIN core.campaigns c USING (campaign_id);
 
 CREATE OR REPLACE VIEW marts.trace AS
 SELECT r.run_id, a.respondent_id, a.answer_id, a.question, a.text AS answer_text,
@@ -878,6 +907,89 @@ class Store:
             f"ORDER BY r.respondent_id", list(questions)).fetchall()
         return [r[1] for r in rows]
 
+    def respondents(self, questions: Sequence[str]) -> pd.DataFrame:
+        """Each respondent of the questions: respondent_id, metadata (JSON), answering (a
+        non-blank answer to one of them)."""
+        return self.query(
+            f"SELECT r.respondent_id, any_value(r.metadata) AS metadata, "
+            f"bool_or(NOT a.blank) AS answering FROM staging.respondents r "
+            f"JOIN staging.answers a USING (respondent_id) WHERE a.question IN ({_marks(questions)}) "
+            f"GROUP BY r.respondent_id ORDER BY r.respondent_id", list(questions))
+
+    def write_theme_segments(self, run_id: str, rows: list[dict[str, Any]]) -> None:
+        """The themes by segment of a run's report (once per run)."""
+        self.insert_rows("core.theme_segments", [
+            {"run_id": run_id,
+             "row_key": f"{r['row_type']}:{r['cluster_id'] if r['row_type'] == 'theme' else r['kind']}",
+             **r} for r in rows])
+
+    # -- 1a. campaigns ---------------------------------------------------------------------
+    def campaign_candidates(self, questions: Sequence[str]) -> pd.DataFrame:
+        """answer_id, question, text of every non-blank staged answer to the questions."""
+        return self.query(
+            f"SELECT answer_id, question, text FROM staging.answers "
+            f"WHERE question IN ({_marks(questions)}) AND NOT blank ORDER BY answer_id",
+            list(questions))
+
+    def write_campaigns(self, run_id: str, rows: list[dict[str, Any]]) -> None:
+        """Campaigns found (kept once by their key) and the ones this run saw."""
+        with self.transaction():
+            self.insert_rows("core.campaigns", rows)
+            self.insert_rows("core.run_campaigns",
+                             [{"run_id": run_id, "campaign_id": r["campaign_id"]} for r in rows])
+
+    def campaigns(self, campaign_ids: Sequence[str]) -> pd.DataFrame:
+        """The campaigns of these ids, largest first."""
+        return self._with_ids("_ids", campaign_ids,
+                              "SELECT c.* FROM core.campaigns c JOIN _ids i ON c.campaign_id = i.id "
+                              "ORDER BY c.n_answers DESC, c.campaign_id", [])
+
+    def representative_arguments(self, answer_id: str, extractor_key: str) -> tuple[str | None, list[dict[str, Any]]]:
+        """The status of the latest extraction of an answer and its arguments, in order."""
+        status = self.scalar("SELECT status FROM core.latest_extractions WHERE answer_id = ? "
+                             "AND extractor_key = ?", [answer_id, extractor_key])
+        rows = self.query("SELECT text, kind, segments, flags, position FROM core.arguments "
+                          "WHERE answer_id = ? AND extractor_key = ? ORDER BY position",
+                          [answer_id, extractor_key]).to_dict("records")
+        return status, rows
+
+    def campaign_savings(self, extractor_key: str, campaign_ids: Sequence[str]) -> dict[str, Any]:
+        """The model calls a campaign's members did not make: for each member extracted from
+        its representative (flag « campagne »), the representative's calls and their tokens
+        and seconds."""
+        if not campaign_ids:
+            return {"members": 0, "calls": 0, "prompt": 0, "completion": 0, "seconds": 0.0}
+        self.con.register("_ids", pd.DataFrame({"id": list(campaign_ids)}, dtype=object))
+        try:
+            row = self.con.execute(
+                """WITH members AS (
+                     SELECT c.representative_id, unnest(c.answer_ids) AS answer_id
+                     FROM core.campaigns c JOIN _ids i ON c.campaign_id = i.id),
+                   derived AS (
+                     SELECT m.representative_id, count(*) AS n FROM members m
+                     JOIN core.latest_extractions e ON e.answer_id = m.answer_id
+                      AND e.extractor_key = ? AND list_contains(e.flags, 'campagne')
+                     GROUP BY m.representative_id),
+                   cost AS (
+                     SELECT e.answer_id, count(l.call_key) AS calls,
+                            coalesce(sum(l.prompt_tokens), 0) AS prompt,
+                            coalesce(sum(l.completion_tokens), 0) AS completion,
+                            coalesce(sum(l.duration_s), 0) AS seconds
+                     FROM core.latest_extractions e
+                     LEFT JOIN core.llm_calls l ON list_contains(e.call_keys, l.call_key)
+                     WHERE e.extractor_key = ?
+                       AND e.answer_id IN (SELECT representative_id FROM derived)
+                     GROUP BY e.answer_id)
+                   SELECT coalesce(sum(d.n), 0), coalesce(sum(d.n * c.calls), 0),
+                          coalesce(sum(d.n * c.prompt), 0), coalesce(sum(d.n * c.completion), 0),
+                          coalesce(sum(d.n * c.seconds), 0)
+                   FROM derived d JOIN cost c ON c.answer_id = d.representative_id""",
+                [extractor_key, extractor_key]).fetchone()
+        finally:
+            self.con.unregister("_ids")
+        return {"members": int(row[0]), "calls": int(row[1]), "prompt": int(row[2]),
+                "completion": int(row[3]), "seconds": round(float(row[4]), 1)}
+
     def lineage_cost(self, questions: Sequence[str], extractor_key: str,
                      summary_keys: Sequence[str], synthesis_key: str | None,
                      synthesis_attempt: int | None) -> pd.DataFrame:
@@ -996,6 +1108,12 @@ class Store:
             "synthesis": self.query("SELECT * FROM marts.synthesis_sentences WHERE run_id = ? "
                                     "ORDER BY section, paragraph, position", [run_id]),
             "run": self.query("SELECT * FROM marts.runs WHERE run_id = ?", [run_id]),
+            # a database whose last run predates migration 7 has no such view yet
+            "theme_segments": self.query(
+                "SELECT * FROM marts.theme_segments WHERE run_id = ? "
+                "ORDER BY question, cluster_id NULLS LAST, kind, segment", [run_id])
+            if self.scalar("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'marts' "
+                           "AND view_name = 'theme_segments'") else pd.DataFrame(),
         }
 
     def inbox_files(self) -> dict[str, dict[str, Any]]:

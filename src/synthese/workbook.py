@@ -63,6 +63,12 @@ SENTENCE_COLUMNS = {"section": "partie", "paragraph": "paragraphe", "position": 
                     "support": "étayage (similarité)", "supported": "étayée",
                     "cited_by": "citée par", "origin": "origine",
                     "model_text": "phrase du modèle remplacée", "reviewed": "relue"}
+SEGMENT_COLUMNS = {"question": "question fermée", "segment": "groupe de répondants",
+                   "theme": "thème", "cluster_id": "groupe", "kind": "nature",
+                   "n_respondents": "répondants du groupe", "n_with": "dont exprimant le thème",
+                   "share": "part", "ci_low": "intervalle 95 % : bas",
+                   "ci_high": "intervalle 95 % : haut", "p_adjusted": "p ajusté (BH)",
+                   "significant": "écart significatif", "direction": "sens (+1 / -1)"}
 RUN_SCALARS = ("run_id", "status", "started_at", "finished_at", "questions", "clustering_id",
                "synthesis_key", "report_path")
 RUN_JSON = {"counts": "effectifs", "timings": "durées (s)", "tokens": "appels et jetons",
@@ -85,8 +91,20 @@ def workbook_sheets(marts: dict[str, pd.DataFrame], numbers: dict[int, int],
     order = {int(c): n for c, n in numbers.items()}
     return [_answers(marts["answers"]), _arguments(marts["trace"], ref, order),
             _themes(marts["themes"], ref, order), _sentences(marts["synthesis"], ref),
+            *([_segments(marts["theme_segments"], ref)]
+              if len(marts.get("theme_segments", ())) else []),
             Sheet("Exécution", run_facts(marts["run"].iloc[0].to_dict(), method),
                   wrap=("valeur",))]
+
+
+def _segments(rows: pd.DataFrame, ref: dict[int, str]) -> Sheet:
+    """The themes by segment of each closed question (marts.theme_segments, crosstab.py)."""
+    frame = rows.assign(
+        theme=rows["cluster_id"].map(lambda c: None if pd.isna(c) else ref.get(int(c))),
+        kind=rows["kind"].map(lambda k: KIND_LABELS.get(k, k) if isinstance(k, str) else None))
+    return Sheet("Thèmes par groupe",
+                 frame[list(SEGMENT_COLUMNS)].rename(columns=SEGMENT_COLUMNS),
+                 percent=("part", "intervalle 95 % : bas", "intervalle 95 % : haut"))
 
 
 def closed_columns(answers: pd.DataFrame) -> list[str]:
