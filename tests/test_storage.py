@@ -55,17 +55,11 @@ def test_failed_transaction_loses_nothing_already_stored(tmp_path):
 
 
 def test_a_database_of_the_earlier_schema_is_migrated_without_losing_a_row(tmp_path):
-    import duckdb
 
     from synthese.storage import MIGRATIONS
 
     path = tmp_path / "ancienne.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    for version, sql in enumerate(MIGRATIONS[:2], start=1):
-        con.execute(sql)
-        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [version])
+    con = _database_at(path, 2)
     con.execute("INSERT INTO staging.answers VALUES ('a1', 'r1', 'q', 'Texte.', false, 6, 'm', '{}')")
     con.execute("INSERT INTO core.extractions VALUES ('a1', 'x', 'processed', NULL, 1, 1, [], "
                 "['k1'], now())")
@@ -101,17 +95,10 @@ def test_a_database_made_before_respondent_scoping_is_repaired_keeping_answer_id
     ids), and an id column of emails was copied outside raw. Migration 6 repairs both."""
     import dataclasses
 
-    import duckdb
-
     from synthese.ingest import Identity, import_rows, read_export, respondent_key
 
     path = tmp_path / "ancienne.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
-                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
-    for version, sql in enumerate(MIGRATIONS[:5], start=1):
-        con.execute(sql)
-        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [version])
+    con = _database_at(path, 5)
     sha_a, sha_b, sha_c = "a" * 64, "b" * 64, "c" * 64
     texts = {("a", 2): "un", ("a", 3): "deux", ("b", 2): "trois", ("b", 3): "quatre"}
     for imp, sha, column in (("ia", sha_a, None), ("ib", sha_b, None), ("ic", sha_c, "email")):
@@ -162,3 +149,18 @@ def test_a_database_made_before_respondent_scoping_is_repaired_keeping_answer_id
                                         store.stored_answers(sha)))
             assert store.record_import(rows.import_row, rows.raw_respondents,
                                        rows.staged_respondents, rows.raw_answers) == (0, 0)
+
+
+def _database_at(path, version: int):
+    """An open DuckDB file as a release at migration ``version`` left it."""
+    import duckdb
+
+    from synthese.storage import MIGRATIONS
+
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for n, sql in enumerate(MIGRATIONS[:version], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [n])
+    return con
