@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from synthese.cluster import (
+    CONSENSUS_RUNS,
     TINY_CORPUS,
     ClusterResult,
     centroids,
@@ -220,11 +221,18 @@ def test_params_record_what_umap_and_hdbscan_were_given(blobs, monkeypatch):
     result = cluster_vectors(blobs[0], seed=7)
     p = result.params
 
-    (u,) = given["umap"]
-    assert {k: u[k] for k in ("n_neighbors", "n_components", "min_dist", "metric", "n_epochs")} \
-        == {k: p[f"umap_{k}"] for k in ("n_neighbors", "n_components", "min_dist", "metric",
-                                        "n_epochs")}
-    assert u["random_state"] == p["seed"] == 7
+    # One UMAP fit per consensus run, all with the recorded settings, each with its own seed
+    # drawn from the clustering's seed.
+    assert len(given["umap"]) == p["consensus_runs"] == CONSENSUS_RUNS
+    for u in given["umap"]:
+        assert {k: u[k] for k in ("n_neighbors", "n_components", "min_dist", "metric",
+                                  "n_epochs")} \
+            == {k: p[f"umap_{k}"] for k in ("n_neighbors", "n_components", "min_dist", "metric",
+                                            "n_epochs")}
+    seeds = [u["random_state"] for u in given["umap"]]
+    assert len(set(seeds)) == len(seeds) and p["seed"] == 7
+    assert seeds == [int(x) for x in np.random.SeedSequence(7).generate_state(CONSENSUS_RUNS)]
+    assert len(p["fit_themes"]) == CONSENSUS_RUNS
     first = given["hdbscan"][0]
     assert {k: first[k] for k in ("min_cluster_size", "min_samples", "cluster_selection_method")} \
         == {k: p[f"hdbscan_{k}"] for k in ("min_cluster_size", "min_samples",
@@ -421,3 +429,94 @@ def test_umap_is_compiled_for_a_generic_cpu_so_that_themes_do_not_depend_on_the_
                           check=False, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["generic", "''", "generic", "umap+hdbscan"]
+
+
+# --- consensus of several fits (issue 18) ----------------------------------------------------
+
+
+def _two_groups(rng: np.random.Generator, size: int = 20) -> np.ndarray:
+    """Two tight groups of ``size`` unit vectors, far apart."""
+    centres = _unit(rng.normal(size=(2, DIM)))
+    points = np.repeat(centres, size, axis=0) + rng.normal(0, 0.2 / np.sqrt(DIM), (2 * size, DIM))
+    return _unit(points).astype(np.float32)
+
+
+def test_consensus_keeps_what_most_fits_agree_on_whatever_their_numbering():
+    from synthese.cluster import _consensus_labels
+
+    # Groups of 8: each vector's 15 nearest neighbours reach into the other group, so the
+    # fits, not the neighbourhoods, decide whether the groups are one theme or two.
+    points = _two_groups(np.random.default_rng(0), size=8)
+    a, b = np.arange(8), np.arange(8, 16)
+    first = np.where(np.arange(16) < 8, 0, 1)
+    renumbered = 1 - first  # the same two themes under swapped ids
+    merged = np.zeros(16, dtype=np.int64)  # one fit that merges them
+    labels, links = _consensus_labels(points, [first, renumbered, merged], min_size=3)
+    assert len(set(labels[a])) == 1 and len(set(labels[b])) == 1
+    assert labels[0] != labels[8] and labels.min() >= 0 and links > 0
+    # Merged in most fits: one theme.
+    labels, _ = _consensus_labels(points, [merged, merged, first], min_size=3)
+    assert len(set(labels)) == 1
+
+
+def test_a_point_the_fits_disagree_on_is_left_to_the_attachment_step():
+    from synthese.cluster import UNASSIGNED, _consensus_labels
+
+    points = _two_groups(np.random.default_rng(1))
+    fits = [np.where(np.arange(40) < 20, 0, 1) for _ in range(4)]
+    # Point 0 is noise in three fits of four: it is linked to nobody.
+    for f in fits[:3]:
+        f[0] = UNASSIGNED
+    labels, _ = _consensus_labels(points, fits, min_size=5)
+    assert labels[0] == UNASSIGNED and (labels[1:] >= 0).all()
+    # Groups smaller than the minimum theme size are noise; when no group is big enough,
+    # the first fit's themes are kept rather than calling everything noise.
+    labels, _ = _consensus_labels(points, fits, min_size=25)
+    assert np.array_equal(labels, fits[0])
+
+
+def test_one_fit_is_its_own_consensus():
+    from synthese.cluster import _consensus_labels
+
+    points = _two_groups(np.random.default_rng(2))
+    only = np.where(np.arange(40) < 20, 3, 7)
+    labels, links = _consensus_labels(points, [only], min_size=5)
+    assert np.array_equal(labels, only) and links == 0
+
+
+@pytest.mark.slow
+def test_consensus_is_more_stable_between_seeds_than_one_fit(comment_vectors):
+    from sklearn.metrics import adjusted_rand_score
+
+    one = [cluster_vectors(comment_vectors, seed=s, runs=1).labels for s in (42, 43)]
+    many = [cluster_vectors(comment_vectors, seed=s, runs=6).labels for s in (42, 43)]
+    assert adjusted_rand_score(*many) > adjusted_rand_score(*one)
+
+
+def test_fit_sample_depends_on_the_vectors_not_their_order(monkeypatch):
+    from synthese import cluster
+
+    monkeypatch.setattr(cluster, "FIT_SAMPLE", 30)
+    rng = np.random.default_rng(3)
+    points = _unit(rng.normal(size=(100, DIM))).astype(np.float32)
+    sample = set(cluster._fit_sample(points).tolist())
+    assert len(sample) == 30
+    order = rng.permutation(100)
+    shuffled = cluster._fit_sample(points[order])
+    assert {int(order[i]) for i in shuffled} == sample
+    # Ten vectors added change the sample by at most ten vectors.
+    more = np.vstack([points, _unit(rng.normal(size=(10, DIM))).astype(np.float32)])
+    assert len(sample - set(cluster._fit_sample(more).tolist())) <= 10
+
+
+@pytest.mark.slow
+def test_past_the_fit_sample_every_vector_gets_its_neighbours_theme(blobs, monkeypatch):
+    from sklearn.metrics import adjusted_rand_score
+
+    from synthese import cluster
+
+    monkeypatch.setattr(cluster, "FIT_SAMPLE", 300)
+    points, truth = blobs
+    result = cluster.cluster_vectors(points, seed=42, runs=3)
+    assert result.params["n_fit"] == 300 and result.params["n_vectors"] == len(points)
+    assert adjusted_rand_score(truth, result.labels) > 0.9

@@ -21,7 +21,16 @@ HDBSCAN), with changes that matter for a consultation synthesis:
   ``_split_giant_themes``), without breaking up a genuinely dominant copy-pasted answer.
 - Parameters scale with the corpus (5 to 100,000 arguments) and everything is seeded:
   the same vectors and seed give the same labels, renumbered by decreasing theme size.
-  Results still move with the seed (UMAP is stochastic), as they do in BERTopic.
+- Themes depend on the data, not on the seed. One UMAP + HDBSCAN fit moves with its seed
+  (UMAP is stochastic): on the Grand Débat comments seeds 42, 43 and 44 agreed at a mean
+  pairwise ARI of 0.58, with 18 to 25 themes. The themes are therefore the consensus of
+  ``CONSENSUS_RUNS`` fits (evidence accumulation): two arguments that are near neighbours
+  in the embedding space and fall in the same theme in more than half of the fits are
+  linked, and the themes are the connected groups of links (see ``_consensus_labels``).
+  The same comments then agree at ARI 0.90, with 16 to 19 themes (docs/benchmarks.md).
+- Past ``FIT_SAMPLE`` arguments the fits are made on a sample, chosen by the vectors'
+  content (the same arguments stay in it when answers are added), and every other
+  argument takes the theme of most of its nearest sampled neighbours.
 
 Tiny corpora (fewer than ``TINY_CORPUS`` vectors) skip UMAP/HDBSCAN, which need more
 points than that to estimate densities, and use average-linkage agglomerative clustering.
@@ -44,9 +53,10 @@ from synthese.keys import content_hash
 
 UNASSIGNED = -1
 # Part of every clustering key: bump it when the method changes. v2: the vectors are those
-# of the arguments' quotes (``vector_texts``), not of the model's reformulations. The key
+# of the arguments' quotes (``vector_texts``), not of the model's reformulations. v3: the
+# themes are the consensus of several seeded fits (``_consensus_labels``). The key
 # also holds the CPU numba compiles UMAP for (``generic``, set in synthese/__init__.py).
-CLUSTER_ALGO = "umap-hdbscan-v2"
+CLUSTER_ALGO = "umap-hdbscan-consensus-v3"
 QUOTES_PER_THEME = 3
 TINY_CORPUS = 15
 ATTACH_PERCENTILE = 2.0
@@ -57,6 +67,15 @@ UMAP_COMPONENTS = 5
 MIN_SAMPLES = 5
 # A theme holding more than this share of the corpus is re-clustered on its own (see below).
 MAX_THEME_SHARE = 0.25
+# Consensus (``_consensus_labels``): fits per clustering, neighbours linked in the original
+# space, share of fits two neighbours must share a theme in. Measured on the Grand Débat
+# comments (benchmarks/stability.py): 5 fits gave a mean seed-to-seed ARI of 0.80, 10 fits
+# 0.90, 20 fits 0.93; 10, 15 or 30 neighbours gave the same; a bar of 0.6 gave 0.86.
+CONSENSUS_RUNS = 10
+CONSENSUS_NEIGHBOURS = 15
+CONSENSUS_AGREEMENT = 0.5
+# Above this many arguments the fits are made on a sample of this size (``_fit_sample``).
+FIT_SAMPLE = 5000
 
 
 @dataclass
@@ -91,6 +110,7 @@ def cluster_vectors(
     attach_threshold: float | None = None,
     max_themes_flat: int = 15,
     kinds: list[str] | None = None,
+    runs: int | None = None,
 ) -> ClusterResult:
     """Group argument vectors into themes; deterministic for the same vectors and seed.
 
@@ -98,6 +118,7 @@ def cluster_vectors(
     (cosine) defaults to a value calibrated on the clustered points. With more than
     ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``). With
     the ``kinds`` of the arguments, a theme that mixes opposite views is split in two.
+    ``runs`` is the number of fits of the consensus (``CONSENSUS_RUNS`` by default).
     """
     unit = _unit_vectors(vectors)
     n = unit.shape[0]
@@ -110,7 +131,7 @@ def cluster_vectors(
     if n < TINY_CORPUS:
         raw = _tiny_labels(unit, attach_threshold, params)
     else:
-        raw = _umap_hdbscan_labels(unit, seed, min_cluster_size, params)
+        raw = _umap_hdbscan_labels(unit, seed, min_cluster_size, params, runs)
 
     was_noise = raw == UNASSIGNED
     threshold = _attach_threshold(unit, raw, attach_threshold, params)
@@ -349,26 +370,130 @@ def _split_giant_themes(reduced: np.ndarray, labels: np.ndarray, h: dict) -> tup
 
 
 def _umap_hdbscan_labels(
-    unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict
+    unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict,
+    runs: int | None = None,
 ) -> np.ndarray:
-    # Imported here: umap pulls numba, whose import alone costs seconds in every CLI call.
-    import umap
-
+    """The consensus of ``runs`` UMAP + HDBSCAN fits (on a sample past ``FIT_SAMPLE``)."""
     n = unit.shape[0]
-    u = _umap_params(n, seed)
-    h = _hdbscan_params(n, min_cluster_size)
-    # n_jobs=1: UMAP is only reproducible single-threaded with a random_state (it would
-    # force it anyway, with a warning). No PCA first: 50 components of MiniLM sentence
-    # vectors kept only half of each point's 15 nearest neighbours.
-    reducer = umap.UMAP(n_jobs=1, low_memory=True, **u)
-    reduced = reducer.fit_transform(unit)
+    runs = CONSENSUS_RUNS if runs is None else max(1, int(runs))
+    fit = _fit_sample(unit)
+    sub = unit[fit]
+    m = sub.shape[0]
+    u = _umap_params(m, seed)
+    # An explicit minimum theme size is the corpus's; on a sample it shrinks with it.
+    h = _hdbscan_params(m, min_cluster_size if min_cluster_size is None or m == n
+                        else max(2, round(min_cluster_size * m / n)))
+    # Each fit's seed comes from the clustering's seed, so seeds 42 and 43 share no fit: the
+    # agreement measured between them is the method's, not a shared draw's.
+    seeds = [int(x) for x in np.random.SeedSequence(seed).generate_state(runs)]
+    fits = [_one_fit(sub, dict(u, random_state=s), h, params) for s in seeds]
+    labels_fit, links = _consensus_labels(sub, fits, h["min_cluster_size"])
     params.update(
         method="umap+hdbscan",
         **{f"umap_{key}": value for key, value in u.items() if key != "random_state"},
         **{f"hdbscan_{key}": value for key, value in h.items()},
+        consensus_runs=runs, consensus_neighbours=CONSENSUS_NEIGHBOURS,
+        consensus_agreement=CONSENSUS_AGREEMENT, consensus_links=links,
+        fit_themes=[int(f.max()) + 1 for f in fits], fit_sample=FIT_SAMPLE, n_fit=m,
         versions=_versions(),
     )
+    if m == n:
+        return labels_fit
+    labels = np.full(n, UNASSIGNED, dtype=np.int64)
+    labels[fit] = labels_fit
+    rest = np.setdiff1d(np.arange(n), fit)
+    labels[rest] = _neighbour_vote(unit[rest], sub, labels_fit)
+    return labels
+
+
+def _one_fit(unit: np.ndarray, u: dict, h: dict, params: dict) -> np.ndarray:
+    # Imported here: umap pulls numba, whose import alone costs seconds in every CLI call.
+    import umap
+
+    # n_jobs=1: UMAP is only reproducible single-threaded with a random_state (it would
+    # force it anyway, with a warning). No PCA first: 50 components of MiniLM sentence
+    # vectors kept only half of each point's 15 nearest neighbours.
+    reduced = umap.UMAP(n_jobs=1, low_memory=True, **u).fit_transform(unit)
     return _hdbscan_labels(reduced, h, params)
+
+
+def _consensus_labels(unit: np.ndarray, fits: list[np.ndarray],
+                      min_size: int) -> tuple[np.ndarray, int]:
+    """Themes on which the fits agree, and the number of links they rest on.
+
+    Each vector is linked to those of its ``CONSENSUS_NEIGHBOURS`` nearest neighbours (cosine,
+    original space) with which it shares a theme in more than ``CONSENSUS_AGREEMENT`` of the
+    fits; a theme is a connected group of links of at least ``min_size`` vectors, and the
+    rest is noise (attached afterwards like HDBSCAN's). Only near neighbours are compared,
+    so the cost grows as n x neighbours, not n squared. One fit is its own consensus.
+    """
+    n = unit.shape[0]
+    if len(fits) == 1 or n < 2:
+        return fits[0], 0
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = _neighbour_pairs(unit, min(CONSENSUS_NEIGHBOURS, n - 1))
+    together = np.zeros(rows.size, dtype=np.float64)
+    for labels in fits:
+        together += (labels[rows] == labels[cols]) & (labels[rows] >= 0)
+    keep = together / len(fits) > CONSENSUS_AGREEMENT
+    graph = coo_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(n, n))
+    _, groups = connected_components(graph, directed=False)
+    sizes = np.bincount(groups)
+    labels = np.where(sizes[groups] >= min_size, groups, UNASSIGNED).astype(np.int64)
+    if labels.max() < 0 and max(int(f.max()) for f in fits) >= 0:
+        # The fits found themes but never the same ones: keep the first fit's rather than
+        # calling everything noise.
+        labels = fits[0]
+    return labels, int(keep.sum())
+
+
+def _neighbour_pairs(unit: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """(row, neighbour) index pairs: each vector's ``k`` nearest others by cosine, ties by
+    index (exact, in chunks, so memory stays n x chunk)."""
+    n = unit.shape[0]
+    rows, cols = [], []
+    for start in range(0, n, chunk):
+        sims = unit[start:start + chunk] @ unit.T
+        idx = np.arange(start, min(start + chunk, n))
+        sims[idx - start, idx] = -np.inf
+        near = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        rows.append(np.repeat(idx, k))
+        cols.append(near.ravel())
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _fit_sample(unit: np.ndarray) -> np.ndarray:
+    """Indices of the vectors the fits are made on: all of them up to ``FIT_SAMPLE``, else
+    the ``FIT_SAMPLE`` whose content hash is smallest. The sample depends on the vectors
+    only, not on their order or the seed, and answers added later change it by at most
+    their own number (bottom-k sampling)."""
+    n = unit.shape[0]
+    if n <= FIT_SAMPLE:
+        return np.arange(n)
+    import hashlib
+
+    digests = np.array([int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(),
+                                       "big") for row in unit], dtype=np.uint64)
+    return np.sort(np.lexsort((np.arange(n), digests))[:FIT_SAMPLE])
+
+
+def _neighbour_vote(points: np.ndarray, sample: np.ndarray, labels: np.ndarray,
+                    chunk: int = 4096) -> np.ndarray:
+    """The theme most of each point's nearest sampled neighbours have (noise included as
+    a vote, so a point among noise stays noise and is attached by centroid later)."""
+    k = min(CONSENSUS_NEIGHBOURS, sample.shape[0])
+    shifted = labels + 1  # noise becomes 0 for bincount
+    out = np.empty(points.shape[0], dtype=np.int64)
+    width = int(shifted.max()) + 1
+    for start in range(0, points.shape[0], chunk):
+        sims = points[start:start + chunk] @ sample.T
+        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        votes = np.zeros((near.shape[0], width), dtype=np.int64)
+        np.add.at(votes, (np.repeat(np.arange(near.shape[0]), k), shifted[near].ravel()), 1)
+        out[start:start + chunk] = votes.argmax(axis=1) - 1  # ties: the lower theme id
+    return out
 
 
 def _tiny_labels(unit: np.ndarray, attach_threshold: float | None, params: dict) -> np.ndarray:
