@@ -119,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if args.dataset is None:
                 raise SyntheseError("Indiquez le fichier du jeu d'évaluation (ou --calibrate).")
-            from synthese.evaluate import ArgumentEval, run_eval
+            from synthese.evaluate import DEFAULT_SEEDS, ArgumentEval, run_eval
 
             result = run_eval(
                 args.dataset, fmt=args.fmt, llm_backend=args.llm, model=args.model,
                 llm_host=args.llm_host, embedder_name=args.embedder,
-                seeds=tuple(args.seed or (42, 43)), units=args.units, limit=args.limit,
+                seeds=tuple(args.seed or DEFAULT_SEEDS), units=args.units, limit=args.limit,
                 pseudonymise=args.pseudonymise, threshold=args.threshold, cache=args.cache,
                 min_cluster_size=args.min_cluster_size, question=args.question,
                 threads=args.threads,

@@ -520,3 +520,48 @@ def test_past_the_fit_sample_every_vector_gets_its_neighbours_theme(blobs, monke
     result = cluster.cluster_vectors(points, seed=42, runs=3)
     assert result.params["n_fit"] == 300 and result.params["n_vectors"] == len(points)
     assert adjusted_rand_score(truth, result.labels) > 0.9
+
+
+# --- keeping themes in place (issue 18) -------------------------------------------------------
+
+
+def test_new_answers_join_the_themes_they_fall_in_and_nothing_else_moves():
+    from synthese.cluster import NEW, keep_in_place
+
+    previous = np.array([0] * 20 + [1] * 20 + [NEW] * 10)
+    # The fresh clustering numbers the themes the other way round and moves two boundary
+    # arguments: not a change of structure.
+    fresh = np.array([1] * 18 + [0] * 2 + [0] * 20 + [1] * 6 + [0] * 4)
+    kept = keep_in_place(fresh, previous, min_size=5)
+    assert np.array_equal(kept.labels[:40], previous[:40]) and kept.kept_share == 1.0
+    assert list(kept.labels[40:]) == [0] * 6 + [1] * 4
+    assert kept.changes == {"created": [], "split": {}, "merged": {}, "removed": []}
+    assert kept.previous_ari < 1.0  # the fresh clustering itself did move two arguments
+
+
+def test_a_real_split_merge_or_new_theme_is_made_and_said():
+    from synthese.cluster import NEW, keep_in_place
+
+    previous = np.array([0] * 40 + [1] * 12 + [2] * 8 + [NEW] * 10)
+    fresh = np.array([0] * 20 + [1] * 20 + [2] * 12 + [2] * 8 + [3] * 10)
+    kept = keep_in_place(fresh, previous, min_size=5)
+    assert kept.changes["split"] == {0: [3]}
+    assert kept.changes["merged"] == {1: [1, 2]}
+    assert kept.changes["created"] == [4]
+    assert kept.changes["removed"] == [2]
+    assert set(kept.labels[:20]) == {0} and set(kept.labels[20:40]) == {3}
+    assert set(kept.labels[40:60]) == {1} and set(kept.labels[60:]) == {4}
+    assert kept.kept_share == (20 + 12) / 60
+
+
+def test_kept_labels_recompute_what_depends_on_them(blobs):
+    from synthese.cluster import relabel
+
+    points, truth = blobs
+    fresh = ClusterResult(truth.copy(), np.zeros(truth.size, bool), np.zeros(truth.size),
+                          None, {"max_themes_flat": 40})
+    labels = np.where(truth == 3, 99, truth)  # one theme under a kept id past the others
+    moved = relabel(points, fresh, labels)
+    assert moved.n_clusters == 30 and moved.parents is None
+    assert np.allclose(moved.similarity[truth == 3], fresh_similarity := moved.similarity[labels == 99])
+    assert (fresh_similarity > 0.5).all()

@@ -253,7 +253,8 @@ def test_theme_eval_on_a_user_csv_runs_every_stage_and_prints_french_markdown(tm
     assert [r.seed for r in ev.runs] == [1, 2] and ev.n_units == 5
     assert ev.stability_ari is not None and ev.recovered_both is not None
     text = ev.markdown()
-    assert "| graine |" in text and "Stabilité entre les graines 1 et 2" in text
+    assert "| graine |" in text and "Stabilité entre les graines 1, 2 : ARI moyen" in text
+    assert "F1 multi-étiquettes (micro)" in text and all(r.multilabel for r in ev.runs)
     assert [s.stage for s in ev.stages] == ["vectorisation", "regroupement (graine 1)",
                                             "regroupement (graine 2)"]
     assert all(s.peak_rss_mb > 0 for s in ev.stages)
@@ -377,3 +378,26 @@ def test_paraphrase_pairs_point_at_existing_arguments():
     assert len(datasets.PARAPHRASE_PAIRS) == 99
     for answer, a, b, label in datasets.PARAPHRASE_PAIRS:
         assert a < b < sizes[str(answer)] and label in (0, 1)
+
+
+# --- multi-label mapping (issue 18) --------------------------------------------------------------
+
+
+def test_an_answer_gets_every_theme_its_arguments_fall_in_and_is_scored_on_the_set():
+    from synthese.evaluate import multilabel_scores
+
+    gold = [["école"], ["école", "santé"], ["santé"], ["transport"]]
+    # Answer 1 has two arguments, one in each theme; answer 3's only argument is unassigned.
+    answer_of = [0, 1, 1, 2, 3]
+    predicted = [0, 0, 1, 1, -1]
+    m = multilabel_scores(gold, answer_of, predicted, resamples=200)
+    # Theme 0 reads as « école », theme 1 as « santé »: predicted sets {école}, {école,
+    # santé}, {santé}, {} against 5 human labels: 4 hits, 4 made, 5 real.
+    assert m.micro_f1 == pytest.approx(2 * 4 / (4 + 5))
+    assert m.macro_f1 == pytest.approx((1 + 1 + 0) / 3)
+    assert m.labels_per_answer == pytest.approx(4 / 4)
+    assert m.micro_ci[0] <= m.micro_f1 <= m.micro_ci[1] and m.micro_ci[1] - m.micro_ci[0] > 0
+    # One-label answers on both sides: 0 (école/école) and 2 (santé/santé) -> full agreement.
+    assert m.alpha_answers == 2 and m.alpha == pytest.approx(1.0)
+    wrong = multilabel_scores(gold, answer_of, [0, 1, 1, 0, -1], resamples=50)
+    assert wrong.micro_f1 < m.micro_f1

@@ -238,16 +238,20 @@ def eval_cmd(
         "--pseudonymise/--no-pseudonymise", help="Pseudonymiser les textes comme le pipeline.")] = True,
     question: Annotated[str | None, typer.Option(
         help="Question posée, si le fichier n'a pas de colonne question.")] = None,
+    themes: Annotated[int | None, typer.Option(
+        help="Nombre de thèmes souhaité (approximatif).")] = None,
+    granularity: Annotated[str, typer.Option(
+        help="Finesse des thèmes : coarse, medium ou fine.")] = "medium",
 ) -> None:
     """Mesurer la qualité et la vitesse sur un jeu étiqueté (voir docs/datasets.md)."""
-    from synthese.evaluate import run_eval
+    from synthese.evaluate import DEFAULT_SEEDS, run_eval
 
     try:
         result = run_eval(
             dataset, fmt=fmt, llm_backend=llm, model=model, llm_host=llm_host,
-            embedder_name=embedder, seeds=tuple(seed or (42, 43)), units=units, limit=limit,
+            embedder_name=embedder, seeds=tuple(seed or DEFAULT_SEEDS), units=units, limit=limit,
             threshold=threshold, cache=cache, threads=threads, pseudonymise=pseudonymise,
-            question=question,
+            question=question, themes=themes, granularity=granularity,
             log=lambda m: typer.echo(m, err=True),
         )
     except SyntheseError as exc:

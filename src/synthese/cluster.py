@@ -94,7 +94,7 @@ class ClusterResult:
     @property
     def n_clusters(self) -> int:
         """Number of themes, not counting « autres / inclassables »."""
-        return int(self.labels.max()) + 1 if self.labels.size and self.labels.max() >= 0 else 0
+        return int(np.unique(self.labels[self.labels >= 0]).size)  # ids kept in place may skip
 
     @property
     def unassigned_share(self) -> float:
@@ -111,6 +111,8 @@ def cluster_vectors(
     max_themes_flat: int = 15,
     kinds: list[str] | None = None,
     runs: int | None = None,
+    themes: int | None = None,
+    granularity: str = "medium",
 ) -> ClusterResult:
     """Group argument vectors into themes; deterministic for the same vectors and seed.
 
@@ -119,7 +121,14 @@ def cluster_vectors(
     ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``). With
     the ``kinds`` of the arguments, a theme that mixes opposite views is split in two.
     ``runs`` is the number of fits of the consensus (``CONSENSUS_RUNS`` by default).
+    ``themes`` asks for about that many themes and ``granularity`` (coarse, medium, fine)
+    for broader or narrower ones (see ``_steer``).
     """
+    if granularity not in GRANULARITIES:
+        raise SyntheseError(f"Granularité inconnue « {granularity} » : choisissez "
+                            f"{', '.join(GRANULARITIES)}.")
+    if themes is not None and themes < 1:
+        raise SyntheseError(f"--themes doit être un entier positif (reçu : {themes}).")
     unit = _unit_vectors(vectors)
     n = unit.shape[0]
     params: dict = {
@@ -127,11 +136,13 @@ def cluster_vectors(
         "dim": int(unit.shape[1]),
         "seed": seed,
         "max_themes_flat": max_themes_flat,
+        "granularity": granularity,
+        "themes_asked": themes,
     }
     if n < TINY_CORPUS:
         raw = _tiny_labels(unit, attach_threshold, params)
     else:
-        raw = _umap_hdbscan_labels(unit, seed, min_cluster_size, params, runs)
+        raw = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
 
     was_noise = raw == UNASSIGNED
     threshold = _attach_threshold(unit, raw, attach_threshold, params)
@@ -369,6 +380,60 @@ def _split_giant_themes(reduced: np.ndarray, labels: np.ndarray, h: dict) -> tup
     return labels, splits
 
 
+GRANULARITIES = ("coarse", "medium", "fine")
+# Coarse keeps about this share of the medium themes, merging the closest ones.
+COARSE_SHARE = 1 / 3
+
+
+def _steer(unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict,
+           runs: int | None, themes: int | None, granularity: str) -> np.ndarray:
+    """Consensus themes at the granularity asked.
+
+    ``fine`` halves the minimum theme size (themes of ~0.5 % of the corpus instead of ~1 %);
+    ``coarse`` merges the closest themes (Ward on their centroids) down to a third of them.
+    ``themes=N`` merges down to N when there are more; when there are fewer, the minimum
+    theme size is halved (at most twice, not below 3) before merging down to N. Merging
+    never touches the noise, which is attached afterwards like any other.
+    """
+    n = unit.shape[0]
+    size = min_cluster_size or max(5, round(n / 100))
+    if granularity == "fine":
+        size = max(3, round(size / 2))
+        min_cluster_size = size
+    raw = _umap_hdbscan_labels(unit, seed, min_cluster_size, params, runs)
+    k = _count(raw)
+    if themes is not None:
+        for _ in range(2):
+            if k >= themes or size <= 3:
+                break
+            size = max(3, size // 2)
+            raw = _umap_hdbscan_labels(unit, seed, size, params, runs)
+            k = _count(raw)
+        target = min(k, themes)
+    else:
+        target = max(2, round(k * COARSE_SHARE)) if granularity == "coarse" else k
+    params["themes_before_merge"] = k
+    return _merge_themes(unit, raw, target) if target < k else raw
+
+
+def _count(labels: np.ndarray) -> int:
+    return int(np.unique(labels[labels >= 0]).size)
+
+
+def _merge_themes(unit: np.ndarray, labels: np.ndarray, target: int) -> np.ndarray:
+    """Merge the closest themes (Ward on their centroids) until ``target`` remain."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    cents = centroids(unit, labels)
+    ids = np.array(sorted(cents))
+    if ids.size <= max(1, target):
+        return labels
+    group = AgglomerativeClustering(n_clusters=max(1, target), linkage="ward").fit_predict(
+        np.stack([cents[i] for i in ids]))
+    mapping = dict(zip(ids.tolist(), group.tolist(), strict=True))
+    return np.array([mapping.get(int(x), UNASSIGNED) for x in labels], dtype=np.int64)
+
+
 def _umap_hdbscan_labels(
     unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict,
     runs: int | None = None,
@@ -442,6 +507,8 @@ def _consensus_labels(unit: np.ndarray, fits: list[np.ndarray],
     _, groups = connected_components(graph, directed=False)
     sizes = np.bincount(groups)
     labels = np.where(sizes[groups] >= min_size, groups, UNASSIGNED).astype(np.int64)
+    kept = labels >= 0
+    labels[kept] = np.unique(labels[kept], return_inverse=True)[1]  # ids 0..k-1
     if labels.max() < 0 and max(int(f.max()) for f in fits) >= 0:
         # The fits found themes but never the same ones: keep the first fit's rather than
         # calling everything noise.
@@ -643,3 +710,133 @@ def _versions() -> dict:
 
     return {**{name: version(name) for name in ("umap-learn", "hdbscan", "scikit-learn")},
             "numba_cpu": numba.config.CPU_NAME or "host"}
+
+
+# --- keeping themes in place from one run to the next (issue 18) ---------------------------
+
+NEW = -2  # previous label of an argument the previous clustering did not have
+# A previous theme is split when at least two new themes each take this share of it; new
+# themes are merged when they each give most of their members to one new theme.
+SPLIT_SHARE = 0.3
+
+
+@dataclass
+class Continuity:
+    """The themes of a clustering kept in place from the previous one on the same data."""
+
+    labels: np.ndarray  # final labels: previous ids kept, new themes numbered after them
+    previous_ari: float  # fresh clustering vs previous, on the arguments both have
+    kept_share: float  # arguments of the previous clustering that kept their theme
+    changes: dict[str, Any]  # created, split, merged and removed themes (final ids)
+
+
+def keep_in_place(fresh: np.ndarray, previous: np.ndarray, min_size: int) -> Continuity:
+    """Keep the previous themes where the fresh clustering does not really change them.
+
+    ``previous`` gives each argument's theme in the previous clustering (``NEW`` for an
+    argument it did not have). A previous theme keeps its id and its members; new
+    arguments join it when the fresh theme they fall in is that theme's. Only a real change
+    of structure changes the themes, and it is listed:
+
+    - split: at least two fresh themes each hold ``SPLIT_SHARE`` of a previous theme (and
+      ``min_size`` arguments); the biggest part keeps the id, the others get new ids;
+    - merged: a fresh theme holds most of at least two previous themes; it takes the id of
+      the biggest of them;
+    - created: a fresh theme that is no previous theme's main part and is made mostly of
+      new or previously unassigned arguments (at least ``min_size`` of them);
+    - removed: a previous theme left with no argument.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    fresh, previous = np.asarray(fresh, dtype=np.int64), np.asarray(previous, dtype=np.int64)
+    shared = previous != NEW
+    old_ids = sorted(int(p) for p in np.unique(previous[shared & (previous >= 0)]))
+    out = np.where(shared, previous, UNASSIGNED).astype(np.int64)
+    next_id = (max(old_ids) + 1) if old_ids else 0
+    changes: dict[str, Any] = {"created": [], "split": {}, "merged": {}, "removed": []}
+
+    def parts_of(p: int) -> list[tuple[int, int]]:
+        members = fresh[shared & (previous == p)]
+        counts = Counter(int(f) for f in members if f >= 0)
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), members.size
+
+    main: dict[int, int] = {}  # previous theme -> the fresh theme holding most of it
+    for p in old_ids:
+        parts, size = parts_of(p)
+        if parts:
+            main[p] = parts[0][0]
+    # Merges: one fresh theme holding most of several previous themes.
+    sources: dict[int, list[int]] = {}
+    for p in old_ids:
+        parts, size = parts_of(p)
+        if parts and parts[0][1] > size / 2:
+            sources.setdefault(parts[0][0], []).append(p)
+    fresh_to_final: dict[int, int] = {}
+    for f, ps in sorted(sources.items()):
+        if len(ps) < 2:
+            fresh_to_final[f] = ps[0]
+            continue
+        sizes = {p: int(np.sum(shared & (previous == p))) for p in ps}
+        keep = min(ps, key=lambda p: (-sizes[p], p))
+        out[np.isin(previous, ps) & (fresh == f)] = keep
+        fresh_to_final[f] = keep
+        changes["merged"][keep] = sorted(ps)
+    # Splits: a previous theme whose members fall in two or more big fresh parts.
+    for p in old_ids:
+        parts, size = parts_of(p)
+        big = [(f, c) for f, c in parts if c >= max(min_size, SPLIT_SHARE * size)]
+        if len(big) < 2 or any(p in ps for ps in changes["merged"].values()):
+            continue
+        new_ids = []
+        for f, _ in big[1:]:
+            out[shared & (previous == p) & (fresh == f)] = next_id
+            fresh_to_final.setdefault(f, next_id)
+            new_ids.append(next_id)
+            next_id += 1
+        changes["split"][p] = new_ids
+    # Created: fresh themes that are nobody's main part, made of new or unassigned arguments.
+    claimed = set(main.values())
+    for f in sorted(int(x) for x in np.unique(fresh[fresh >= 0])):
+        if f in claimed or f in fresh_to_final:
+            continue
+        members = fresh == f
+        newcomers = members & (~shared | (previous < 0))
+        if newcomers.sum() >= min_size and newcomers.sum() > members.sum() / 2:
+            out[newcomers] = next_id
+            fresh_to_final[f] = next_id
+            changes["created"].append(next_id)
+            next_id += 1
+    # New arguments go where their fresh theme went; in a fresh theme that maps to no final
+    # theme, they take the previous theme most of its members had.
+    for f in sorted(int(x) for x in np.unique(fresh[~shared & (fresh >= 0)])):
+        if f not in fresh_to_final:
+            before = Counter(int(p) for p in previous[shared & (fresh == f) & (previous >= 0)])
+            fresh_to_final[f] = (min(before.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+                                 if before else UNASSIGNED)
+        out[~shared & (fresh == f)] = fresh_to_final[f]
+    changes["removed"] = [p for p in old_ids if not np.any(out == p)]
+    both = shared
+    ari = float(adjusted_rand_score(previous[both], fresh[both])) if both.sum() > 1 else 1.0
+    kept = float(np.mean(out[both] == previous[both])) if both.any() else 1.0
+    return Continuity(out, ari, kept, changes)
+
+
+def relabel(unit_vectors: np.ndarray, result: ClusterResult, labels: np.ndarray) -> ClusterResult:
+    """The same clustering under other labels (kept in place): similarities, parent themes
+    and counts recomputed; a split pair is kept only while both halves keep one id each."""
+    unit = _unit_vectors(unit_vectors)
+    params = dict(result.params)
+    mapping: dict[int, set[int]] = {}
+    for old, new in zip(result.labels.tolist(), labels.tolist(), strict=True):
+        mapping.setdefault(old, set()).add(new)
+    split_from = {}
+    for a, b in result.split_from.items():
+        if len(mapping.get(a, ())) == 1 and len(mapping.get(b, ())) == 1:
+            split_from[next(iter(mapping[a]))] = next(iter(mapping[b]))
+    parents = _parent_themes(unit, labels, params.get("max_themes_flat", 15), params) \
+        if labels.size and labels.max() >= 0 and _count(labels) == int(labels.max()) + 1 else None
+    params.update(n_clusters=_count(labels),
+                  unassigned_share=round(float(np.mean(labels == UNASSIGNED)), 4)
+                  if labels.size else 0.0)
+    return ClusterResult(labels, result.was_noise, _similarity_to_centroid(unit, labels),
+                         parents, params, split_from)

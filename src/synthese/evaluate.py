@@ -47,7 +47,7 @@ from synthese.errors import SyntheseError
 
 LABEL_SEPARATOR = "|"
 RECOVERED_F1 = 0.5
-DEFAULT_SEEDS = (42, 43)
+DEFAULT_SEEDS = (42, 43, 44)
 UNITS = ("answers", "sentences", "arguments")
 DEFAULT_QUESTION = "Question ouverte de la consultation"
 # Cosine above which an extracted argument matches a human one, per embedder. Calibrated on
@@ -290,6 +290,86 @@ def theme_f1(
     )
 
 
+@dataclass
+class MultiLabel:
+    """Each answer's themes against its human labels, as Consult's harness scores them.
+
+    A theme is read as the human label most of its units carry (as in « F1 après fusion »);
+    an answer's predicted labels are those of every theme one of its units falls in, so an
+    answer whose arguments fall in two themes gets both. Intervals are 95 % bootstrap
+    intervals over answers."""
+
+    micro_f1: float
+    macro_f1: float
+    micro_ci: tuple[float, float]
+    macro_ci: tuple[float, float]
+    labels_per_answer: float  # mean number of predicted labels per answer
+    alpha: float | None  # Krippendorff's alpha (nominal), answers with one label on each side
+    alpha_answers: int
+
+
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def multilabel_scores(gold: Sequence[Sequence[str]], answer_of: Sequence[int],
+                      predicted: Sequence[int], *, resamples: int = BOOTSTRAP_RESAMPLES,
+                      seed: int = 0) -> MultiLabel:
+    """Score each answer's set of themes (``answer_of`` gives each unit's answer index in
+    ``gold``; ``predicted`` each unit's theme, -1 for none) against its human labels."""
+    names = sorted({lab for item in gold for lab in item})
+    index = {name: i for i, name in enumerate(names)}
+    n, width = len(gold), len(names)
+    truth = np.zeros((n, width), dtype=bool)
+    for row, item in enumerate(gold):
+        truth[row, [index[lab] for lab in item]] = True
+    answer_of, pred = np.asarray(answer_of, dtype=np.int64), np.asarray(predicted)
+    guess = np.zeros((n, width), dtype=bool)
+    inside = pred >= 0
+    if inside.any() and width:
+        clusters = np.unique(pred[inside])
+        votes = np.zeros((clusters.size, width), dtype=np.int64)
+        position = np.searchsorted(clusters, pred[inside])
+        np.add.at(votes, position, truth[answer_of[inside]].astype(np.int64))
+        owner = votes.argmax(axis=1)  # ties: the first label
+        guess[answer_of[inside], owner[position]] = True
+    hit, made, real = (truth & guess).astype(float), guess.astype(float), truth.astype(float)
+
+    def f1s(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tp, pr, gt = weights @ hit, weights @ made, weights @ real
+        micro = 2 * tp.sum(axis=1) / np.maximum(pr.sum(axis=1) + gt.sum(axis=1), 1e-12)
+        per_label = np.divide(2 * tp, pr + gt, out=np.zeros_like(tp), where=(pr + gt) > 0)
+        return micro, per_label.mean(axis=1) if width else np.zeros(len(weights))
+
+    micro, macro = f1s(np.ones((1, n)))
+    rng = np.random.default_rng(seed)
+    draws = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                      for _ in range(resamples)]).astype(float) if n else np.zeros((0, 0))
+    boot_micro, boot_macro = f1s(draws) if n else (np.zeros(1), np.zeros(1))
+    alpha, single = _alpha(truth, guess)
+    return MultiLabel(
+        micro_f1=float(micro[0]), macro_f1=float(macro[0]),
+        micro_ci=(float(np.percentile(boot_micro, 2.5)), float(np.percentile(boot_micro, 97.5))),
+        macro_ci=(float(np.percentile(boot_macro, 2.5)), float(np.percentile(boot_macro, 97.5))),
+        labels_per_answer=float(guess.sum(axis=1).mean()) if n else 0.0,
+        alpha=alpha, alpha_answers=single,
+    )
+
+
+def _alpha(truth: np.ndarray, guess: np.ndarray) -> tuple[float | None, int]:
+    """Krippendorff's alpha (nominal) between the human coder and synthese, on the answers
+    each gives exactly one label: it is defined for one value per coder and item."""
+    one = (truth.sum(axis=1) == 1) & (guess.sum(axis=1) == 1)
+    if one.sum() < 2:
+        return None, int(one.sum())
+    import krippendorff
+
+    data = np.stack([truth[one].argmax(axis=1), guess[one].argmax(axis=1)]).astype(float)
+    if np.unique(data).size < 2:
+        return None, int(one.sum())
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")), \
+        int(one.sum())
+
+
 # --- argument metrics ----------------------------------------------------------------------
 
 
@@ -433,6 +513,7 @@ class SeedRun:
     unassigned_share: float
     scores: dict[str, float]
     match: ThemeMatch
+    multilabel: MultiLabel | None = None
 
 
 @dataclass
@@ -456,19 +537,26 @@ class ThemeEval:
 
     @property
     def stability_ari(self) -> float | None:
-        """ARI between the first two seeds' labels (-1 counted as a cluster)."""
-        if len(self.runs) < 2:
-            return None
+        """Mean ARI over every pair of seeds' labels (-1 counted as a cluster)."""
+        pairs = self.pairwise_ari
+        return float(np.mean(pairs)) if pairs else None
+
+    @property
+    def pairwise_ari(self) -> list[float]:
+        """ARI of each pair of seeds, in the order (0, 1), (0, 2), ..., (1, 2), ..."""
+        from itertools import combinations
+
         from sklearn.metrics import adjusted_rand_score
 
-        return float(adjusted_rand_score(self.runs[0].labels, self.runs[1].labels))
+        return [float(adjusted_rand_score(a.labels, b.labels))
+                for a, b in combinations(self.runs, 2)]
 
     @property
     def recovered_both(self) -> frozenset[str] | None:
-        """Human themes retrouvés (F1 >= RECOVERED_F1) with both of the first two seeds."""
+        """Human themes retrouvés (F1 >= RECOVERED_F1) with every seed."""
         if len(self.runs) < 2:
             return None
-        return self.runs[0].match.recovered & self.runs[1].match.recovered
+        return frozenset.intersection(*(run.match.recovered for run in self.runs))
 
     def markdown(self) -> str:
         return _theme_markdown(self)
@@ -555,6 +643,7 @@ def evaluate_themes(
     question: str | None = None,
     clock: StageClock | None = None,
     log: Log | None = None,
+    granularity: dict[str, Any] | None = None,
 ) -> ThemeEval:
     """Pseudonymise (optional), cut into units, embed, cluster with each seed, and score."""
     from synthese.cluster import cluster_vectors, vector_text
@@ -570,25 +659,29 @@ def evaluate_themes(
     texts = _pseudonymised(list(data.texts), pseudonymiser, clock)
     unit_texts: list[str] = []
     unit_labels: list[tuple[str, ...]] = []
+    answer_of: list[int] = []  # the answer each unit comes from
     n_failed = n_without = 0
     llm_calls = None
     if units == "answers":
         unit_texts, unit_labels = texts, list(data.labels)
+        answer_of = list(range(len(texts)))
     elif units == "sentences":
-        for text, labs in zip(texts, data.labels, strict=True):
+        for i, (text, labs) in enumerate(zip(texts, data.labels, strict=True)):
             pieces = split_sentences(text)
             unit_texts += pieces
             unit_labels += [labs] * len(pieces)
+            answer_of += [i] * len(pieces)
     else:
         items = [(rid, text, q or question or DEFAULT_QUESTION)
                  for rid, text, q in zip(data.ids, texts, data.questions, strict=True)]
         extractions, llm_calls = _extract_all(items, llm, clock, log)
-        for extraction, labs in zip(extractions, data.labels, strict=True):
+        for i, (extraction, labs) in enumerate(zip(extractions, data.labels, strict=True)):
             n_failed += extraction.status == "failed"
             n_without += not extraction.arguments
             # Placed by their quotes, as the pipeline places them.
             unit_texts += [vector_text(a.text, a.quote) for a in extraction.arguments]
             unit_labels += [labs] * len(extraction.arguments)
+            answer_of += [i] * len(extraction.arguments)
     if not unit_texts:
         raise SyntheseError(f"Rien à regrouper dans {dataset.path} : aucune unité de texte.")
     with clock.stage("vectorisation", len(unit_texts), "textes"):
@@ -598,10 +691,12 @@ def evaluate_themes(
     for seed in seeds:
         # The first fit of a process includes numba's compilation of UMAP (~15-20 s).
         with clock.stage(f"regroupement (graine {seed})", len(unit_texts), "vecteurs"):
-            result = cluster_vectors(vectors, seed=seed, min_cluster_size=min_cluster_size)
+            result = cluster_vectors(vectors, seed=seed, min_cluster_size=min_cluster_size,
+                                     **(granularity or {}))
         runs.append(SeedRun(seed, result.labels, result.n_clusters, result.unassigned_share,
                             partition_scores(primary, result.labels),
-                            theme_f1(unit_labels, result.labels)))
+                            theme_f1(unit_labels, result.labels),
+                            multilabel_scores(list(data.labels), answer_of, result.labels)))
     return ThemeEval(
         dataset=dataset.path.name, n_texts=len(data.texts), units=units,
         n_units=len(unit_texts), embedder=getattr(embedder, "name", type(embedder).__name__),
@@ -712,6 +807,8 @@ def run_eval(
     embedder: Any = None,
     pseudonymiser: Any = None,
     log: Log | None = None,
+    themes: int | None = None,
+    granularity: str = "medium",
 ) -> ThemeEval | ArgumentEval:
     """Load a dataset, build what was not given (embedder, LLM, pseudonymiser), evaluate.
 
@@ -754,7 +851,9 @@ def run_eval(
         if isinstance(data, ArgumentDataset):
             return evaluate_arguments(data, llm=llm, threshold=threshold, **common)
         return evaluate_themes(data, seeds=seeds, units=units, llm=llm,
-                               min_cluster_size=min_cluster_size, **common)
+                               min_cluster_size=min_cluster_size,
+                               granularity={"themes": themes, "granularity": granularity},
+                               **common)
     finally:
         if store is not None:
             store.close()
@@ -836,10 +935,30 @@ def _theme_markdown(ev: ThemeEval) -> str:
             f"| {_num(m.macro_f1)} | {_num(m.weighted_f1)} | {_num(m.merged_macro_f1)} "
             f"| {len(m.recovered)}/{ev.n_labels} |"
         )
+    if any(run.multilabel for run in ev.runs):
+        lines += ["", ("Chaque réponse reçoit les étiquettes de tous les thèmes où tombe l'une "
+                       "de ses unités (thème lu comme l'étiquette majoritaire de ses unités) ; "
+                       "intervalles à 95 % par rééchantillonnage des réponses "
+                       f"({BOOTSTRAP_RESAMPLES} tirages)."), "",
+                  ("| graine | F1 multi-étiquettes (micro) | IC 95 % | F1 multi-étiquettes "
+                   "(macro) | IC 95 % | étiquettes par réponse | α de Krippendorff (réponses) |"),
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for run in ev.runs:
+            m = run.multilabel
+            if m is None:
+                continue
+            lines.append(
+                f"| {run.seed} | {_num(m.micro_f1)} | {_num(m.micro_ci[0])}–{_num(m.micro_ci[1])} "
+                f"| {_num(m.macro_f1)} | {_num(m.macro_ci[0])}–{_num(m.macro_ci[1])} "
+                f"| {_num(m.labels_per_answer)} | {_num(m.alpha)} ({m.alpha_answers}) |")
     if ev.stability_ari is not None:
         both = ev.recovered_both or frozenset()
-        lines += ["", (f"Stabilité entre les graines {ev.runs[0].seed} et {ev.runs[1].seed} : "
-                       f"ARI {_num(ev.stability_ari)} ; thèmes humains retrouvés dans les deux "
+        seeds = ", ".join(str(run.seed) for run in ev.runs)
+        counts = [run.n_clusters for run in ev.runs]
+        lines += ["", (f"Stabilité entre les graines {seeds} : ARI moyen "
+                       f"{_num(ev.stability_ari)} (par paire : "
+                       f"{' ; '.join(_num(a) for a in ev.pairwise_ari)}) ; de {min(counts)} à "
+                       f"{max(counts)} thèmes ; thèmes humains retrouvés dans toutes les "
                        f"exécutions : {len(both)}/{ev.n_labels} "
                        f"({_pct(len(both) / ev.n_labels)}).")]
     first = ev.runs[0]
