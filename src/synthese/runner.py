@@ -134,7 +134,7 @@ class Run:
             ],
             "prompts": {k: f"{p.label} (sha256 {p.sha256[:12]})" for k, p in self.prompts.items()},
             "run_time_s": round(sum(self.timings.values()), 1),
-            # the stages before the report (as run_time_s): the report is written in its own
+            # the stages before the report, as run_time_s: the report is written inside its own
             "energy_kwh": self.energy.total_kwh(), "energy_method": self.energy.describe(),
             "llm_tokens_made": self.llm.stats.prompt_tokens + self.llm.stats.completion_tokens,
         }
