@@ -46,6 +46,7 @@ def test_a_run_records_the_energy_of_every_stage_and_its_cost_per_thousand_answe
     method = json.loads(rows[0]["energy_method"])
     assert method["measured"] and method["tool"].startswith("codecarbon ")
     assert method["tracking"] == "process" and method["country"] == "FRA"
+    assert method["llm_server"] is None  # the embedded model is in the measured process
 
     runs = _run_row(done)
     nonblank = done.counts["answers"] - done.counts["blank"]
@@ -135,6 +136,18 @@ def test_a_stage_run_twice_adds_up_and_a_nested_measure_is_not_counted_twice():
     assert meter.total_kwh(["extract"]) == meter.by_stage["extract"].energy_kwh
     assert meter.total_kwh() is None
     meter.close()
+
+
+def test_the_note_says_how_the_energy_was_measured_and_what_it_leaves_out():
+    from synthese.report import energy_note
+
+    estimated = energy_note({"tool": "codecarbon 3.3.2", "cpu_estimated": True,
+                             "cpu_power_w": 8, "llm_server": None}, True)
+    assert "puissance nominale (8\u00a0W)" in estimated and "serveur" not in estimated
+    rapl = energy_note({"cpu_estimated": False, "llm_server": "ollama"}, True)
+    assert "compteurs d'énergie (RAPL)" in rapl
+    assert "serveur du modèle de langage (ollama)" in rapl and "n'est pas comptée" in rapl
+    assert "n'a pas été mesurée" in energy_note(None, False)
 
 
 def test_energy_is_shown_with_two_significant_digits_and_per_thousand_answers():

@@ -342,9 +342,12 @@ def energy_note(method: dict[str, Any] | None, measured: bool) -> str:
                "processeur utilisée")
     else:
         cpu = "la consommation du processeur est lue sur ses compteurs d'énergie (RAPL)"
+    server = method.get("llm_server")
+    server = (f" Le serveur du modèle de langage ({server}) est un autre programme : sa "
+              "consommation n'est pas comptée." if server else "")
     return (f"{head} : {cpu} ; celle de la mémoire d'après sa taille. C'est un ordre de "
-            "grandeur. Une nouvelle exécution réutilise les réponses déjà obtenues du modèle "
-            "et coûte bien moins.")
+            f"grandeur.{server} Une nouvelle exécution réutilise les réponses déjà obtenues "
+            "du modèle et coûte bien moins.")
 
 
 # --- Reshaping ReportData for the templates -------------------------------------------------

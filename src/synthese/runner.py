@@ -116,6 +116,12 @@ class Run:
 
         return {key: check_key(key, self.embedder.model_id) for key in summary_keys}
 
+    def energy_method(self) -> dict[str, Any]:
+        """How the energy was measured; ``llm_server`` names a model server, another
+        process whose energy codecarbon does not see (energy.py)."""
+        server = self.settings.llm not in ("llamacpp", "baseline")
+        return self.energy.describe() | {"llm_server": self.settings.llm if server else None}
+
     def describe(self, source: dict, staged: Any, counts: dict) -> dict[str, Any]:
         """What the report says of this run (see reportdata.build_report_data)."""
         s, llm = self.settings, self.llm
@@ -135,7 +141,7 @@ class Run:
             "prompts": {k: f"{p.label} (sha256 {p.sha256[:12]})" for k, p in self.prompts.items()},
             "run_time_s": round(sum(self.timings.values()), 1),
             # the stages before the report, as run_time_s: the report is written inside its own
-            "energy_kwh": self.energy.total_kwh(), "energy_method": self.energy.describe(),
+            "energy_kwh": self.energy.total_kwh(), "energy_method": self.energy_method(),
             "llm_tokens_made": self.llm.stats.prompt_tokens + self.llm.stats.completion_tokens,
         }
 
@@ -231,7 +237,7 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
     }
     themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
               for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]
-    method = to_json(run.energy.describe())
+    method = to_json(run.energy_method())
     energy = [{"run_id": run.run_id, "stage": name, "seconds": run.timings.get(name),
                "energy_kwh": e and e.energy_kwh, "cpu_kwh": e and e.cpu_kwh,
                "ram_kwh": e and e.ram_kwh, "gpu_kwh": e and e.gpu_kwh, "energy_method": method}
