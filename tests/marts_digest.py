@@ -26,7 +26,10 @@ HERE = Path(__file__).resolve().parent
 STORED = HERE / "digests" / "demo_fake.json"
 # Columns that name or time one run, not what it found.
 VOLATILE = {"run_id", "started_at", "finished_at", "created_at", "report_path", "timings",
-            "respondent_label"}  # keyed by a secret drawn for each database
+            "respondent_label",  # keyed by a secret drawn for each database
+            # measured on this machine (energy.py): seconds, kWh, and how codecarbon measured
+            "seconds", "energy_kwh", "cpu_kwh", "ram_kwh", "gpu_kwh", "energy_method",
+            "kwh_per_1000_answers", "seconds_per_1000_answers"}
 # Inside the JSON columns of marts.runs: seconds measured, not computed.
 VOLATILE_KEYS = {"seconds", "duration_s"}
 
@@ -84,6 +87,14 @@ def marts_digest(db: str | Path, run_id: str | None = None) -> dict[str, dict]:
         con.close()
 
 
+def run_costs_blanked(html: str) -> str:
+    """The report with what this run measured blanked: its energy, how it was measured (it
+    depends on the machine), and its cost for 1,000 answers (a resumed run made fewer calls)."""
+    html = re.sub(r"\d+(,\d+)?&nbsp;kWh", "N kWh", html)
+    html = re.sub(r"<dt>Pour 1&nbsp;000 réponses</dt><dd>.*?</dd>", "PER1000", html)
+    return re.sub(r'<p class="note-energie">.*?</p>', "NOTE", html, flags=re.DOTALL)
+
+
 def report_digest(html: str) -> str:
     """The report with run ids, dates and durations blanked, hashed."""
     html = re.sub(r"\d{8}-\d{6}-[0-9a-f]{6}", "RUN", html)
@@ -91,6 +102,7 @@ def report_digest(html: str) -> str:
     html = re.sub(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?", "DATE", html)
     html = re.sub(r"\d{1,2} \w+ \d{4}( à \d{1,2} h \d{2})?", "DATE", html)
     html = re.sub(r"(\d+\s*min\s*)?\d+([.,]\d+)?(\s|&nbsp;| )*s\b", "N s", html)
+    html = run_costs_blanked(html)
     return hashlib.sha256(html.encode()).hexdigest()
 
 

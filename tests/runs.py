@@ -50,12 +50,14 @@ class Done:
 
 def run(export: Path, tmp_path: Path, llm: Any = None, *, embedder: Any = None,
         questions: tuple[str, ...] = ("q",), id_column: str | None = "id",
-        pseudonymiser: Any = None, log: Any = None, **settings: Any) -> Done:
+        pseudonymiser: Any = None, log: Any = None, energy_tracker: Any = None,
+        **settings: Any) -> Done:
     """Every stage over ``export`` into ``tmp_path/s.duckdb`` (fake LLM and embedder unless
-    given)."""
+    given; codecarbon's offline tracker unless ``energy_tracker`` makes another)."""
     s = Settings(export=export, questions=questions, id_column=id_column,
                  db=tmp_path / "s.duckdb", out=tmp_path / "reports", **settings)
     row = run_all(s, llm=llm if llm is not None else FakeLLM(),
                   embedder=embedder if embedder is not None else FakeEmbedder(),
-                  pseudonymiser=pseudonymiser, log=log or (lambda m: None), progress=False)
+                  pseudonymiser=pseudonymiser, log=log or (lambda m: None), progress=False,
+                  energy_tracker=energy_tracker)
     return Done(s, row)

@@ -220,6 +220,10 @@ def test_the_document_says_what_duckdb_holds(fmt, files, marts, done):
     for purpose, n in marts["calls"].itertuples(index=False):
         if purpose in calls:
             assert shown[calls[purpose]] == format_number(n), purpose
+    # and its energy, measured by codecarbon (energy.py), for 1,000 answers too
+    assert any(p.startswith("Énergie estimée") and p.endswith("kWh") for p in paras)
+    assert any(p.startswith("Pour 1") and "réponses non vides" in p for p in paras)
+    assert any("estimée par codecarbon" in p for p in paras)
 
     # French typography everywhere: no ordinary space before : ; ? ! nor inside « »
     everything = text + "\n".join(t for _, t in headings) + json.dumps(tables,
@@ -310,6 +314,8 @@ def test_the_workbook_sheets_are_the_marts_row_for_row(files, marts):
         if not isinstance(value, dict):
             assert facts[("effectifs", key)] == value, key
     assert facts[("exécution", "report_path")] == Path(run_row["report_path"]).name
+    for key in ("energy_kwh", "kwh_per_1000_answers", "tokens_per_1000_answers"):
+        assert run_row[key] > 0 and facts[("exécution", key)] == pytest.approx(run_row[key]), key
 
 
 def _same(shown, stored) -> bool:

@@ -88,6 +88,9 @@ def test_a_database_of_the_earlier_schema_is_migrated_without_losing_a_row(tmp_p
         sentences = store.query("SELECT text FROM marts.synthesis_sentences WHERE run_id = 'run1'")
         assert list(sentences["text"]) == ["Phrase."]
         assert store.inbox_files()["f"]["attempts"] == 2
+        # recorded before its energy was measured (migration 8): no figure, not a zero
+        energy = store.query("SELECT energy_kwh, kwh_per_1000_answers FROM marts.runs")
+        assert energy.isna().all(axis=None)
 
 
 def test_a_database_made_before_respondent_scoping_is_repaired_keeping_answer_ids(tmp_path):

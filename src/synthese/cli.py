@@ -91,6 +91,9 @@ def run(
         try:
             # Everything that needs no model is checked before Prefect starts (seconds).
             preflight(settings)
+            from synthese.energy import warm_up
+
+            warm_up()  # codecarbon's hardware detection, while Prefect's server starts
             result = _run_flow(settings, log, verbose)
         except SyntheseError as exc:
             _fail(str(exc) + (f" (journal : {log})" if verbose and log.exists() else ""))

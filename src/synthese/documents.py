@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthese.report import format_date, format_duration, format_number, format_share
+from synthese.report import (
+    energy_note,
+    format_date,
+    format_duration,
+    format_energy,
+    format_number,
+    format_share,
+)
 
 NBSP = "\u00a0"  # before a colon, inside guillemets
 NNBSP = "\u202f"  # narrow, before ; ? ! (and %, as in the HTML report)
@@ -416,7 +423,21 @@ def _method(ctx: dict[str, Any]) -> list[Block]:
     if isinstance(method.get("llm_seconds"), int | float):
         facts.append(f"Temps passé dans le modèle de langage : "
                      f"{format_duration(method['llm_seconds'])}")
+    measured = isinstance(method.get("energy_kwh"), int | float)
+    if "energy_kwh" in method:
+        facts.append("Énergie estimée : " + (f"{format_energy(method['energy_kwh'])}{NBSP}kWh"
+                                             if measured else "non mesurée"))
+    mille = method.get("per_1000_answers") or {}
+    if mille.get("answers"):
+        energy = (f"{format_energy(mille['energy_kwh'])}{NBSP}kWh, "
+                  if isinstance(mille.get("energy_kwh"), int | float) else "")
+        facts.append(f"Pour 1{NBSP}000 réponses : {energy}{format_number(mille.get('tokens'))} "
+                     f"jetons, {format_duration(mille.get('seconds'))} de calcul (coût de cette "
+                     f"exécution, rapporté à ses {format_number(mille['answers'])} réponses "
+                     "non vides)")
     out += [Heading(2, "Exécution"), _items(facts)]
+    if "energy_kwh" in method:
+        out.append(_p(energy_note(method.get("energy_method"), measured)))
     if tokens.get("by_stage"):
         out.append(Grid(("Étape", "Appels", "Jetons en entrée", "Jetons produits", "Durée"),
                         tuple((stage, format_number(t.get("calls")), format_number(t.get("prompt")),

@@ -137,8 +137,24 @@ def summary_lines(row: dict[str, Any]) -> list[str]:
             + (f" ; synthèse en échec : {t['synthesis_failure']}" if t.get("synthesis_failure")
                else "") + ".")
     lines.append("Durées : " + ", ".join(f"{k} {v:.1f} s" for k, v in row["timings"].items()))
+    if "energy_kwh" in row:
+        lines.append(energy_line(row["energy_kwh"], c))
     if row.get("report_path"):
         lines.append(f"Rapport : {row['report_path']}")
     if row.get("documents"):
         lines.append("Documents : " + ", ".join(row["documents"].values()))
     return lines
+
+
+def energy_line(kwh: float | None, counts: dict[str, Any]) -> str:
+    """The run's energy, every stage included, and for 1,000 non-blank answers (energy.py)."""
+    from synthese.energy import per_thousand
+    from synthese.report import format_energy
+
+    if kwh is None:
+        return "Énergie : non mesurée (voir le journal)."
+    answers = int(counts.get("answers") or 0) - int(counts.get("blank") or 0)
+    mille = per_thousand(kwh, answers)
+    return (f"Énergie estimée (codecarbon, hors ligne) : {format_energy(kwh)} kWh"
+            + (f", soit {format_energy(mille)} kWh pour 1 000 réponses." if mille is not None
+               else "."))

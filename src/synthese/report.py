@@ -233,8 +233,10 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters.update(
-        nombre=format_number, pourcent=format_share, date_fr=format_date, duree=format_duration
+        nombre=format_number, pourcent=format_share, date_fr=format_date, duree=format_duration,
+        energie=format_energy,
     )
+    env.globals.update(note_energie=energy_note)
     return env
 
 
@@ -308,6 +310,44 @@ def format_duration(seconds: Any) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def format_energy(kwh: Any) -> str:
+    """kWh with two significant digits, an estimate has no more: 0.0123 -> « 0,012 »;
+    2.3e-05 -> « 0,000023 »; None -> « — »."""
+    try:
+        value = float(kwh)
+    except (TypeError, ValueError):
+        return "—"
+    if math.isnan(value) or value < 0:
+        return "—"
+    decimals = 1 if value == 0 else min(8, max(1, 1 - math.floor(math.log10(value))))
+    return format_number(value, decimals)
+
+
+def energy_note(method: dict[str, Any] | None, measured: bool) -> str:
+    """How the report's energy was obtained, in one or two French sentences."""
+    if not measured:
+        return ("L'outil de mesure (codecarbon) a échoué pendant ce traitement : son énergie "
+                "n'a pas été mesurée ; le journal de l'exécution en donne la raison.")
+    method = method or {}
+    tool = method.get("tool") or "codecarbon"
+    head = (f"Énergie de ce traitement seul, de l'import à la synthèse, estimée par {tool} "
+            "sur cet ordinateur, sans connexion")
+    if method.get("cpu_estimated", True):
+        power = method.get("cpu_power_w")
+        power = f" ({format_number(power)}\u00a0W)" if isinstance(power, int | float) else ""
+        cpu = ("le processeur n'offrant pas de compteur d'énergie lisible (RAPL), sa "
+               f"consommation est calculée d'après sa puissance nominale{power} et la part du "
+               "processeur utilisée")
+    else:
+        cpu = "la consommation du processeur est lue sur ses compteurs d'énergie (RAPL)"
+    server = method.get("llm_server")
+    server = (f" Le serveur du modèle de langage ({server}) est un autre programme : sa "
+              "consommation n'est pas comptée." if server else "")
+    return (f"{head} : {cpu} ; celle de la mémoire d'après sa taille. C'est un ordre de "
+            f"grandeur.{server} Une nouvelle exécution réutilise les réponses déjà obtenues "
+            "du modèle et coûte bien moins.")
 
 
 # --- Reshaping ReportData for the templates -------------------------------------------------

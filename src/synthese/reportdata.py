@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from synthese.closed import CLOSED_MAX_VALUES
+from synthese.energy import per_thousand
 from synthese.errors import SyntheseError
 from synthese.summarise import majority_phrase
 from synthese.synthesise import SECTION_TITLES, SECTIONS
@@ -125,8 +126,25 @@ def build_report_data(rows: ReportRows, run: dict[str, Any]) -> dict[str, Any]:
             "date": run["generated_at"][:10],
             "run_time_s": run["run_time_s"],
             **lineage_cost(rows.lineage),
-            "energy_kwh": None,
+            **frugality(run, counts),
         },
+    }
+
+
+def frugality(run: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+    """The energy of the run (None when codecarbon failed; absent for a run recorded before
+    it was measured), how it was measured, and the run's cost for 1,000 non-blank answers:
+    kWh, tokens of the model calls it made, seconds (energy.py)."""
+    if "energy_kwh" not in run:
+        return {}
+    answers = int(counts.get("answers") or 0) - int(counts.get("blank") or 0)
+    return {
+        "energy_kwh": run["energy_kwh"], "energy_method": run.get("energy_method") or {},
+        "per_1000_answers": {
+            "answers": answers,
+            "energy_kwh": per_thousand(run["energy_kwh"], answers),
+            "tokens": per_thousand(run.get("llm_tokens_made"), answers),
+            "seconds": per_thousand(run.get("run_time_s"), answers)},
     }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from synthese import __version__, stages
 from synthese.calls import CachedLLM
 from synthese.config import Settings
+from synthese.energy import EnergyMeter
 from synthese.extract import PROMPT as EXTRACTION_PROMPT
 from synthese.keys import to_json
 from synthese.prompts import Prompt, load_prompt
@@ -77,8 +78,10 @@ class Run:
     started_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     prompts: dict[str, Prompt] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    energy: EnergyMeter | None = None  # the kWh of each stage (energy.py)
 
     def __post_init__(self) -> None:
+        self.energy = self.energy or EnergyMeter(self.log)
         from synthese.summarise import PROMPTS
         from synthese.synthesise import PROMPTS as SYNTHESIS_PROMPTS
 
@@ -113,6 +116,12 @@ class Run:
 
         return {key: check_key(key, self.embedder.model_id) for key in summary_keys}
 
+    def energy_method(self) -> dict[str, Any]:
+        """How the energy was measured; ``llm_server`` names a model server, another
+        process whose energy codecarbon does not see (energy.py)."""
+        server = self.settings.llm not in ("llamacpp", "baseline")
+        return self.energy.describe() | {"llm_server": self.settings.llm if server else None}
+
     def describe(self, source: dict, staged: Any, counts: dict) -> dict[str, Any]:
         """What the report says of this run (see reportdata.build_report_data)."""
         s, llm = self.settings, self.llm
@@ -131,12 +140,17 @@ class Run:
             ],
             "prompts": {k: f"{p.label} (sha256 {p.sha256[:12]})" for k, p in self.prompts.items()},
             "run_time_s": round(sum(self.timings.values()), 1),
+            # the stages before the report, as run_time_s: the report is written inside its own
+            "energy_kwh": self.energy.total_kwh(), "energy_method": self.energy_method(),
+            "llm_tokens_made": self.llm.stats.prompt_tokens + self.llm.stats.completion_tokens,
         }
 
 
 def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
-             pseudonymiser: Any = None, log: Log = print, progress: bool = True) -> Run:
-    """A run over ``settings.db``; the LLM and embedder are built (lazily) unless given."""
+             pseudonymiser: Any = None, log: Log = print, progress: bool = True,
+             energy_tracker: Callable[[], Any] | None = None) -> Run:
+    """A run over ``settings.db``; the LLM and embedder are built (lazily) unless given;
+    ``energy_tracker`` makes codecarbon's tracker (energy.offline_tracker unless given)."""
     if llm is None:
         from synthese.llm import make_llm
 
@@ -148,21 +162,25 @@ def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
 
         embedder = make_embedder(settings.embedder, lazy=True)
     store = Store(settings.db)
-    return Run(settings, store, CachedLLM(llm, store), embedder, log, progress, pseudonymiser)
+    energy = EnergyMeter(log, energy_tracker) if energy_tracker else None
+    return Run(settings, store, CachedLLM(llm, store), embedder, log, progress, pseudonymiser,
+               energy=energy)
 
 
 def close_run(run: Run) -> None:
+    run.energy.close()
     run.llm.close()
     run.store.close()
 
 
 def execute(stage: Stage, run: Run, done: dict[str, Any]) -> Any:
-    """Run one stage with the records it needs, and time it."""
+    """Run one stage with the records it needs, and time it and measure its energy."""
+    name = TIMING_NAMES.get(stage.name, stage.name)
     started = time.perf_counter()
     try:
-        return stage.run(run, **{name: done[name] for name in stage.needs})
+        with run.energy.measure(name):
+            return stage.run(run, **{need: done[need] for need in stage.needs})
     finally:
-        name = TIMING_NAMES.get(stage.name, stage.name)
         run.timings[name] = round(run.timings.get(name, 0.0) + time.perf_counter() - started, 2)
 
 
@@ -219,11 +237,18 @@ def record(run: Run, done: dict[str, Any], status: str) -> dict[str, Any]:
     }
     themes = [{"run_id": run.run_id, "cluster_id": cid, "summary_key": key}
               for cid, key in (got("summarise").summary_keys.items() if got("summarise") else ())]
-    run.store.record_run(row, themes)
+    method = to_json(run.energy_method())
+    energy = [{"run_id": run.run_id, "stage": name, "seconds": run.timings.get(name),
+               "energy_kwh": e and e.energy_kwh, "cpu_kwh": e and e.cpu_kwh,
+               "ram_kwh": e and e.ram_kwh, "gpu_kwh": e and e.gpu_kwh, "energy_method": method}
+              for name, e in run.energy.by_stage.items()]
+    run.store.record_run(row, themes, energy)
     review = (stages.carry_review(run.store, run.run_id, list(run.settings.questions))
               if status == "completed" and got("publish") else None)
     return row | {"review": review, "counts": counts, "reused": reused, "trust": json.loads(row["trust"]),
-                  "timings": dict(run.timings), "tokens": run.llm.stats.as_dict()}
+                  "timings": dict(run.timings), "tokens": run.llm.stats.as_dict(),
+                  "energy": {r["stage"]: r["energy_kwh"] for r in energy},
+                  "energy_kwh": run.energy.total_kwh()}
 
 
 def export_documents(run: Run, row: dict[str, Any]) -> dict[str, str]:

@@ -261,6 +261,13 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
         direction INTEGER, suppressed BOOLEAN,
         PRIMARY KEY (run_id, question, segment, row_key));
     """,
+    # 8: frugality (issue 17). The time and the electricity of each stage of each run, as
+    # codecarbon estimated it offline (energy.py; NULL where it failed); energy_method says how.
+    """
+    CREATE TABLE core.run_energy (
+        run_id VARCHAR, stage VARCHAR, seconds DOUBLE, energy_kwh DOUBLE, cpu_kwh DOUBLE,
+        ram_kwh DOUBLE, gpu_kwh DOUBLE, energy_method JSON, PRIMARY KEY (run_id, stage));
+    """,
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -291,10 +298,31 @@ SELECT g.argument_id, g.answer_id, g.text, g.kind, g.segments, g.quote, g.quote_
        g.stance, g.model_quote
 FROM core.arguments g;
 
+-- Each run's cost for 1,000 answers (blank ones left out): its kWh (NULL when a stage went
+-- unmeasured), the tokens of the model calls it made, its seconds (every stage, the report's
+-- included). A rerun that reuses stored calls costs much less than the first run.
 CREATE OR REPLACE VIEW marts.runs AS
-SELECT run_id, started_at, finished_at, status, questions, counts, timings, tokens, reused,
-       trust, clustering_id, synthesis_key, report_path
-FROM core.runs;
+WITH e AS (
+    SELECT run_id, sum(seconds) AS seconds,
+           CASE WHEN count(energy_kwh) = count(*) THEN sum(energy_kwh) END AS energy_kwh
+    FROM core.run_energy GROUP BY run_id),
+r AS (
+    SELECT *, coalesce(try_cast(counts->>'answers' AS BIGINT), 0)
+              - coalesce(try_cast(counts->>'blank' AS BIGINT), 0) AS answers_nonblank,
+           try_cast(tokens->>'prompt_tokens' AS BIGINT)
+              + try_cast(tokens->>'completion_tokens' AS BIGINT) AS tokens_made
+    FROM core.runs)
+SELECT r.run_id, r.started_at, r.finished_at, r.status, r.questions, r.counts, r.timings,
+       r.tokens, r.reused, r.trust, r.clustering_id, r.synthesis_key, r.report_path,
+       e.energy_kwh, r.answers_nonblank,
+       e.energy_kwh * 1000 / nullif(r.answers_nonblank, 0) AS kwh_per_1000_answers,
+       r.tokens_made * 1000 / nullif(r.answers_nonblank, 0) AS tokens_per_1000_answers,
+       e.seconds * 1000 / nullif(r.answers_nonblank, 0) AS seconds_per_1000_answers
+FROM r LEFT JOIN e USING (run_id);
+
+CREATE OR REPLACE VIEW marts.run_energy AS
+SELECT run_id, stage, seconds, energy_kwh, cpu_kwh, ram_kwh, gpu_kwh, energy_method
+FROM core.run_energy;
 
 CREATE OR REPLACE VIEW core.latest_review AS
 SELECT run_id, max(seq) AS seq FROM core.review_status GROUP BY run_id;
@@ -1018,12 +1046,15 @@ class Store:
         finally:
             self.con.unregister("_summaries")
 
-    def record_run(self, run: dict[str, Any], themes: list[dict[str, Any]]) -> None:
-        """Store a finished run, once (a second record of the same run is ignored), and the
-        summary it published for each theme; then recreate the marts."""
+    def record_run(self, run: dict[str, Any], themes: list[dict[str, Any]],
+                   energy: list[dict[str, Any]] = ()) -> None:
+        """Store a finished run, once (a second record of the same run is ignored), the
+        summary it published for each theme and the time and energy of each stage; then
+        recreate the marts."""
         with self.transaction():
             if self.insert_rows("core.runs", [run]):
                 self.insert_rows("core.run_themes", themes)
+                self.insert_rows("core.run_energy", list(energy))
         self.refresh_marts()
 
     def latest_run_themes(self) -> tuple[str | None, pd.DataFrame]:

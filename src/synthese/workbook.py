@@ -70,7 +70,8 @@ SEGMENT_COLUMNS = {"question": "question fermée", "segment": "groupe de répond
                    "ci_high": "intervalle 95 % : haut", "p_adjusted": "p ajusté (BH)",
                    "significant": "écart significatif", "direction": "sens (+1 / -1)"}
 RUN_SCALARS = ("run_id", "status", "started_at", "finished_at", "questions", "clustering_id",
-               "synthesis_key", "report_path")
+               "synthesis_key", "report_path", "energy_kwh", "answers_nonblank",
+               "kwh_per_1000_answers", "tokens_per_1000_answers", "seconds_per_1000_answers")
 RUN_JSON = {"counts": "effectifs", "timings": "durées (s)", "tokens": "appels et jetons",
             "reused": "réutilisé", "trust": "fiabilité"}
 
