@@ -264,8 +264,12 @@ def test_a_deployment_run_with_two_model_servers_on_dask_spreads_the_extraction(
         _kill_group(second.pid)
         second.wait(timeout=10)
     assert first_calls > 0 and second_calls > 0 and first_calls + second_calls == 14
-    logs = stack.logs(run_id)
-    assert "Extraction répartie : 14 réponses en lots de 2 sur 2 serveur(s)" in logs
+    # the stages ran in the subflow that carries the DaskTaskRunner
+    children = stack.post("/flow_runs/filter", {
+        "flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    assert len(children) == 1 and children[0]["state"]["type"] == "COMPLETED"
+    logs = stack.logs(children[0]["id"])
+    assert "Extraction répartie : 14 réponses en lots de 2 sur 2 serveur(s)" in logs, logs[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM core.extractions WHERE status = 'processed'"
                        ).fetchone()[0] == 14

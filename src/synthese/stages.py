@@ -203,8 +203,11 @@ def _extract_mapped(run: Run, key: str, pending: pd.DataFrame, question_of: dict
             for _ in out.extractions:
                 bar.advance()
 
-        map_extraction(items, pool, run.llm.model_id, prompt, run.mapper, write, run.log,
-                       s.batch_size)
+        retired = map_extraction(items, pool, run.llm.model_id, prompt, run.mapper, write,
+                                 run.log, s.batch_size)
+    for member in getattr(run.llm.llm, "members", ()):  # the pool the later stages call
+        if member.host in retired:
+            member.failure = "retiré pendant l'extraction"
 
 
 @dataclass(frozen=True)
