@@ -48,8 +48,9 @@ def test_the_dask_path_equals_the_sequential_one_and_a_failing_server_is_left(tm
     extraction = [c for c in good.calls if "arguments" in str(c.get("format"))]
     assert len(extraction) == len(ref.calls)  # every answer was extracted by `good`
     messages = [r.getMessage() for r in caplog.records]
-    # one line, by the extraction; the later stages' pool knows it is out of rotation
-    assert sum(m.startswith(f"Serveur de modèle {bad.url} retiré après") for m in messages) == 1
+    # one line, by the extraction (the later stages' pool knows it is out of rotation);
+    # counted by text: after other tests, Prefect's handlers may hand caplog a record twice
+    assert len({m for m in messages if m.startswith(f"Serveur de modèle {bad.url} retiré")}) == 1
     line = next(m for m in messages if m.startswith("Extraction répartie : 14 réponses traitées"))
     workers = re.findall(rf"{re.escape(socket.gethostname())}:(\d+)", line)
     assert workers and str(os.getpid()) not in workers, line  # in the Dask workers
