@@ -60,11 +60,9 @@ def write_export(path: Path, n: int) -> Path:
 class SerialMapper:
     """Each batch run at once, in this process: the sequential path on the same batches."""
 
-    def submit(self, *args):
-        from synthese.distribute import extract_batch
-
+    def submit(self, fn, *args):
         future: concurrent.futures.Future = concurrent.futures.Future()
-        future.set_result(extract_batch(*args))
+        future.set_result(fn(*args))
         return future
 
     def first_done(self, futures):

@@ -12,7 +12,9 @@ With several model servers (``llm_hosts``) or the Dask task runner (``task_runne
 the extraction is mapped: the flow submits one task ``extraire-lot`` per batch of pending
 answers to its task runner (threads, or a Dask cluster: local workers or ``dask_address``),
 each runs distribute.extract_batch on one server and returns rows, and the flow's process
-alone writes them to DuckDB as they come back (distribute.map_extraction).
+alone writes them to DuckDB as they come back (distribute.map_extraction). The summaries'
+model calls are mapped the same way, one task ``resumer-lot`` per theme; the themes are
+then titled and summarised in order in the flow, from the cache.
 The task runner is chosen by a parameter: the flow then runs its stages in a subflow
 ``synthese-dask`` that carries the DaskTaskRunner. The default stays local.
 """
@@ -31,7 +33,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
-from synthese.distribute import BATCH_SIZE, extract_batch
+from synthese.distribute import BATCH_SIZE, extract_batch, summarise_batch
 from synthese.errors import SyntheseError
 from synthese.llm import SERVER_BACKENDS
 from synthese.progress import run_log, summary_lines
@@ -64,14 +66,18 @@ EXPORT_TASK = task(name="exporter", cache_policy=NO_CACHE)(export_documents)
 # One batch of the mapped extraction (distribute.extract_batch): no database, rows back. Not
 # tagged synthese-llm: the servers' own limit is llm_concurrency, per server.
 BATCH_TASK = task(name="extraire-lot", cache_policy=NO_CACHE)(extract_batch)
+# One theme's summary calls, made on a worker (distribute.summarise_batch).
+SUMMARY_TASK = task(name="resumer-lot", cache_policy=NO_CACHE)(summarise_batch)
+BATCH_TASKS = {extract_batch: BATCH_TASK, summarise_batch: SUMMARY_TASK}
 TASK_RUNNERS = ("local", "dask")
 
 
 class PrefectMapper:
-    """distribute.Mapper on the flow's task runner: one « extraire-lot » task per batch."""
+    """distribute.Mapper on the flow's task runner: one task per batch (« extraire-lot »,
+    « resumer-lot »)."""
 
-    def submit(self, endpoint: Any, model_id: str, items: list, prompt: Any) -> Any:
-        return BATCH_TASK.submit(endpoint, model_id, items, prompt)
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return BATCH_TASKS[fn].submit(*args)
 
     def first_done(self, futures: list) -> Any:
         return next(as_completed(futures))
@@ -227,10 +233,10 @@ def _dask_environment() -> Iterator[None]:
 
 
 def _call(stage: Stage, run: Any, done: dict) -> Any:
-    """A stage as its task; a mapped extraction runs in the flow itself, so that its batch
+    """A stage as its task; a mapped stage runs in the flow itself, so that its batch
     tasks are the flow's own (a task submitted from inside a task would carry that task's
     parameters, the run and its database connection, to the workers)."""
-    if stage.name == "extract" and run.mapper is not None:
+    if stage.name in ("extract", "summarise") and run.mapper is not None:
         return execute(stage, run, done)
     return TASKS[stage.name](stage, run, done)
 

@@ -245,7 +245,7 @@ def test_when_every_server_fails_what_was_done_is_kept_and_the_rest_is_named(tmp
         run.llm.model_id  # noqa: B018 - known before the servers fail
         a.fail_next = b.fail_next = 10_000
         with pytest.raises(LLMError, match="Aucun serveur de modèle ne répond plus .* 14 "
-                                           "réponses restent à extraire"):
+                                           "réponses restent à traiter"):
             execute(STAGES[3], run, done)
         close_run(run)
     finally:
@@ -326,11 +326,11 @@ def test_map_extraction_keeps_at_most_the_concurrency_in_flight_per_server():
         def __init__(self):
             self.inner, self.inflight, self.most = ThreadMapper(8), {}, {}
 
-        def submit(self, endpoint, *args):
+        def submit(self, fn, endpoint, *args):
             self.inflight[endpoint.host] = self.inflight.get(endpoint.host, 0) + 1
             self.most[endpoint.host] = max(self.most.get(endpoint.host, 0),
                                            self.inflight[endpoint.host])
-            future = self.inner.submit(endpoint, *args)
+            future = self.inner.submit(fn, endpoint, *args)
             future.host = endpoint.host
             return future
 
@@ -359,3 +359,49 @@ def test_map_extraction_keeps_at_most_the_concurrency_in_flight_per_server():
     assert mapper.most == {a.url: 2, b.url: 1}
     assert sorted(e.answer_id for out in written for e in out.extractions) == sorted(
         i[0] for i in items)
+
+
+def test_mapped_summaries_equal_the_sequential_ones_and_are_counted_once(tmp_path):
+    """With a mapper, the summaries' model calls are made by mapped tasks (one theme each)
+    and stored by the run's process; the themes are then titled and summarised in order from
+    the cache: the same summaries as the sequential path, each call counted once, as made."""
+    from synthese.runner import run_all
+
+    class Recording(ThreadMapper):
+        def submit(self, fn, *args):
+            self.sent.append(fn.__name__)
+            return super().submit(fn, *args)
+
+    export = write_export(tmp_path / "e.csv")
+    ref, a, b = servers(3)
+    rows, recording = {}, Recording(4)
+    recording.sent = []
+    try:
+        for name, hosts, mapper in (("alone", [ref.url], None),
+                                    ("mapped", [a.url, b.url], recording)):
+            settings = Settings(
+                export=export, questions=("q",), id_column="id", db=tmp_path / f"{name}.duckdb",
+                out=tmp_path / f"out-{name}", llm="ollama", model="fake",
+                llm_hosts=tuple(hosts), pseudonymise=False, min_cluster_size=2)
+            rows[name] = run_all(settings, embedder=FakeEmbedder(), log=lambda m: None,
+                                 progress=False, mapper=mapper)
+            if mapper is not None:
+                mapper.close()
+    finally:
+        for server in (ref, a, b):
+            server.stop()
+
+    def summaries(name):
+        with Store(tmp_path / f"{name}.duckdb", read_only=True) as store:
+            return store.query("SELECT summary_key, attempt, title, summary, failure, "
+                               "CAST(call_keys AS VARCHAR) "
+                               "FROM core.summaries ORDER BY summary_key").values.tolist()
+
+    assert summaries("mapped") == summaries("alone") and len(summaries("alone")) >= 2
+    # one mapped task per theme made its summary calls
+    assert recording.sent.count("summarise_batch") == len(summaries("alone"))
+    alone, mapped = (rows[n]["tokens"]["by_stage"]["summary"] for n in ("alone", "mapped"))
+    assert mapped["calls"] == alone["calls"] > 0 and mapped["reused"] == alone["reused"] == 0
+    kinds = [str(c.get("format")) for s in (a, b) for c in s.calls]
+    assert sum("arguments" not in k for k in kinds) == sum(
+        "arguments" not in str(c.get("format")) for c in ref.calls)

@@ -32,8 +32,14 @@ class CallStats:
     completion_tokens: int = 0
     seconds: float = 0.0
     by_purpose: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Keys of calls made in this run by mapped tasks (counted there as made, merged): the
+    # run's process then finds them in the cache without counting them again.
+    prefetched: set[str] = field(default_factory=set)
 
     def add(self, purpose: str, result: LLMResult, reused: bool) -> None:
+        if reused and result.call_key in self.prefetched:
+            self.prefetched.discard(result.call_key)
+            return
         slot = self.by_purpose.setdefault(
             purpose, {"calls": 0, "reused": 0, "prompt": 0, "completion": 0, "seconds": 0.0}
         )

@@ -152,8 +152,9 @@ def _run_flow(settings, log: Path, verbose: bool, runner: dict | None = None) ->
             question_text=list(s.question_texts), db=str(s.db), out=str(s.out), limit=s.limit,
             llm=s.llm, model=s.model, llm_host=s.llm_host, llm_hosts=list(s.llm_hosts) or None,
             allow_remote_llm=s.allow_remote_llm, llm_concurrency=s.llm_concurrency,
-            batch_size=s.batch_size, **(runner or {}), embedder=s.embedder, threads=s.threads, seed=s.seed, pseudonymise=s.pseudonymise,
-            k_anonymity=s.k_anonymity, synthesis=s.synthesis, closed=list(s.closed),
+            batch_size=s.batch_size, **(runner or {}), embedder=s.embedder, threads=s.threads,
+            seed=s.seed, pseudonymise=s.pseudonymise, k_anonymity=s.k_anonymity,
+            synthesis=s.synthesis, closed=list(s.closed),
         )
 
 

@@ -14,6 +14,10 @@ Ollama or OpenAI-compatible ones (llama.cpp's server, vLLM), all serving the sam
   server that fails (unreachable, timeout, HTTP 5xx) is retried ``RETRIES`` times; then it
   is taken out of rotation with one French log line and the answers it did not do go to
   the others.
+- ``summarise_batch`` does the same for the summaries of a batch of themes: their model
+  calls are made on the workers and stored by the writer, then the run's process
+  summarises and titles the themes in order (a title must differ from the bigger themes'),
+  finding every summary call in the cache.
 - ``PoolLLM`` is the same pool for the stages that call the model one call at a time
   (summaries, synthesis, the members of a campaign): each call goes to the next server in
   rotation, with the same retries and the same removal.
@@ -41,6 +45,7 @@ BATCH_SIZE = 8  # answers per mapped task
 
 Log = Callable[[str], None]
 Item = tuple[str, str, str]  # answer_id, text, question as asked
+Theme = tuple[int, list[str], int]  # cluster_id, its ideas most central first, attempt
 
 
 @dataclass(frozen=True)
@@ -240,12 +245,36 @@ def extract_batch(endpoint: Endpoint, model_id: str, items: list[Item],
     return BatchOut(endpoint.host, done, sink, llm.stats)
 
 
-class Mapper(Protocol):
-    """Runs ``extract_batch`` somewhere: Prefect's task runner (flows/consultation.py) or
-    threads (ThreadMapper)."""
+def summarise_batch(endpoint: Endpoint, model_id: str, themes: list[Theme], question: str,
+                    prompts: tuple[Prompt, ...]) -> BatchOut:
+    """Summarise a batch of themes on one server (the body of a mapped task): the model
+    calls of summarise.summarise_theme, made here and returned as rows, so that the run's
+    process, summarising the themes in order (their titles depend on each other), finds
+    every summary call in the cache. ``prompts``: the title, summary and reduce prompts, in
+    the order the run's stage names them (a call's prompt is part of its key)."""
+    from synthese.summarise import summarise_theme
 
-    def submit(self, endpoint: Endpoint, model_id: str, items: list[Item],
-               prompt: Prompt) -> Any: ...
+    guard = Guarded(endpoint.client(), endpoint.host, model_id)
+    sink: list[dict[str, Any]] = []
+    llm = CachedLLM(guard, None, purpose="summary", prompts=prompts, sink=sink)
+    done: list[Any] = []
+    try:
+        for i, (theme_id, ideas, attempt) in enumerate(themes):
+            summarise_theme(ideas, question, llm, prompts[1], prompts[2], attempt)
+            if guard.failure is not None:
+                return BatchOut(endpoint.host, done, sink, llm.stats, list(themes[i:]),
+                                guard.failure)
+            done.append(theme_id)
+    finally:
+        guard.close()
+    return BatchOut(endpoint.host, done, sink, llm.stats)
+
+
+class Mapper(Protocol):
+    """Runs a batch function (``extract_batch``, ``summarise_batch``) somewhere: Prefect's
+    task runner (flows/consultation.py) or threads (ThreadMapper)."""
+
+    def submit(self, fn: Callable[..., BatchOut], *args: Any) -> Any: ...
 
     def first_done(self, futures: list[Any]) -> Any: ...
 
@@ -257,9 +286,8 @@ class ThreadMapper:
         self.executor = concurrent.futures.ThreadPoolExecutor(workers,
                                                               thread_name_prefix="batch")
 
-    def submit(self, endpoint: Endpoint, model_id: str, items: list[Item],
-               prompt: Prompt) -> concurrent.futures.Future:
-        return self.executor.submit(extract_batch, endpoint, model_id, items, prompt)
+    def submit(self, fn: Callable[..., BatchOut], *args: Any) -> concurrent.futures.Future:
+        return self.executor.submit(fn, *args)
 
     def first_done(self, futures: list[Any]) -> Any:
         done, _ = concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_COMPLETED)
@@ -269,21 +297,23 @@ class ThreadMapper:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def batches(items: list[Item], size: int) -> list[list[Item]]:
+def batches(items: list[Any], size: int) -> list[list[Any]]:
     size = max(1, int(size))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def map_extraction(items: list[Item], pool: list[Endpoint], model_id: str, prompt: Prompt,
-                   mapper: Mapper, write: Callable[[BatchOut], None], log: Log,
-                   batch_size: int = BATCH_SIZE) -> list[str]:
-    """Extract ``items`` in batches over the servers of ``pool``; ``write`` (the one writer)
-    stores each batch's rows as it comes back. Returns the hosts retired on the way; raises
-    EndpointError, after storing all that was done, if every server failed."""
-    queue: deque[list[Item]] = deque(batches(items, batch_size))
+def map_batches(fn: Callable[..., BatchOut], units: list[Any], pool: list[Endpoint],
+                model_id: str, extra: tuple, mapper: Mapper, write: Callable[[BatchOut], None],
+                log: Log, batch_size: int, what: str) -> tuple[list[str], set[str]]:
+    """Run ``fn(endpoint, model_id, batch, *extra)`` over batches of ``units``, at most
+    ``concurrency`` batches in flight per server; ``write`` (the one writer) stores each
+    batch's rows as it comes back. A server that failed is retired and the units it did not
+    do go to the others. Returns the hosts retired and the processes that ran batches;
+    raises EndpointError, after storing all that was done, if every server failed."""
+    queue: deque[list[Any]] = deque(batches(units, batch_size))
     alive = list(range(len(pool)))
     load = [0] * len(pool)
-    inflight: dict[Any, tuple[int, list[Item]]] = {}
+    inflight: dict[Any, tuple[int, list[Any]]] = {}
     crashes: dict[int, int] = {}
     retired: list[str] = []
     workers: set[str] = set()
@@ -291,12 +321,12 @@ def map_extraction(items: list[Item], pool: list[Endpoint], model_id: str, promp
         for i in sorted(alive, key=lambda i: (load[i], i)):  # the least busy server first
             while queue and load[i] < pool[i].concurrency:
                 batch = queue.popleft()
-                inflight[mapper.submit(pool[i], model_id, batch, prompt)] = (i, batch)
+                inflight[mapper.submit(fn, pool[i], model_id, batch, *extra)] = (i, batch)
                 load[i] += 1
         if not inflight:
             raise EndpointError(
                 f"Aucun serveur de modèle ne répond plus ({', '.join(retired)}) : "
-                f"{sum(len(b) for b in queue)} réponses restent à extraire ; la prochaine "
+                f"{sum(len(b) for b in queue)} {what} restent à traiter ; la prochaine "
                 "exécution les reprendra.")
         future = mapper.first_done(list(inflight))
         i, batch = inflight.pop(future)
@@ -307,7 +337,7 @@ def map_extraction(items: list[Item], pool: list[Endpoint], model_id: str, promp
             crashes[id(batch)] = crashes.get(id(batch), 0) + 1
             if crashes[id(batch)] > RETRIES:
                 raise
-            log(f"Lot de {len(batch)} réponses interrompu ({exc!r:.200}) : il est relancé.")
+            log(f"Lot de {len(batch)} {what} interrompu ({exc!r:.200}) : il est relancé.")
             queue.appendleft(batch)
             continue
         write(out)
@@ -318,6 +348,16 @@ def map_extraction(items: list[Item], pool: list[Endpoint], model_id: str, promp
                 retired.append(pool[i].host)
                 log(retired_line(pool[i].host, out.failure, len(alive)))
             queue.extendleft(reversed(batches(out.left, batch_size)))
+    return retired, workers
+
+
+def map_extraction(items: list[Item], pool: list[Endpoint], model_id: str, prompt: Prompt,
+                   mapper: Mapper, write: Callable[[BatchOut], None], log: Log,
+                   batch_size: int = BATCH_SIZE) -> list[str]:
+    """Extract ``items`` in batches over the servers of ``pool`` (map_batches); returns the
+    hosts retired on the way."""
+    retired, workers = map_batches(extract_batch, items, pool, model_id, (prompt,), mapper,
+                                   write, log, batch_size, "réponses")
     log(f"Extraction répartie : {len(items)} réponses traitées par {len(workers)} processus "
         f"({', '.join(sorted(workers))}).")
     return retired
@@ -334,6 +374,8 @@ __all__ = [
     "ThreadMapper",
     "endpoints",
     "extract_batch",
+    "map_batches",
     "map_extraction",
     "retired_line",
+    "summarise_batch",
 ]

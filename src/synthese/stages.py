@@ -335,6 +335,8 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     checks = _TitleChecks(run, args, vectors)
     keys: dict[int, str] = {}
     made = 0
+    if run.mapper is not None:
+        _summaries_mapped(run, llm, prompts, themes, args, vectors)
     with Progress(len(themes), "Résumés des thèmes", run.progress, run.log) as bar:
         for c in themes.itertuples(index=False):
             key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, prompts,
@@ -351,6 +353,43 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     store.write_parent_labels([{"clustering_id": cluster.clustering_id, "parent_id": p, "label": label}
                                for p, label in parent_labels(titles).items()])
     return Summarised(keys, made, len(keys) - made)
+
+
+def _summaries_mapped(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
+                      args: pd.DataFrame, vectors: np.ndarray) -> None:
+    """The model calls of the summaries, mapped over the run's servers one theme per task
+    (distribute.summarise_batch) and stored here, the one writer: the themes are then
+    summarised and titled in order (``summarise``), every summary call found in the cache."""
+    from synthese.distribute import map_batches, summarise_batch
+    from synthese.summarise import summary_key
+    from synthese.verify import SUPPORT_THRESHOLD
+
+    pending = []
+    for c in themes.itertuples(index=False):
+        key = summary_key(c.members_key, llm.model_id, prompts, _vector_model(run),
+                          SUPPORT_THRESHOLD)
+        latest = run.store.latest_summary(key)
+        members, _ = _members(args, vectors, int(c.cluster_id))
+        if (latest is None or latest["failure"] is not None) and len(members):
+            pending.append((int(c.cluster_id), list(members["text"]),
+                            (latest["attempt"] if latest else 0) + 1))
+    if not pending:
+        return
+    run.log(f"Résumés répartis : {len(pending)} thèmes sur {len(run.endpoints())} serveur(s) "
+            "de modèle.")
+
+    def write(out: Any) -> None:
+        for call in out.calls:
+            run.store.put_llm_call(call)
+        run.llm.stats.merge(out.stats)
+        run.llm.stats.prefetched.update(call["call_key"] for call in out.calls)
+
+    retired, _ = map_batches(summarise_batch, pending, run.endpoints(), llm.model_id,
+                             (run.question_label, tuple(prompts.values())), run.mapper, write,
+                             run.log, 1, "thèmes")
+    for member in getattr(run.llm.llm, "members", ()):
+        if member.host in retired:
+            member.failure = "retiré pendant les résumés"
 
 
 def _injected(args: pd.DataFrame) -> np.ndarray:
