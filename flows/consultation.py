@@ -7,19 +7,35 @@ model are retried, and they carry the ``synthese-llm`` tag so that a Prefect con
 limit on that tag keeps two runs from overloading the model. Once the run is recorded, the
 task ``exporter`` writes its report as DOCX and ODT and its data as XLSX beside the HTML
 report (export.py), and each file gets a link artifact.
+
+With several model servers (``llm_hosts``) or the Dask task runner (``task_runner="dask"``),
+the extraction is mapped: the flow submits one task ``extraire-lot`` per batch of pending
+answers to its task runner (threads, or a Dask cluster: local workers or ``dask_address``),
+each runs distribute.extract_batch on one server and returns rows, and the flow's process
+alone writes them to DuckDB as they come back (distribute.map_extraction). The summaries'
+model calls are mapped the same way, one task ``resumer-lot`` per theme; the themes are
+then titled and summarised in order in the flow, from the cache.
+The task runner is chosen by a parameter: the flow then runs its stages in a subflow
+``synthese-dask`` that carries the DaskTaskRunner. The default stays local.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from synthese.config import DEFAULT_DB, DEFAULT_OUT, Settings, check_settings
+from synthese.distribute import BATCH_SIZE, extract_batch, summarise_batch
 from synthese.errors import SyntheseError
+from synthese.llm import SERVER_BACKENDS
 from synthese.progress import run_log, summary_lines
 from synthese.runner import (
     STAGES,
@@ -47,6 +63,26 @@ def _task(stage: Stage):
 TASKS = {stage.name: _task(stage) for stage in STAGES}
 # After the run is recorded: the report as DOCX and ODT, the data as XLSX (export.py).
 EXPORT_TASK = task(name="exporter", cache_policy=NO_CACHE)(export_documents)
+# One batch of the mapped extraction (distribute.extract_batch): no database, rows back. Not
+# tagged synthese-llm: the servers' own limit is llm_concurrency, per server.
+BATCH_TASK = task(name="extraire-lot", cache_policy=NO_CACHE)(extract_batch)
+# One theme's summary calls, made on a worker (distribute.summarise_batch).
+SUMMARY_TASK = task(name="resumer-lot", cache_policy=NO_CACHE)(summarise_batch)
+BATCH_TASKS = {extract_batch: BATCH_TASK, summarise_batch: SUMMARY_TASK}
+TASK_RUNNERS = ("local", "dask")
+
+
+class PrefectMapper:
+    """distribute.Mapper on the flow's task runner: one task per batch (« extraire-lot »,
+    « resumer-lot »)."""
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return BATCH_TASKS[fn].submit(*args)
+
+    def first_done(self, futures: list) -> Any:
+        return next(as_completed(futures))
+
+
 LINKS = {"rapport": "Rapport HTML", "docx": "Rapport au format Word (DOCX)",
          "odt": "Rapport au format OpenDocument (ODT)",
          "xlsx": "Données au format tableur (XLSX)"}
@@ -101,10 +137,16 @@ def consultation(
     db: str = str(DEFAULT_DB),
     out: str = str(DEFAULT_OUT),
     limit: int | None = None,
-    llm: Literal["llamacpp", "ollama", "baseline"] = "llamacpp",
+    llm: Literal["llamacpp", "ollama", "openai", "baseline"] = "llamacpp",
     model: str | None = None,
     llm_host: str | None = None,
+    llm_hosts: list[str] | None = None,
     allow_remote_llm: bool = False,
+    llm_concurrency: int = 1,
+    batch_size: int = BATCH_SIZE,
+    task_runner: Literal["local", "dask"] = "local",
+    dask_address: str | None = None,
+    dask_workers: int = 2,
     embedder: str | None = None,
     threads: int | None = None,
     seed: int = 42,
@@ -124,11 +166,20 @@ def consultation(
         db: Base DuckDB où tout est enregistré.
         out: Dossier du rapport HTML.
         limit: Ne traiter que les N premières lignes.
-        llm: Moteur de langage : llamacpp (embarqué), ollama, ou baseline (sans modèle : les
-            phrases des réponses, pour essayer un export).
-        model: Modèle (nom embarqué, fichier .gguf, ou nom Ollama).
-        llm_host: Adresse du serveur Ollama (boucle locale seulement, sauf autorisation).
+        llm: Moteur de langage : llamacpp (embarqué), ollama, openai (serveur compatible
+            OpenAI : llama.cpp server, vLLM), ou baseline (sans modèle : les phrases des
+            réponses, pour essayer un export).
+        model: Modèle (nom embarqué, fichier .gguf, ou nom servi par le serveur).
+        llm_host: Adresse du serveur de modèle (boucle locale seulement, sauf autorisation).
+        llm_hosts: Plusieurs serveurs du même modèle : l'extraction est répartie entre eux par
+            lots ; un serveur en panne est retiré et ses lots passent aux autres.
         allow_remote_llm: Autoriser un serveur de modèle hors de cette machine.
+        llm_concurrency: Lots envoyés à la fois à chaque serveur.
+        batch_size: Réponses par lot de l'extraction répartie.
+        task_runner: local (par défaut : fils de ce processus) ou dask (une grappe Dask :
+            dask_address, sinon dask_workers processus sur cette machine).
+        dask_address: Adresse du planificateur Dask (tcp://hôte:8786) ; vide : grappe locale.
+        dask_workers: Processus de la grappe Dask locale (sans dask_address).
         embedder: Modèle de vectorisation (par défaut celui de docs/embeddings.md).
         threads: Fils de calcul du modèle embarqué (par défaut : tous les cœurs).
         seed: Graine aléatoire.
@@ -141,24 +192,86 @@ def consultation(
             sans elles, les colonnes à peu de valeurs distinctes sont retenues.
         progress: Afficher les barres de progression.
     """
+    params = dict(locals())
+    if task_runner not in TASK_RUNNERS:
+        error = SyntheseError(f"Exécuteur de tâches inconnu : {task_runner} (local ou dask).")
+        log_user_error(get_run_logger(), error)
+        raise error
+    if task_runner == "dask":
+        with _dask_environment():
+            return _dask_flow(dask_address, dask_workers)(params)
+    return _consultation(params)
+
+
+def _dask_flow(address: str | None, workers: int):
+    """The stages as a subflow whose task runner is a Dask cluster: the one at ``address``,
+    or ``workers`` local processes of one thread each (started and stopped with the run)."""
+    from prefect_dask import DaskTaskRunner
+
+    runner = (DaskTaskRunner(address=address) if address else DaskTaskRunner(
+        cluster_kwargs={"n_workers": max(1, int(workers)), "threads_per_worker": 1,
+                        "processes": True, "dashboard_address": None}))
+    return flow(name="synthese-dask", log_prints=False, task_runner=runner)(_consultation)
+
+
+@contextlib.contextmanager
+def _dask_environment() -> Iterator[None]:
+    """Local Dask workers are new processes: they report their task runs to the same Prefect
+    API as this run, which may be a temporary one known only to this process's settings."""
+    from prefect.settings import PREFECT_API_URL
+
+    url, before = PREFECT_API_URL.value(), os.environ.get("PREFECT_API_URL")
+    if url:
+        os.environ["PREFECT_API_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before
+
+
+def _call(stage: Stage, run: Any, done: dict) -> Any:
+    """A stage as its task; a mapped stage runs in the flow itself, so that its batch
+    tasks are the flow's own (a task submitted from inside a task would carry that task's
+    parameters, the run and its database connection, to the workers)."""
+    if stage.name in ("extract", "summarise") and run.mapper is not None:
+        return execute(stage, run, done)
+    return TASKS[stage.name](stage, run, done)
+
+
+def _consultation(params: dict) -> dict:
+    """The run itself: settings, stages (as tasks), record, documents, artifacts."""
     logger = get_run_logger()
+    p = params
     settings = Settings(
-        export=export, questions=tuple(question), id_column=id_column,
-        question_texts=tuple(question_text or ()), db=db, out=out,
-        limit=limit, llm=llm, model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm,
-        embedder=embedder, threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
-        synthesis=synthesis, closed=tuple(closed or ()),
+        export=p["export"], questions=tuple(p["question"]), id_column=p["id_column"],
+        question_texts=tuple(p["question_text"] or ()), db=p["db"], out=p["out"],
+        limit=p["limit"], llm=p["llm"], model=p["model"], llm_host=p["llm_host"],
+        llm_hosts=tuple(p["llm_hosts"] or ()), allow_remote_llm=p["allow_remote_llm"],
+        llm_concurrency=p["llm_concurrency"], batch_size=p["batch_size"],
+        embedder=p["embedder"], threads=p["threads"], seed=p["seed"],
+        pseudonymise=p["pseudonymise"], k_anonymity=p["k_anonymity"],
+        synthesis=p["synthesis"], closed=tuple(p["closed"] or ()),
     )
+    mapped = settings.llm in SERVER_BACKENDS and (
+        len(settings.hosts()) > 1 or p["task_runner"] != "local")
+    if p["task_runner"] != "local" and settings.llm not in SERVER_BACKENDS:
+        logger.warning("Exécuteur %s : le modèle %s tourne dans ce processus, l'extraction n'y "
+                       "est donc pas répartie (seuls les serveurs ollama et openai le sont).",
+                       p["task_runner"], settings.llm)
     try:
         check_settings(settings)
-        run = open_run(settings, log=run_log(logger), progress=progress)
+        run = open_run(settings, log=run_log(logger), progress=p["progress"],
+                       mapper=PrefectMapper() if mapped else None)
     except SyntheseError as exc:
         log_user_error(logger, exc)
         raise
     done: dict = {}
     try:
         try:
-            run_stages(run, done, call=lambda stage, r, d: TASKS[stage.name](stage, r, d))
+            run_stages(run, done, call=lambda stage, r, d: _call(stage, r, d))
             row = record(run, done, "completed")
         except BaseException as exc:
             if isinstance(exc, SyntheseError):

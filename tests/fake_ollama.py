@@ -3,6 +3,10 @@
 No Ollama server can run on the test machines, so this small ``ThreadingHTTPServer``
 answers the endpoints the official ``ollama`` client uses (POST /api/chat, streamed or
 not, POST /api/show, GET /api/tags, GET /api/version) with Ollama's own JSON field names.
+It also answers as an OpenAI-compatible server does (llama.cpp's server, vLLM: GET
+/v1/models, POST /v1/chat/completions non-streamed, the schema in ``response_format``).
+``delay`` holds every chat answer that many seconds (a GPU server's latency, for the
+scale-out benchmark); ``fail_next`` makes the next chat calls answer HTTP 500.
 It binds to 127.0.0.1 only. Run as a script it prints its URL and serves until killed:
 
     python tests/fake_ollama.py --port 0
@@ -98,8 +102,10 @@ def default_responder(messages: list[dict], schema: dict | None) -> str:
 class FakeOllamaServer:
     """An Ollama look-alike on 127.0.0.1:<random port>; ``calls`` records /api/chat bodies."""
 
-    def __init__(self, responder: Responder | None = None, model: str = "qwen2.5:0.5b") -> None:
+    def __init__(self, responder: Responder | None = None, model: str = "qwen2.5:0.5b",
+                 delay: float = 0.0) -> None:
         self.responder = responder or default_responder
+        self.delay = delay
         self.model = model
         self.digest = hashlib.sha256(model.encode("utf-8")).hexdigest()
         self.calls: list[dict] = []
@@ -189,7 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fake = self.fake
-        if self.path == "/api/version":
+        if self.path == "/v1/models":
+            self._send_json(200, {"object": "list", "data": [
+                {"id": fake.model, "object": "model", "created": 0, "owned_by": "fake"}]})
+        elif self.path == "/api/version":
             self._send_json(200, {"version": "0.12.0-fake"})
         elif self.path == "/api/tags":
             self._send_json(200, {"models": [_model_entry(fake)]})
@@ -211,6 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/api/chat":
             self._chat(body)
+        elif self.path == "/v1/chat/completions":
+            self._openai_chat(body)
         elif self.path == "/api/show":
             self._show(body)
         else:
@@ -247,6 +258,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         started = time.perf_counter_ns()
+        if fake.delay:
+            time.sleep(fake.delay)
         messages = body.get("messages") or []
         text = fake.responder(messages, body.get("format"))
         options = body.get("options") or {}
@@ -274,6 +287,39 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             final["message"] = {"role": "assistant", "content": text}
             self._send_json(200, final)
+
+    def _openai_chat(self, body: dict) -> None:
+        """POST /v1/chat/completions as llama.cpp's server and vLLM answer it (not streamed)."""
+        fake = self.fake
+        with fake._lock:
+            fake.calls.append(body)
+        if fake._take_failure():
+            self._send_json(500, {"error": {"message": "fake failure requested by the test",
+                                            "type": "server_error", "code": 500}})
+            return
+        if body.get("model") != fake.model:
+            self._send_json(404, {"error": {"message": f"model '{body.get('model')}' not found",
+                                            "type": "invalid_request_error", "code": 404}})
+            return
+        if fake.delay:
+            time.sleep(fake.delay)
+        messages = body.get("messages") or []
+        response_format = body.get("response_format") or {}
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        text = fake.responder(messages, schema)
+        finish = "stop"
+        limit = body.get("max_tokens")
+        if isinstance(limit, int) and limit >= 0 and _token_count(text) > limit:
+            text, finish = text[: limit * 4], "length"
+        prompt_tokens = sum(_token_count(m.get("content") or "") for m in messages)
+        self._send_json(200, {
+            "id": f"chatcmpl-{len(fake.calls)}", "object": "chat.completion", "created": 0,
+            "model": fake.model,
+            "choices": [{"index": 0, "finish_reason": finish,
+                         "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": _token_count(text),
+                      "total_tokens": prompt_tokens + _token_count(text)},
+        })
 
     def _stream_chat(self, text: str, final: dict) -> None:
         self.send_response(200)
@@ -324,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fake Ollama server for tests (127.0.0.1 only).")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--model", default="qwen2.5:0.5b")
+    parser.add_argument("--delay", type=float, default=0.0,
+                        help="secondes d'attente avant chaque réponse (latence d'un GPU)")
     args = parser.parse_args(argv)
-    server = FakeOllamaServer(model=args.model).start(port=args.port)
+    server = FakeOllamaServer(model=args.model, delay=args.delay).start(port=args.port)
     print(server.url, flush=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

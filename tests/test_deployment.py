@@ -239,6 +239,43 @@ def test_deployment_run_fills_the_marts_the_report_the_documents_and_the_artifac
 
 
 @pytest.mark.slow
+def test_a_deployment_run_with_two_model_servers_on_dask_spreads_the_extraction(
+    stack: Stack, tmp_path: Path
+):
+    """docs/scale.md: ``llm_hosts`` with two servers and ``task_runner=dask`` (a local cluster
+    of 2 workers in the flow run's process), through ``prefect deployment run``."""
+    log = tmp_path / "second-calls.jsonl"
+    second = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "fake_ollama_domain.py"), "--model", "fake",
+         "--log", str(log)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True, cwd=REPO)
+    export = write_export(tmp_path / "export.csv", 14)
+    db, out = tmp_path / "synthese.duckdb", tmp_path / "out"
+    try:
+        calls_before = len(read_call_log(stack.log))
+        params = ({"export": str(export), "question": ["q"]} | stack.model_params(db, out)
+                  | {"llm_host": None, "llm_hosts": [stack.fake_url, second.stdout.readline().strip()],
+                     "batch_size": 2, "task_runner": "dask", "dask_workers": 2})
+        code, run_id, output = stack.run_deployment("synthese/consultation", params)
+        assert code == 0, output + stack.logs(run_id)[-4000:]
+        first_calls = read_call_log(stack.log)[calls_before:].count("extraction")
+        second_calls = read_call_log(log).count("extraction")
+    finally:
+        _kill_group(second.pid)
+        second.wait(timeout=10)
+    assert first_calls > 0 and second_calls > 0 and first_calls + second_calls == 14
+    # the stages ran in the subflow that carries the DaskTaskRunner
+    children = stack.post("/flow_runs/filter", {
+        "flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}})
+    assert len(children) == 1 and children[0]["state"]["type"] == "COMPLETED"
+    logs = stack.logs(children[0]["id"])
+    assert "Extraction répartie : 14 réponses en lots de 2 sur 2 serveur(s)" in logs, logs[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM core.extractions WHERE status = 'processed'"
+                       ).fetchone()[0] == 14
+
+
+@pytest.mark.slow
 def test_inbox_deployment_extracts_only_new_answers_and_rejects_a_bad_file(
     stack: Stack, first_run
 ):

@@ -32,8 +32,14 @@ class CallStats:
     completion_tokens: int = 0
     seconds: float = 0.0
     by_purpose: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Keys of calls made in this run by mapped tasks (counted there as made, merged): the
+    # run's process then finds them in the cache without counting them again.
+    prefetched: set[str] = field(default_factory=set)
 
     def add(self, purpose: str, result: LLMResult, reused: bool) -> None:
+        if reused and result.call_key in self.prefetched:
+            self.prefetched.discard(result.call_key)
+            return
         slot = self.by_purpose.setdefault(
             purpose, {"calls": 0, "reused": 0, "prompt": 0, "completion": 0, "seconds": 0.0}
         )
@@ -50,6 +56,19 @@ class CallStats:
         slot["completion"] += result.completion_tokens
         slot["seconds"] = round(slot["seconds"] + result.duration_s, 3)
 
+    def merge(self, other: CallStats) -> None:
+        """Add the counts of ``other`` (a mapped batch's, counted in its worker)."""
+        self.made += other.made
+        self.reused += other.reused
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.seconds += other.seconds
+        for purpose, slot in other.by_purpose.items():
+            mine = self.by_purpose.setdefault(
+                purpose, {"calls": 0, "reused": 0, "prompt": 0, "completion": 0, "seconds": 0.0})
+            for k, v in slot.items():
+                mine[k] = round(mine[k] + v, 3) if k == "seconds" else mine[k] + v
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "made": self.made,
@@ -62,19 +81,24 @@ class CallStats:
 
 
 class CachedLLM:
-    """An LLM behind the core.llm_calls cache. ``store`` may be None (counted, not cached)."""
+    """An LLM behind the core.llm_calls cache. ``store`` may be None (counted, not cached);
+    then, with a ``sink``, each call's row is appended there for a writer to store later
+    (a mapped task opens no database, distribute.py)."""
 
     def __init__(self, llm: LLM, store: Store | None = None, stats: CallStats | None = None,
-                 *, purpose: str = "", prompts: tuple[Prompt, ...] = ()) -> None:
+                 *, purpose: str = "", prompts: tuple[Prompt, ...] = (),
+                 sink: list[dict[str, Any]] | None = None) -> None:
         self.llm = llm
         self.store = store
         self.stats = stats if stats is not None else CallStats()
         self.purpose = purpose
         self.prompts = prompts
+        self.sink = sink
 
     def for_stage(self, purpose: str, *prompts: Prompt) -> CachedLLM:
         """The same model, cache and counters, for the calls of one stage."""
-        return CachedLLM(self.llm, self.store, self.stats, purpose=purpose, prompts=prompts)
+        return CachedLLM(self.llm, self.store, self.stats, purpose=purpose, prompts=prompts,
+                         sink=self.sink)
 
     # The rest of the LLM protocol, read from the model behind (a lazily loaded model stays
     # unloaded: its identity is known without it).
@@ -145,23 +169,25 @@ class CachedLLM:
             result, call_key=call_key, reused=False,
             duration_s=result.duration_s or time.perf_counter() - started,
         )
-        if self.store is not None:
-            self.store.put_llm_call(
-                {
-                    "call_key": call_key,
-                    "model_id": self.llm.model_id,
-                    "prompt_name": prompt.label if prompt else None,
-                    "prompt_hash": prompt.sha256 if prompt else None,
-                    "input_hash": input_hash,
-                    "options": {k: v for k, v in options.items() if k != "schema"}
-                    | {"schema_hash": content_hash(schema)},
-                    "purpose": self.purpose,
-                    "response": result.text,
-                    "prompt_tokens": result.prompt_tokens,
-                    "completion_tokens": result.completion_tokens,
-                    "duration_s": result.duration_s,
-                    "finish_reason": result.finish_reason,
-                }
-            )
+        if self.store is not None or self.sink is not None:
+            row = {
+                "call_key": call_key,
+                "model_id": self.llm.model_id,
+                "prompt_name": prompt.label if prompt else None,
+                "prompt_hash": prompt.sha256 if prompt else None,
+                "input_hash": input_hash,
+                "options": {k: v for k, v in options.items() if k != "schema"}
+                | {"schema_hash": content_hash(schema)},
+                "purpose": self.purpose,
+                "response": result.text,
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "duration_s": result.duration_s,
+                "finish_reason": result.finish_reason,
+            }
+            if self.store is not None:
+                self.store.put_llm_call(row)
+            else:
+                self.sink.append(row)
         self.stats.add(self.purpose, result, reused=False)
         return result

@@ -41,12 +41,25 @@ def run(
     out: Annotated[Path, typer.Option(help="Dossier du rapport HTML.")] = DEFAULT_OUT,
     limit: Annotated[int | None, typer.Option(help="Ne traiter que les N premières lignes.")] = None,
     llm: Annotated[str, typer.Option(
-        help="Moteur : llamacpp (embarqué), ollama, ou baseline (sans modèle, pour essayer un "
+        help="Moteur : llamacpp (embarqué), ollama, openai (serveur compatible OpenAI : "
+             "llama.cpp server, vLLM), ou baseline (sans modèle, pour essayer un "
              "export).")] = "llamacpp",
     model: Annotated[str | None, typer.Option(help="Modèle (nom ou fichier .gguf ; nom Ollama).")] = None,
-    llm_host: Annotated[str | None, typer.Option(help="Adresse du serveur Ollama.")] = None,
+    llm_host: Annotated[list[str] | None, typer.Option(
+        help="Adresse du serveur de modèle (répétable : l'extraction est répartie par lots "
+             "entre les serveurs d'un même modèle ; un serveur en panne est retiré).")] = None,
     allow_remote_llm: Annotated[bool, typer.Option(
         help="Autoriser un serveur de modèle hors de cette machine (les réponses la quittent).")] = False,
+    llm_concurrency: Annotated[int, typer.Option(
+        help="Lots envoyés à la fois à chaque serveur de modèle.")] = 1,
+    batch_size: Annotated[int, typer.Option(
+        help="Réponses par lot de l'extraction répartie.")] = 8,
+    task_runner: Annotated[str, typer.Option(
+        help="Exécuteur des lots : local (fils de ce processus) ou dask (grappe Dask).")] = "local",
+    dask_address: Annotated[str | None, typer.Option(
+        help="Planificateur Dask (tcp://hôte:8786) ; sans lui, une grappe locale.")] = None,
+    dask_workers: Annotated[int, typer.Option(
+        help="Processus de la grappe Dask locale (sans --dask-address).")] = 2,
     embedder: Annotated[str | None, typer.Option(help="Modèle de vectorisation.")] = None,
     threads: Annotated[int | None, typer.Option(
         help="Fils de calcul du modèle embarqué (par défaut : les cœurs qu'aucun autre programme n'occupe au chargement du modèle).")] = None,
@@ -83,9 +96,16 @@ def run(
     settings = Settings(
         export=export, questions=tuple(question), id_column=id_column,
         question_texts=tuple(question_text or ()), db=db, out=out, limit=limit, llm=llm,
-        model=model, llm_host=llm_host, allow_remote_llm=allow_remote_llm, embedder=embedder,
+        model=model, llm_host=llm_host[0] if llm_host else None,
+        llm_hosts=tuple(llm_host) if llm_host and len(llm_host) > 1 else (),
+        allow_remote_llm=allow_remote_llm, llm_concurrency=llm_concurrency,
+        batch_size=batch_size, embedder=embedder,
         threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
         synthesis=synthese, closed=tuple(closed or ()))
+    if task_runner not in ("local", "dask"):
+        _fail(f"--task-runner inconnu : {task_runner} (local ou dask).")
+    runner = {"task_runner": task_runner, "dask_address": dask_address,
+              "dask_workers": dask_workers}
     log = log_path(db)
     with stop_on_signals():
         try:
@@ -94,7 +114,7 @@ def run(
             from synthese.energy import warm_up
 
             warm_up()  # codecarbon's hardware detection, while Prefect's server starts
-            result = _run_flow(settings, log, verbose)
+            result = _run_flow(settings, log, verbose, runner)
         except SyntheseError as exc:
             _fail(str(exc) + (f" (journal : {log})" if verbose and log.exists() else ""))
         except Interrupted as exc:
@@ -114,7 +134,7 @@ def run(
         typer.echo(line)
 
 
-def _run_flow(settings, log: Path, verbose: bool) -> dict:
+def _run_flow(settings, log: Path, verbose: bool, runner: dict | None = None) -> dict:
     """The consultation flow, with its temporary Prefect server; stderr goes to ``log``
     unless ``verbose``."""
     from synthese.runtime import console, prefect_api, stderr_to
@@ -133,9 +153,11 @@ def _run_flow(settings, log: Path, verbose: bool) -> dict:
         return consultation(
             export=str(s.export), question=list(s.questions), id_column=s.id_column,
             question_text=list(s.question_texts), db=str(s.db), out=str(s.out), limit=s.limit,
-            llm=s.llm, model=s.model, llm_host=s.llm_host, allow_remote_llm=s.allow_remote_llm,
-            embedder=s.embedder, threads=s.threads, seed=s.seed, pseudonymise=s.pseudonymise,
-            k_anonymity=s.k_anonymity, synthesis=s.synthesis, closed=list(s.closed),
+            llm=s.llm, model=s.model, llm_host=s.llm_host, llm_hosts=list(s.llm_hosts) or None,
+            allow_remote_llm=s.allow_remote_llm, llm_concurrency=s.llm_concurrency,
+            batch_size=s.batch_size, **(runner or {}), embedder=s.embedder, threads=s.threads,
+            seed=s.seed, pseudonymise=s.pseudonymise, k_anonymity=s.k_anonymity,
+            synthesis=s.synthesis, closed=list(s.closed),
         )
 
 

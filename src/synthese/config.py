@@ -10,7 +10,7 @@ from synthese.errors import SyntheseError
 
 DEFAULT_DB = Path("data/processed/synthese.duckdb")
 DEFAULT_OUT = Path("reports")
-LLM_BACKENDS = ("llamacpp", "ollama", "baseline")
+LLM_BACKENDS = ("llamacpp", "ollama", "openai", "baseline")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class Settings:
     model: str | None = None
     llm_host: str | None = None
     allow_remote_llm: bool = False
+    # several model servers of one model (distribute.py); ``llm_host`` alone is one server
+    llm_hosts: tuple[str, ...] = ()
+    llm_concurrency: int = 1  # batches in flight on each server (mapped extraction)
+    batch_size: int = 8  # answers per mapped extraction task
     embedder: str | None = None
     seed: int = 42
     pseudonymise: bool = True
@@ -50,6 +54,9 @@ class Settings:
         texts = self.question_texts
         object.__setattr__(self, "question_texts",
                            (texts,) if isinstance(texts, str) else tuple(texts or ()))
+        hosts = self.llm_hosts
+        object.__setattr__(self, "llm_hosts",
+                           (hosts,) if isinstance(hosts, str) else tuple(hosts or ()))
         closed = self.closed
         object.__setattr__(self, "closed", tuple(dict.fromkeys(
             c.strip() for c in ((closed,) if isinstance(closed, str) else closed or ()))))
@@ -59,6 +66,10 @@ class Settings:
         if column in self.questions and self.questions.index(column) < len(self.question_texts):
             return self.question_texts[self.questions.index(column)]
         return column
+
+    def hosts(self) -> tuple[str, ...]:
+        """Every model server named: ``llm_hosts``, then ``llm_host``, each once."""
+        return tuple(dict.fromkeys(self.llm_hosts + ((self.llm_host,) if self.llm_host else ())))
 
     def public(self) -> dict:
         """The settings as stored in the runs table and shown in the report."""
@@ -87,6 +98,13 @@ def check_settings(settings: Settings) -> None:
     if settings.llm not in LLM_BACKENDS:
         raise SyntheseError(
             f"Moteur de langage inconnu : {settings.llm} ({', '.join(LLM_BACKENDS)}).")
+    if len(settings.hosts()) > 1 and settings.llm not in ("ollama", "openai"):
+        raise SyntheseError(
+            f"Plusieurs --llm-host avec --llm {settings.llm} : seuls les serveurs de modèle "
+            "(--llm ollama ou openai) se répartissent entre plusieurs adresses.")
+    if settings.llm_concurrency < 1 or settings.batch_size < 1:
+        raise SyntheseError("--llm-concurrency et --batch-size doivent être au moins 1 (reçu : "
+                            f"{settings.llm_concurrency} et {settings.batch_size}).")
 
 
 
@@ -132,8 +150,9 @@ def preflight(settings: Settings) -> None:
     check_closed(export, settings)
     from synthese.llm import probe_llm
 
-    probe_llm(settings.llm, settings.model, host=settings.llm_host,
-              allow_remote=settings.allow_remote_llm)
+    for host in settings.hosts() or (None,):  # every server: refused or unreachable fails here
+        probe_llm(settings.llm, settings.model, host=host,
+                  allow_remote=settings.allow_remote_llm)
     from synthese.embed import make_embedder
 
     make_embedder(settings.embedder, lazy=True)

@@ -32,7 +32,9 @@ from synthese.models import DEFAULT_MODEL, MODELS, model_path, model_sha256
 
 DEFAULT_OLLAMA_MODEL = "qwen2.5:1.5b"
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
-BACKENDS = ("llamacpp", "ollama", "baseline")
+DEFAULT_OPENAI_HOST = "http://127.0.0.1:8080"  # llama.cpp's server; vLLM listens on 8000
+BACKENDS = ("llamacpp", "ollama", "openai", "baseline")
+SERVER_BACKENDS = ("ollama", "openai")  # the backends that talk to a model server
 POLL = 50  # llama.cpp's busy-wait level (its default); chosen in benchmarks/llm_busy.py
 
 
@@ -53,6 +55,11 @@ class LLMResult:
 
 class LLMError(SyntheseError):
     """A model call failed (timeout, server error, unreachable server): worth retrying."""
+
+
+class EndpointError(LLMError):
+    """The model server itself failed (unreachable, timeout, HTTP 5xx), not the request: a
+    pool of servers retries it, then takes the server out of rotation (distribute.py)."""
 
 
 class LLM(Protocol):
@@ -569,7 +576,7 @@ class OllamaLLM:
         self.close()
 
     def _unreachable(self) -> LLMError:
-        return LLMError(
+        return EndpointError(
             f"Serveur Ollama injoignable sur {self.host} : lancez « ollama serve » puis "
             f"« ollama pull {self.model_name} »."
         )
@@ -583,19 +590,21 @@ class OllamaLLM:
         except ConnectionError:
             raise self._unreachable() from None
         except httpx.TimeoutException:
-            raise LLMError(
+            raise EndpointError(
                 f"Délai dépassé : le serveur Ollama {self.host} n'a pas répondu en "
                 f"{self.timeout_s:g} s à {what}."
             ) from None
         except httpx.HTTPError as exc:
-            raise LLMError(f"Échec de {what} sur le serveur Ollama {self.host} : {exc}.") from None
+            raise EndpointError(
+                f"Échec de {what} sur le serveur Ollama {self.host} : {exc}.") from None
         except ollama.ResponseError as exc:
             if exc.status_code == 404:
                 raise SyntheseError(
                     f"Modèle Ollama {self.model_name} absent sur {self.host} : lancez "
                     f"« ollama pull {self.model_name} »."
                 ) from None
-            raise LLMError(
+            error = EndpointError if exc.status_code >= 500 else LLMError
+            raise error(
                 f"Le serveur Ollama {self.host} a répondu {exc.status_code} à {what} : {exc.error}."
             ) from None
 
@@ -661,6 +670,133 @@ class OllamaLLM:
         self._client.close()
 
 
+# --- OpenAI-compatible servers (llama.cpp's server, vLLM) ------------------------------
+
+
+class OpenAICompatibleLLM:
+    """A model served by any OpenAI-compatible server: llama.cpp's ``llama-server``, vLLM…
+    (POST /v1/chat/completions, GET /v1/models), through httpx.
+
+    Such servers expose no file hash: the model's identity in cache keys is the name the
+    server lists (``openai:<name>``), so two servers of one pool must serve the same model
+    under the same name.
+    """
+
+    backend = "openai"
+    model_sha256: str | None = None
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        host: str | None = None,
+        allow_remote: bool = False,
+        context_size: int = 4096,
+        timeout_s: float = 300,
+    ) -> None:
+        import httpx
+
+        self.host = check_host(host or DEFAULT_OPENAI_HOST, allow_remote=allow_remote)
+        self.model_name = model or ""
+        self.context_size = context_size
+        self.timeout_s = timeout_s
+        self._model_id: str | None = None
+        # As for Ollama: a loopback host ignores HTTP(S)_PROXY (the answers stay here).
+        self._client = httpx.Client(base_url=self.host, timeout=timeout_s,
+                                    trust_env=not is_loopback(self.host))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise EndpointError(
+                f"Délai dépassé : le serveur de modèle {self.host} n'a pas répondu en "
+                f"{self.timeout_s:g} s à {what}."
+            ) from None
+        except httpx.HTTPError as exc:
+            raise EndpointError(
+                f"Serveur de modèle injoignable sur {self.host} ({what}) : {exc} ; lancez "
+                "« llama-server » ou « vllm serve » sur cette adresse."
+            ) from None
+        if response.status_code >= 400:
+            error = EndpointError if response.status_code >= 500 else LLMError
+            raise error(f"Le serveur de modèle {self.host} a répondu {response.status_code} à "
+                        f"{what} : {response.text[:200]}.")
+        try:
+            return response.json()
+        except ValueError:
+            raise EndpointError(f"Réponse illisible du serveur de modèle {self.host} à "
+                                f"{what}.") from None
+
+    @property
+    def model_id(self) -> str:
+        """``openai:<model>``; asks the server's model list once, on first use (a server
+        that does not list the model is refused; with no model named, its first one)."""
+        if self._model_id is None:
+            listing = self._request("la liste des modèles", "GET", "/v1/models")
+            names = [m.get("id") for m in listing.get("data") or () if m.get("id")]
+            if not self.model_name and names:
+                self.model_name = names[0]
+            if self.model_name not in names:
+                raise SyntheseError(
+                    f"Modèle {self.model_name or '(aucun)'} absent du serveur {self.host} "
+                    f"(modèles servis : {', '.join(names) or 'aucun'}) : donnez --model."
+                )
+            self._model_id = f"openai:{self.model_name}"
+        return self._model_id
+
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        schema: dict | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        seed: int = 42,
+    ) -> LLMResult:
+        """One non-streamed chat completion; ``schema`` goes to ``response_format``
+        (json_schema, which llama.cpp's server and vLLM both enforce by a grammar)."""
+        self.model_id  # noqa: B018 - resolves the model's name when none was given
+        body: dict[str, Any] = {"model": self.model_name, "messages": messages,
+                                "max_tokens": max_tokens, "temperature": temperature,
+                                "seed": seed, "stream": False}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "reponse", "schema": schema, "strict": True}}
+        start = time.perf_counter()
+        payload = self._request("la requête de génération", "POST", "/v1/chat/completions",
+                                json=body)
+        duration = time.perf_counter() - start
+        try:
+            choice = payload["choices"][0]
+            usage = payload.get("usage") or {}
+            return LLMResult(
+                text=(choice.get("message") or {}).get("content") or "",
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+                duration_s=duration,
+                finish_reason=choice.get("finish_reason") or "stop",
+            )
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise EndpointError(f"Réponse inattendue du serveur de modèle {self.host} : "
+                                f"{str(payload)[:200]}.") from None
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate of about 3 characters per token (not every server tokenizes)."""
+        return _approx_tokens(text)
+
+    def close(self) -> None:
+        self._client.close()
+
+
 def make_llm(
     backend: str = "llamacpp",
     model: str | None = None,
@@ -690,12 +826,20 @@ def make_llm(
             context_size=context_size,
             timeout_s=timeout_s,
         )
+    if backend == "openai":
+        return OpenAICompatibleLLM(
+            model,
+            host=host,
+            allow_remote=allow_remote,
+            context_size=context_size,
+            timeout_s=timeout_s,
+        )
     if backend == "baseline":
         from synthese.baseline import BaselineLLM
 
         return BaselineLLM()
     raise SyntheseError(
-        f"Moteur LLM inconnu « {backend} » : choisissez llamacpp, ollama ou baseline."
+        f"Moteur LLM inconnu « {backend} » : choisissez llamacpp, ollama, openai ou baseline."
     )
 
 
@@ -710,7 +854,7 @@ def probe_llm(backend: str = "llamacpp", model: str | None = None, *, host: str 
     llm = make_llm(backend, model, host=host, allow_remote=allow_remote, lazy=True,
                    timeout_s=PROBE_TIMEOUT_S)
     try:
-        if isinstance(llm, OllamaLLM):
+        if isinstance(llm, OllamaLLM | OpenAICompatibleLLM):
             llm.model_id  # noqa: B018 - lists the server's models: unreachable or absent fail here
     finally:
         llm.close()
@@ -720,12 +864,16 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_OLLAMA_HOST",
     "DEFAULT_OLLAMA_MODEL",
+    "DEFAULT_OPENAI_HOST",
     "LLM",
+    "SERVER_BACKENDS",
+    "EndpointError",
     "LLMError",
     "LLMResult",
     "LazyLLM",
     "LlamaCppLLM",
     "OllamaLLM",
+    "OpenAICompatibleLLM",
     "check_host",
     "is_loopback",
     "make_llm",

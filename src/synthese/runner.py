@@ -79,6 +79,9 @@ class Run:
     prompts: dict[str, Prompt] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     energy: EnergyMeter | None = None  # the kWh of each stage (energy.py)
+    # Set to map the extraction in batches over the model servers (distribute.Mapper: the
+    # flow's Prefect task runner, or threads); None keeps it in this process, in order.
+    mapper: Any = None
 
     def __post_init__(self) -> None:
         self.energy = self.energy or EnergyMeter(self.log)
@@ -90,6 +93,16 @@ class Run:
             **{name: load_prompt(*spec) for name, spec in PROMPTS.items()},
             "synthesis": load_prompt(*SYNTHESIS_PROMPTS[self.settings.synthesis]),
         }
+
+    def endpoints(self) -> list[Any]:
+        """The model servers of this run (distribute.Endpoint), each checked."""
+        from synthese.distribute import endpoints
+        from synthese.llm import DEFAULT_OLLAMA_HOST, DEFAULT_OPENAI_HOST
+
+        s = self.settings
+        default = DEFAULT_OLLAMA_HOST if s.llm == "ollama" else DEFAULT_OPENAI_HOST
+        return endpoints(s.llm, s.hosts() or (default,), s.model,
+                         allow_remote=s.allow_remote_llm, concurrency=s.llm_concurrency)
 
     @property
     def question_label(self) -> str:
@@ -148,13 +161,21 @@ class Run:
 
 def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
              pseudonymiser: Any = None, log: Log = print, progress: bool = True,
-             energy_tracker: Callable[[], Any] | None = None) -> Run:
+             energy_tracker: Callable[[], Any] | None = None, mapper: Any = None) -> Run:
     """A run over ``settings.db``; the LLM and embedder are built (lazily) unless given;
-    ``energy_tracker`` makes codecarbon's tracker (energy.offline_tracker unless given)."""
+    ``energy_tracker`` makes codecarbon's tracker (energy.offline_tracker unless given).
+    Several model servers make a pool (distribute.PoolLLM); ``mapper`` maps the extraction
+    over them in batches."""
+    if llm is None and len(settings.hosts()) > 1:
+        from synthese.distribute import PoolLLM, endpoints
+
+        llm = PoolLLM(endpoints(settings.llm, settings.hosts(), settings.model,
+                                allow_remote=settings.allow_remote_llm,
+                                concurrency=settings.llm_concurrency), log)
     if llm is None:
         from synthese.llm import make_llm
 
-        llm = make_llm(settings.llm, settings.model, host=settings.llm_host,
+        llm = make_llm(settings.llm, settings.model, host=next(iter(settings.hosts()), None),
                        allow_remote=settings.allow_remote_llm, threads=settings.threads,
                        lazy=True)
     if embedder is None:
@@ -164,7 +185,7 @@ def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
     store = Store(settings.db)
     energy = EnergyMeter(log, energy_tracker) if energy_tracker else None
     return Run(settings, store, CachedLLM(llm, store), embedder, log, progress, pseudonymiser,
-               energy=energy)
+               energy=energy, mapper=mapper)
 
 
 def close_run(run: Run) -> None:

@@ -148,6 +148,68 @@ def _extract_members(run: Run, key: str, members: pd.DataFrame, campaigns: Campa
     return by_model
 
 
+def _extract_in_order(run: Run, key: str, pending: pd.DataFrame, question_of: dict[str, str],
+                      attempt_of: dict[str, int], source_of: dict[str, str]) -> None:
+    """The extraction in this process, answer after answer, stored every 10 answers."""
+    from synthese.extract import extract_answers, extraction_rows
+
+    s, store, prompt = run.settings, run.store, run.prompts["extraction"]
+    llm = run.llm.for_stage("extraction", prompt)
+    batch: list[Any] = []
+
+    def write(extractions: list[Any]) -> None:
+        if extractions:
+            store.write_extractions(*extraction_rows(extractions, key, attempt_of, source_of,
+                                                     _now()))
+
+    with Progress(len(pending), "Extraction", run.progress, run.log) as bar:
+        def on_done(extraction: Any) -> None:
+            batch.append(extraction)
+            bar.advance()
+            if len(batch) >= 10:
+                write(batch)
+                batch.clear()
+
+        try:
+            extract_answers(list(zip(pending["answer_id"], pending["text"])),
+                            lambda aid: s.question_text(question_of[aid]), llm, prompt,
+                            on_done)
+        finally:  # stopped or failed: what was extracted is kept all the same
+            write(batch)
+
+
+def _extract_mapped(run: Run, key: str, pending: pd.DataFrame, question_of: dict[str, str],
+                    attempt_of: dict[str, int], source_of: dict[str, str]) -> None:
+    """The extraction as mapped batches over the run's model servers (distribute.py): each
+    task extracts its batch and returns rows; this process, the one writer, stores each
+    batch as it comes back (a killed run redoes only the batches not stored)."""
+    from synthese.distribute import map_extraction
+    from synthese.extract import extraction_rows
+
+    s, store, prompt = run.settings, run.store, run.prompts["extraction"]
+    pool = run.endpoints()
+    items = [(aid, text, s.question_text(question_of[aid]))
+             for aid, text in zip(pending["answer_id"], pending["text"])]
+    run.log(f"Extraction répartie : {len(items)} réponses en lots de {s.batch_size} sur "
+            f"{len(pool)} serveur(s) de modèle, {s.llm_concurrency} lot(s) à la fois chacun.")
+    with Progress(len(items), "Extraction", run.progress, run.log) as bar:
+        def write(out: Any) -> None:
+            for call in out.calls:
+                store.put_llm_call(call)
+            if out.extractions:
+                store.write_extractions(*extraction_rows(out.extractions, key, attempt_of,
+                                                         source_of, _now()))
+            run.llm.stats.merge(out.stats)
+            for _ in out.extractions:
+                bar.advance()
+
+        retired = map_extraction(items, pool, run.llm.model_id, prompt, run.mapper, write,
+                                 run.log, s.batch_size)
+    for member in getattr(run.llm.llm, "members", ()):  # the pool the later stages call
+        if member.host in retired:
+            member.failure = "retiré pendant l'extraction"
+
+
 @dataclass(frozen=True)
 class Extracted:
     extractor_key: str
@@ -170,28 +232,10 @@ def extract(run: Run, campaigns: Campaigned | None = None) -> Extracted:
         question_of = dict(zip(pending["answer_id"], pending["question"]))
         attempt_of = dict(zip(pending["answer_id"], pending["attempt"].astype(int)))
         source_of = dict(zip(pending["answer_id"], pending["source_hash"]))
-        llm = run.llm.for_stage("extraction", prompt)
-        batch: list[Any] = []
-
-        def write(extractions: list[Any]) -> None:
-            if extractions:
-                store.write_extractions(*extraction_rows(extractions, key, attempt_of, source_of,
-                                                         _now()))
-
-        with Progress(len(pending), "Extraction", run.progress, run.log) as bar:
-            def on_done(extraction: Any) -> None:
-                batch.append(extraction)
-                bar.advance()
-                if len(batch) >= 10:
-                    write(batch)
-                    batch.clear()
-
-            try:
-                extract_answers(list(zip(pending["answer_id"], pending["text"])),
-                                lambda aid: s.question_text(question_of[aid]), llm, prompt,
-                                on_done)
-            finally:  # stopped or failed: what was extracted is kept all the same
-                write(batch)
+        if run.mapper is not None:
+            _extract_mapped(run, key, pending, question_of, attempt_of, source_of)
+        else:
+            _extract_in_order(run, key, pending, question_of, attempt_of, source_of)
     if not waiting.empty:
         attempt_of = dict(zip(waiting["answer_id"], waiting["attempt"].astype(int)))
         source_of = dict(zip(waiting["answer_id"], waiting["source_hash"]))
@@ -291,6 +335,8 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     checks = _TitleChecks(run, args, vectors)
     keys: dict[int, str] = {}
     made = 0
+    if run.mapper is not None:
+        _summaries_mapped(run, llm, prompts, themes, args, vectors)
     with Progress(len(themes), "Résumés des thèmes", run.progress, run.log) as bar:
         for c in themes.itertuples(index=False):
             key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, prompts,
@@ -307,6 +353,43 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     store.write_parent_labels([{"clustering_id": cluster.clustering_id, "parent_id": p, "label": label}
                                for p, label in parent_labels(titles).items()])
     return Summarised(keys, made, len(keys) - made)
+
+
+def _summaries_mapped(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
+                      args: pd.DataFrame, vectors: np.ndarray) -> None:
+    """The model calls of the summaries, mapped over the run's servers one theme per task
+    (distribute.summarise_batch) and stored here, the one writer: the themes are then
+    summarised and titled in order (``summarise``), every summary call found in the cache."""
+    from synthese.distribute import map_batches, summarise_batch
+    from synthese.summarise import summary_key
+    from synthese.verify import SUPPORT_THRESHOLD
+
+    pending = []
+    for c in themes.itertuples(index=False):
+        key = summary_key(c.members_key, llm.model_id, prompts, _vector_model(run),
+                          SUPPORT_THRESHOLD)
+        latest = run.store.latest_summary(key)
+        members, _ = _members(args, vectors, int(c.cluster_id))
+        if (latest is None or latest["failure"] is not None) and len(members):
+            pending.append((int(c.cluster_id), list(members["text"]),
+                            (latest["attempt"] if latest else 0) + 1))
+    if not pending:
+        return
+    run.log(f"Résumés répartis : {len(pending)} thèmes sur {len(run.endpoints())} serveur(s) "
+            "de modèle.")
+
+    def write(out: Any) -> None:
+        for call in out.calls:
+            run.store.put_llm_call(call)
+        run.llm.stats.merge(out.stats)
+        run.llm.stats.prefetched.update(call["call_key"] for call in out.calls)
+
+    retired, _ = map_batches(summarise_batch, pending, run.endpoints(), llm.model_id,
+                             (run.question_label, tuple(prompts.values())), run.mapper, write,
+                             run.log, 1, "thèmes")
+    for member in getattr(run.llm.llm, "members", ()):
+        if member.host in retired:
+            member.failure = "retiré pendant les résumés"
 
 
 def _injected(args: pd.DataFrame) -> np.ndarray:
