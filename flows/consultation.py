@@ -150,6 +150,8 @@ def consultation(
     embedder: str | None = None,
     threads: int | None = None,
     seed: int = 42,
+    themes: int | None = None,
+    granularity: Literal["coarse", "medium", "fine"] = "medium",
     pseudonymise: bool = True,
     k_anonymity: int = 10,
     synthesis: Literal["citations", "composee", "libre"] = "citations",
@@ -183,6 +185,8 @@ def consultation(
         embedder: Modèle de vectorisation (par défaut celui de docs/embeddings.md).
         threads: Fils de calcul du modèle embarqué (par défaut : tous les cœurs).
         seed: Graine aléatoire.
+        themes: Nombre de thèmes souhaité (approximatif ; vide : ceux des données).
+        granularity: Finesse des thèmes : coarse (larges), medium ou fine (étroits).
         pseudonymise: Pseudonymiser avant tout modèle (ne désactiver que sur décision habilitée).
         k_anonymity: Taille minimale des groupes affichés dans les ventilations.
         synthesis: citations (par défaut : titre et citation d'un répondant par thème, sans
@@ -252,7 +256,7 @@ def _consultation(params: dict) -> dict:
         llm_hosts=tuple(p["llm_hosts"] or ()), allow_remote_llm=p["allow_remote_llm"],
         llm_concurrency=p["llm_concurrency"], batch_size=p["batch_size"],
         embedder=p["embedder"], threads=p["threads"], seed=p["seed"],
-        pseudonymise=p["pseudonymise"], k_anonymity=p["k_anonymity"],
+        themes=p["themes"], granularity=p["granularity"], pseudonymise=p["pseudonymise"], k_anonymity=p["k_anonymity"],
         synthesis=p["synthesis"], closed=tuple(p["closed"] or ()),
     )
     mapped = settings.llm in SERVER_BACKENDS and (

@@ -8,6 +8,8 @@ from fakes import FakeEmbedder, FakeLLM
 from marts_digest import run_costs_blanked
 from runs import run as run_stages
 
+from synthese.llm import LLMError
+
 
 @pytest.fixture(scope="module")
 def pseudonymiser():
@@ -69,6 +71,50 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
     extraction_calls = [c for c in llm.calls if "arguments" in (c["schema"] or {}).get("properties", {})]
     assert len(extraction_calls) == 1 and "écologique" in extraction_calls[0]["messages"][-1]["content"]
     assert p.counts["answers"] == 11 and p.counts["new_answers"] == 1
+
+
+def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
+        small_export, tmp_path, pseudonymiser):
+    first, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    bigger = tmp_path / "export2.csv"
+    shutil.copy(small_export, bigger)
+    with bigger.open("a", encoding="utf-8") as f:
+        f.write("R11;Lille;2nd degré;Noé Brun;Les élèves risquent de perdre leur esprit "
+                "critique.\n")
+    logs: list[str] = []
+
+    asked: list[str] = []
+
+    class NoTitles(FakeLLM):  # a title asked again would come out as its fallback
+        def chat(self, messages, *, schema=None, **kw):
+            if "titre" in (schema or {}).get("properties", {}):
+                asked.append(messages[-1]["content"])
+                raise LLMError("délai dépassé (modèle factice)")
+            return super().chat(messages, schema=schema, **kw)
+
+    second, report = run(bigger, tmp_path, NoTitles(), pseudonymiser, log=logs.append)
+    with second.store() as store:
+        ids = list(store.query("SELECT clustering_id FROM core.clusterings "
+                               "ORDER BY created_at, n_arguments")["clustering_id"])
+        assert len(ids) == 2
+        before, after = (store.assignments(i).set_index("argument_id")["cluster_id"] for i in ids)
+        continuity = store.clustering_params(ids[1])["continuity"]
+        titles = [dict(store.query(
+            "SELECT c.cluster_id, s.title FROM core.clusters c JOIN core.latest_summaries s "
+            "USING (members_key) WHERE c.clustering_id = ? AND c.cluster_id >= 0",
+            [i]).itertuples(index=False)) for i in ids]
+    assert continuity["previous_clustering_id"] == ids[0] and continuity["new_arguments"] >= 1
+    # Every argument of the first run keeps its theme id; the new one joins a theme.
+    assert (after[before.index] == before).all() and continuity["kept_share"] == 1.0
+    changes = continuity["changes"]
+    changed = {*changes["created"], *map(int, changes["merged"]), *map(int, changes["split"])}
+    kept = [cid for cid in titles[0] if cid not in changed]
+    # The new argument joined a theme (so its summary is made again), yet no title was asked.
+    grown = [cid for cid in titles[0] if (after == cid).sum() > (before == cid).sum()]
+    assert grown and asked == []
+    assert kept and all(titles[1][cid] == titles[0][cid] for cid in kept)
+    assert any("Thèmes gardés en place" in line for line in logs)
+    assert "gardent le leur" in report.read_text("utf-8")
 
 
 def test_model_failures_are_counted_with_reason_and_retried_next_run(small_export, tmp_path, pseudonymiser):

@@ -64,6 +64,11 @@ def run(
     threads: Annotated[int | None, typer.Option(
         help="Fils de calcul du modèle embarqué (par défaut : les cœurs qu'aucun autre programme n'occupe au chargement du modèle).")] = None,
     seed: Annotated[int, typer.Option(help="Graine aléatoire.")] = 42,
+    themes: Annotated[int | None, typer.Option(
+        help="Nombre de thèmes souhaité (approximatif ; par défaut, ceux que les données "
+        "font apparaître).")] = None,
+    granularity: Annotated[str, typer.Option(
+        help="Finesse des thèmes : coarse (larges), medium ou fine (étroits).")] = "medium",
     pseudonymise: Annotated[bool, typer.Option(
         "--pseudonymise/--no-pseudonymise",
         help="Pseudonymiser avant tout modèle (à ne désactiver que par une personne habilitée).")] = True,
@@ -100,8 +105,8 @@ def run(
         llm_hosts=tuple(llm_host) if llm_host and len(llm_host) > 1 else (),
         allow_remote_llm=allow_remote_llm, llm_concurrency=llm_concurrency,
         batch_size=batch_size, embedder=embedder,
-        threads=threads, seed=seed, pseudonymise=pseudonymise, k_anonymity=k_anonymity,
-        synthesis=synthese, closed=tuple(closed or ()))
+        threads=threads, seed=seed, themes=themes, granularity=granularity,
+        pseudonymise=pseudonymise, k_anonymity=k_anonymity, synthesis=synthese, closed=tuple(closed or ()))
     if task_runner not in ("local", "dask"):
         _fail(f"--task-runner inconnu : {task_runner} (local ou dask).")
     runner = {"task_runner": task_runner, "dask_address": dask_address,
@@ -156,8 +161,8 @@ def _run_flow(settings, log: Path, verbose: bool, runner: dict | None = None) ->
             llm=s.llm, model=s.model, llm_host=s.llm_host, llm_hosts=list(s.llm_hosts) or None,
             allow_remote_llm=s.allow_remote_llm, llm_concurrency=s.llm_concurrency,
             batch_size=s.batch_size, **(runner or {}), embedder=s.embedder, threads=s.threads,
-            seed=s.seed, pseudonymise=s.pseudonymise, k_anonymity=s.k_anonymity,
-            synthesis=s.synthesis, closed=list(s.closed),
+            seed=s.seed, themes=s.themes, granularity=s.granularity,
+            pseudonymise=s.pseudonymise, k_anonymity=s.k_anonymity, synthesis=s.synthesis, closed=list(s.closed),
         )
 
 

@@ -253,10 +253,11 @@ def representatives(
 
 
 def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
-                   min_cluster_size: int | None) -> str:
+                   min_cluster_size: int | None, themes: int | None = None,
+                   granularity: str = "medium") -> str:
     """Identity of a clustering: the arguments, their vectors' model and the parameters."""
     return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size,
-                        os.environ.get("NUMBA_CPU_NAME", "host"))
+                        themes, granularity, os.environ.get("NUMBA_CPU_NAME", "host"))
 
 
 def theme_counts(members: pd.DataFrame, n_respondents: int) -> dict[str, Any]:

@@ -36,6 +36,8 @@ class Settings:
     pseudonymisation_config: Path | None = None
     k_anonymity: int = 10
     min_cluster_size: int | None = None
+    themes: int | None = None  # about this many themes (cluster._steer)
+    granularity: str = "medium"  # coarse, medium or fine themes
     threads: int | None = field(default=None)
     report_name: str | None = None
     # "citations" (code composes from each theme's title and a respondent's quote, no model
@@ -102,6 +104,11 @@ def check_settings(settings: Settings) -> None:
         raise SyntheseError(
             f"Plusieurs --llm-host avec --llm {settings.llm} : seuls les serveurs de modèle "
             "(--llm ollama ou openai) se répartissent entre plusieurs adresses.")
+    if settings.themes is not None and settings.themes < 1:
+        raise SyntheseError(f"--themes doit être un entier positif (reçu : {settings.themes}).")
+    if settings.granularity not in ("coarse", "medium", "fine"):
+        raise SyntheseError(f"Granularité inconnue : {settings.granularity} "
+                            "(coarse, medium ou fine).")
     if settings.llm_concurrency < 1 or settings.batch_size < 1:
         raise SyntheseError("--llm-concurrency et --batch-size doivent être au moins 1 (reçu : "
                             f"{settings.llm_concurrency} et {settings.batch_size}).")

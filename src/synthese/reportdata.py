@@ -244,9 +244,31 @@ def method_parameters(seed: int, k_anonymity: int, clustering: dict[str, Any]) -
     params: dict[str, Any] = {"graine": seed, "température": 0,
                               "seuil de citation approchée": 85,
                               "seuil d'étayage (cosinus)": SUPPORT_THRESHOLD}
+    clustering = dict(clustering)
+    continuity = clustering.pop("continuity", None)
     params.update({f"regroupement : {k}": v for k, v in clustering.items()})
+    params["stabilité des thèmes"] = stability_note(continuity)
     params["seuil de petits groupes (k)"] = k_anonymity
     return params
+
+
+def stability_note(continuity: dict[str, Any] | None) -> str:
+    """The agreement of this run's themes with the previous run on the same answers, in
+    French (cluster.keep_in_place; stages._kept_in_place)."""
+    if not continuity:
+        return "premier regroupement de ces réponses : aucun précédent à comparer"
+    changes = continuity["changes"]
+
+    def ids(values: Any) -> str:
+        return ", ".join(str(v) for v in values) or "aucun"
+
+    return (f"par rapport au regroupement précédent ({continuity['shared_arguments']} arguments "
+            f"communs, {continuity['new_arguments']} nouveaux) : le nouveau regroupement s'y "
+            f"accorde à un ARI de {continuity['previous_ari']:.2f} ; les thèmes sont gardés en "
+            f"place et {round(100 * continuity['kept_share'])} % des arguments gardent le leur ; thèmes "
+            f"créés : {ids(changes['created'])} ; scindés : {ids(changes['split'])} ; "
+            f"fusionnés : {ids(changes['merged'])} ; disparus : {ids(changes['removed'])}"
+            ).replace("ARI de 0.", "ARI de 0,").replace("ARI de 1.", "ARI de 1,")
 
 
 def breakdowns(metadata: list[str], k: int) -> list[dict[str, Any]]:

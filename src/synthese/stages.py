@@ -291,13 +291,18 @@ def cluster(run: Run, extract: Extracted) -> Clustered:
 
     s, store, model_id = run.settings, run.store, run.embedder.model_id
     args = store.arguments(s.questions, extract.extractor_key)
-    key = clustering_key(list(args["argument_id"]), model_id, s.seed, s.min_cluster_size)
+    key = clustering_key(list(args["argument_id"]), model_id, s.seed, s.min_cluster_size,
+                         s.themes, s.granularity)
     if store.has_clustering(key):
         return Clustered(key, True)
     vectors = (store.get_embeddings(_vector_hashes(args)[0], model_id) if len(args)
                else np.zeros((0, 8), dtype=np.float32))
     result = cluster_vectors(vectors, seed=s.seed, min_cluster_size=s.min_cluster_size,
-                             kinds=list(args["kind"].fillna("constat")))
+                             kinds=list(args["kind"].fillna("constat")), themes=s.themes,
+                             granularity=s.granularity)
+    previous = store.previous_clustering(list(args["argument_id"]), model_id, key)
+    if previous is not None:
+        result = _kept_in_place(run, args, vectors, result, *previous)
     clusters, assignments = theme_rows(args, vectors, result, key,
                                        extract.counts["respondents_answering"])
     store.write_clustering({
@@ -306,6 +311,35 @@ def cluster(run: Run, extract: Extracted) -> Clustered:
         "unassigned_share": result.unassigned_share, "created_at": _now()},
         assignments, clusters)
     return Clustered(key, False)
+
+
+def _kept_in_place(run: Run, args: pd.DataFrame, vectors: np.ndarray, result: Any,
+                   previous_id: str, previous: pd.DataFrame) -> Any:
+    """The fresh themes kept in place from the previous clustering of these answers
+    (cluster.keep_in_place): same ids and members, new arguments where they fall; only a
+    real change of structure creates, splits or merges a theme, and the run says which."""
+    from synthese.cluster import NEW, keep_in_place, relabel
+
+    before = dict(zip(previous["argument_id"], previous["cluster_id"].astype(int), strict=True))
+    old = np.array([before.get(a, NEW) for a in args["argument_id"]], dtype=np.int64)
+    size = int(result.params.get("hdbscan_min_cluster_size") or 2)
+    kept = keep_in_place(result.labels, old, size)
+    moved = relabel(vectors, result, kept.labels)
+    changes = kept.changes
+    moved.params["continuity"] = {
+        "previous_clustering_id": previous_id, "previous_ari": round(kept.previous_ari, 4),
+        "kept_share": round(kept.kept_share, 4), "shared_arguments": int(np.sum(old != NEW)),
+        "new_arguments": int(np.sum(old == NEW)),
+        "changes": {k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v)
+                    for k, v in changes.items()}}
+    said = [f"{len(changes['created'])} créé(s)", f"{len(changes['split'])} scindé(s)",
+            f"{len(changes['merged'])} fusionné(s)", f"{len(changes['removed'])} disparu(s)"]
+    ari = f"{kept.previous_ari:.2f}".replace(".", ",")
+    run.log(f"Thèmes gardés en place depuis le regroupement précédent : "
+            f"{round(100 * kept.kept_share)} % des arguments déjà classés gardent leur thème "
+            f"(accord du nouveau regroupement avec le précédent : ARI {ari}) ; "
+            f"thèmes {', '.join(said)}.")
+    return moved
 
 
 def _theme_arguments(run: Run, extract: Extracted, clustering_id: str) -> pd.DataFrame:
@@ -333,6 +367,7 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     vectors = _argument_vectors(run, args)
     llm = run.llm.for_stage("summary", *prompts.values())
     checks = _TitleChecks(run, args, vectors)
+    kept = _kept_titles(run, cluster.clustering_id, llm.model_id, prompts)
     keys: dict[int, str] = {}
     made = 0
     if run.mapper is not None:
@@ -343,7 +378,8 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
                                                         _vector_model(run), SUPPORT_THRESHOLD)
             latest = store.latest_summary(key)
             if latest is None or latest["failure"] is not None:
-                _summarise_theme(run, llm, prompts, c, key, latest, args, vectors, checks)
+                _summarise_theme(run, llm, prompts, c, key, latest, args, vectors, checks,
+                                 kept.get(int(c.cluster_id)))
                 made += 1
             checks.taken.append(store.latest_summary(key)["title"])
             bar.advance()
@@ -469,8 +505,35 @@ def _grounded(summary: str, embed: Any, members: pd.DataFrame, vectors: np.ndarr
                           else np.zeros((0, 1), dtype=np.float32), members, vectors)
 
 
+def _kept_titles(run: Run, clustering_id: str, model_id: str,
+                 prompts: dict) -> dict[int, tuple[str, str]]:
+    """The title (and its origin) of each theme kept in place from the previous clustering
+    with the same members plus new arguments (stages._kept_in_place): a theme that was
+    created, split or merged is titled again."""
+    from synthese.summarise import summary_key
+    from synthese.verify import SUPPORT_THRESHOLD
+
+    continuity = run.store.clustering_params(clustering_id).get("continuity")
+    if not continuity:
+        return {}
+    changes = continuity["changes"]
+    changed = {int(x) for x in changes["created"]} | {int(x) for x in changes["merged"]}
+    for source, parts in changes["split"].items():
+        changed |= {int(source), *(int(x) for x in parts)}
+    out = {}
+    for c in run.store.clusters(continuity["previous_clustering_id"]).itertuples(index=False):
+        if c.cluster_id < 0 or int(c.cluster_id) in changed:
+            continue
+        before = run.store.latest_summary(summary_key(c.members_key, model_id, prompts,
+                                                      _vector_model(run), SUPPORT_THRESHOLD))
+        if before is not None and before["title"] and before["failure"] is None:
+            out[int(c.cluster_id)] = (before["title"], before["title_origin"] or "modele")
+    return out
+
+
 def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest: Any,
-                     args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks) -> None:
+                     args: pd.DataFrame, vectors: np.ndarray, checks: _TitleChecks,
+                     kept_title: tuple[str, str] | None = None) -> None:
     from synthese.cluster import vector_texts
     from synthese.summarise import (
         FALLBACK_CANDIDATES,
@@ -497,7 +560,9 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     shown = list(dict.fromkeys(vector_texts(members)))
     # What a title may draw its words from: the texts shown, and the fallback's candidates.
     seen = shown[:2 * TITLE_IDEAS] + title_ideas[:FALLBACK_CANDIDATES]
-    if is_brief(shown):
+    if kept_title is not None:  # kept in place with its members: its title too
+        title = Title(*kept_title)
+    elif is_brief(shown):
         title = Title(brief_title(shown), "code")
     else:
         title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
