@@ -75,7 +75,7 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
 
 def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
         small_export, tmp_path, pseudonymiser):
-    first, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    run(small_export, tmp_path, FakeLLM(), pseudonymiser)
     bigger = tmp_path / "export2.csv"
     shutil.copy(small_export, bigger)
     with bigger.open("a", encoding="utf-8") as f:
