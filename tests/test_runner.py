@@ -58,14 +58,20 @@ def test_reimporting_the_same_export_adds_no_row(small_export, tmp_path, pseudon
     assert p2.counts["new_answers"] == 0 and p2.counts["new_respondents"] == 0
 
 
+def _with_one_more_answer(export, tmp_path, text):
+    """A copy of ``export`` with respondent R11's answer ``text`` added."""
+    bigger = tmp_path / "export2.csv"
+    shutil.copy(export, bigger)
+    with bigger.open("a", encoding="utf-8") as f:
+        f.write(f"R11;Lille;2nd degré;Noé Brun;{text}\n")
+    return bigger
+
+
 def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary(
         small_export, tmp_path, pseudonymiser):
     run(small_export, tmp_path, FakeLLM(), pseudonymiser)
-    bigger = tmp_path / "export2.csv"
-    shutil.copy(small_export, bigger)
-    with bigger.open("a", encoding="utf-8") as f:
-        f.write("R11;Lille;2nd degré;Noé Brun;Le coût écologique des serveurs d'IA est énorme. "
-                "Les data centers consomment beaucoup d'eau.\n")
+    bigger = _with_one_more_answer(small_export, tmp_path, "Le coût écologique des serveurs "
+                                   "d'IA est énorme. Les data centers consomment beaucoup d'eau.")
     llm = FakeLLM()
     p, _ = run(bigger, tmp_path, llm, pseudonymiser)
     extraction_calls = [c for c in llm.calls if "arguments" in (c["schema"] or {}).get("properties", {})]
@@ -76,13 +82,9 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
 def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
         small_export, tmp_path, pseudonymiser):
     run(small_export, tmp_path, FakeLLM(), pseudonymiser)
-    bigger = tmp_path / "export2.csv"
-    shutil.copy(small_export, bigger)
-    with bigger.open("a", encoding="utf-8") as f:
-        f.write("R11;Lille;2nd degré;Noé Brun;Les élèves risquent de perdre leur esprit "
-                "critique.\n")
+    bigger = _with_one_more_answer(small_export, tmp_path,
+                                   "Les élèves risquent de perdre leur esprit critique.")
     logs: list[str] = []
-
     asked: list[str] = []
 
     class NoTitles(FakeLLM):  # a title asked again would come out as its fallback

@@ -756,20 +756,17 @@ def keep_in_place(fresh: np.ndarray, previous: np.ndarray, min_size: int) -> Con
     next_id = (max(old_ids) + 1) if old_ids else 0
     changes: dict[str, Any] = {"created": [], "split": {}, "merged": {}, "removed": []}
 
-    def parts_of(p: int) -> list[tuple[int, int]]:
+    def parts_of(p: int) -> tuple[list[tuple[int, int]], int]:
         members = fresh[shared & (previous == p)]
         counts = Counter(int(f) for f in members if f >= 0)
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), members.size
 
-    main: dict[int, int] = {}  # previous theme -> the fresh theme holding most of it
-    for p in old_ids:
-        parts, size = parts_of(p)
-        if parts:
-            main[p] = parts[0][0]
+    # Each previous theme's fresh parts, biggest first, and its size.
+    split_up = {p: parts_of(p) for p in old_ids}
     # Merges: one fresh theme holding most of several previous themes.
     sources: dict[int, list[int]] = {}
     for p in old_ids:
-        parts, size = parts_of(p)
+        parts, size = split_up[p]
         if parts and parts[0][1] > size / 2:
             sources.setdefault(parts[0][0], []).append(p)
     fresh_to_final: dict[int, int] = {}
@@ -784,7 +781,7 @@ def keep_in_place(fresh: np.ndarray, previous: np.ndarray, min_size: int) -> Con
         changes["merged"][keep] = sorted(ps)
     # Splits: a previous theme whose members fall in two or more big fresh parts.
     for p in old_ids:
-        parts, size = parts_of(p)
+        parts, size = split_up[p]
         big = [(f, c) for f, c in parts if c >= max(min_size, SPLIT_SHARE * size)]
         if len(big) < 2 or any(p in ps for ps in changes["merged"].values()):
             continue
@@ -796,7 +793,7 @@ def keep_in_place(fresh: np.ndarray, previous: np.ndarray, min_size: int) -> Con
             next_id += 1
         changes["split"][p] = new_ids
     # Created: fresh themes that are nobody's main part, made of new or unassigned arguments.
-    claimed = set(main.values())
+    claimed = {parts[0][0] for parts, _ in split_up.values() if parts}  # main parts
     for f in sorted(int(x) for x in np.unique(fresh[fresh >= 0])):
         if f in claimed or f in fresh_to_final:
             continue

@@ -262,13 +262,15 @@ def stability_note(continuity: dict[str, Any] | None) -> str:
     def ids(values: Any) -> str:
         return ", ".join(str(v) for v in values) or "aucun"
 
+    from synthese.report import format_number, format_share
+
     return (f"par rapport au regroupement précédent ({continuity['shared_arguments']} arguments "
             f"communs, {continuity['new_arguments']} nouveaux) : le nouveau regroupement s'y "
-            f"accorde à un ARI de {continuity['previous_ari']:.2f} ; les thèmes sont gardés en "
-            f"place et {round(100 * continuity['kept_share'])} % des arguments gardent le leur ; thèmes "
-            f"créés : {ids(changes['created'])} ; scindés : {ids(changes['split'])} ; "
-            f"fusionnés : {ids(changes['merged'])} ; disparus : {ids(changes['removed'])}"
-            ).replace("ARI de 0.", "ARI de 0,").replace("ARI de 1.", "ARI de 1,")
+            f"accorde à un ARI de {format_number(continuity['previous_ari'], 2)} ; les thèmes "
+            f"sont gardés en place et {format_share(continuity['kept_share'])} des arguments "
+            f"gardent le leur ; thèmes créés : {ids(changes['created'])} ; scindés : "
+            f"{ids(changes['split'])} ; fusionnés : {ids(changes['merged'])} ; disparus : "
+            f"{ids(changes['removed'])}")
 
 
 def breakdowns(metadata: list[str], k: int) -> list[dict[str, Any]]:

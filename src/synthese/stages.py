@@ -319,6 +319,7 @@ def _kept_in_place(run: Run, args: pd.DataFrame, vectors: np.ndarray, result: An
     (cluster.keep_in_place): same ids and members, new arguments where they fall; only a
     real change of structure creates, splits or merges a theme, and the run says which."""
     from synthese.cluster import NEW, keep_in_place, relabel
+    from synthese.report import format_number, format_share
 
     before = dict(zip(previous["argument_id"], previous["cluster_id"].astype(int), strict=True))
     old = np.array([before.get(a, NEW) for a in args["argument_id"]], dtype=np.int64)
@@ -334,10 +335,10 @@ def _kept_in_place(run: Run, args: pd.DataFrame, vectors: np.ndarray, result: An
                     for k, v in changes.items()}}
     said = [f"{len(changes['created'])} créé(s)", f"{len(changes['split'])} scindé(s)",
             f"{len(changes['merged'])} fusionné(s)", f"{len(changes['removed'])} disparu(s)"]
-    ari = f"{kept.previous_ari:.2f}".replace(".", ",")
     run.log(f"Thèmes gardés en place depuis le regroupement précédent : "
-            f"{round(100 * kept.kept_share)} % des arguments déjà classés gardent leur thème "
-            f"(accord du nouveau regroupement avec le précédent : ARI {ari}) ; "
+            f"{format_share(kept.kept_share)} des arguments déjà classés gardent leur thème "
+            f"(accord du nouveau regroupement avec le précédent : ARI "
+            f"{format_number(kept.previous_ari, 2)}) ; "
             f"thèmes {', '.join(said)}.")
     return moved
 

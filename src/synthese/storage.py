@@ -863,21 +863,20 @@ class Store:
         """The clustering a new one on ``argument_ids`` follows: the one with the same
         vector model that shares the most of these arguments (the latest on a tie), if it
         shares at least half of its own arguments; with its assignments."""
-        frame = pd.DataFrame({"argument_id": list(argument_ids)}, dtype=object)
-        self.con.register("_now_args", frame)
-        try:
-            row = self.con.execute(
-                "SELECT c.clustering_id FROM core.assignments a "
-                "JOIN _now_args n ON n.argument_id = a.argument_id "
-                "JOIN core.clusterings c ON c.clustering_id = a.clustering_id "
-                "WHERE c.embed_model_id = ? AND c.clustering_id <> ? "
-                "GROUP BY c.clustering_id, c.n_arguments, c.created_at "
-                "HAVING count(*) * 2 >= c.n_arguments "
-                "ORDER BY count(*) DESC, c.created_at DESC, c.clustering_id LIMIT 1",
-                [embed_model_id, exclude]).fetchone()
-        finally:
-            self.con.unregister("_now_args")
-        return None if row is None else (row[0], self.assignments(row[0]))
+        found = self._with_ids(
+            "_now_args", argument_ids,
+            "SELECT c.clustering_id FROM core.assignments a "
+            "JOIN _now_args n ON n.id = a.argument_id "
+            "JOIN core.clusterings c ON c.clustering_id = a.clustering_id "
+            "WHERE c.embed_model_id = ? AND c.clustering_id <> ? "
+            "GROUP BY c.clustering_id, c.n_arguments, c.created_at "
+            "HAVING count(*) * 2 >= c.n_arguments "
+            "ORDER BY count(*) DESC, c.created_at DESC, c.clustering_id LIMIT 1",
+            [embed_model_id, exclude])
+        if found.empty:
+            return None
+        previous = str(found.iloc[0]["clustering_id"])
+        return previous, self.assignments(previous)
 
     def clustering_params(self, clustering_id: str) -> dict[str, Any]:
         raw = self.scalar("SELECT params FROM core.clusterings WHERE clustering_id = ?",
