@@ -522,6 +522,63 @@ def test_past_the_fit_sample_every_vector_gets_its_neighbours_theme(blobs, monke
     assert adjusted_rand_score(truth, result.labels) > 0.9
 
 
+def _theme_with_a_rare_sub_theme() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Four broad themes of 300 points; inside the first, 30 points (2.5 %) about one thing
+    of their own: near their theme, but apart."""
+    rng = np.random.default_rng(5)
+    tops = _unit(rng.normal(size=(4, DIM)))
+    rare = _unit(0.6 * tops[0] + 0.8 * _unit(rng.normal(size=DIM)))
+    centre_of = np.vstack([np.repeat(tops, 300, axis=0), np.repeat(rare[None], 30, axis=0)])
+    top = np.concatenate([np.repeat(np.arange(4), 300), np.zeros(30, dtype=int)])
+    is_rare = np.concatenate([np.zeros(1200, dtype=bool), np.ones(30, dtype=bool)])
+    points = _unit(centre_of + rng.normal(0, 0.9 / np.sqrt(DIM), centre_of.shape))
+    return points.astype(np.float32), top, is_rare
+
+
+def _best_f1(labels: np.ndarray, gold: np.ndarray) -> float:
+    scores = [2 * np.sum((labels == c) & gold) / (np.sum(labels == c) + gold.sum())
+              for c in np.unique(labels[labels >= 0])]
+    return float(max(scores, default=0.0))
+
+
+@pytest.mark.slow
+def test_past_the_second_level_size_a_theme_too_rare_for_the_sample_is_found(monkeypatch):
+    from sklearn.metrics import adjusted_rand_score
+
+    from synthese import cluster
+
+    points, top, is_rare = _theme_with_a_rare_sub_theme()
+    # The fits see 150 points: about 4 of the rare 30, under the minimum theme size (5).
+    monkeypatch.setattr(cluster, "FIT_SAMPLE", 150)
+    monkeypatch.setattr(cluster, "SECOND_LEVEL_MIN", 25)
+    monkeypatch.setattr(cluster, "SECOND_LEVEL_FROM", 10_000)
+    one_level = cluster.cluster_vectors(points, seed=42, max_themes_flat=2)
+    assert _best_f1(one_level.labels, is_rare) < 0.5
+    assert "second_level" not in one_level.params
+
+    monkeypatch.setattr(cluster, "SECOND_LEVEL_FROM", 1000)
+    two = cluster.cluster_vectors(points, seed=42, max_themes_flat=2)
+    assert _best_f1(two.labels, is_rare) > 0.9
+    level = two.params["second_level"]
+    assert level["top_themes"] == 4 and level["refit"] >= 1
+    assert two.n_clusters == level["sub_themes"] > 4
+    # The parents are the top themes: each theme lies in one broad theme, and the rare one
+    # is placed under its own theme or standing alone, never under another broad theme.
+    assigned = two.labels >= 0
+    parent_of_point = two.parents[two.labels[assigned]]
+    broad = ~is_rare[assigned]
+    assert adjusted_rand_score(top[assigned][broad], parent_of_point[broad]) > 0.95
+    rare_parent = np.bincount(parent_of_point[~broad]).argmax()
+    others = set(parent_of_point[broad & (top[assigned] != 0)].tolist())
+    assert rare_parent not in others
+    # Kept in place under other ids, the parents still follow the top themes.
+    k = two.n_clusters
+    moved = cluster.relabel(points, two, np.where(two.labels >= 0, k - 1 - two.labels, -1))
+    assert moved.top is two.top
+    assert adjusted_rand_score(two.parents[two.labels[assigned]],
+                               moved.parents[moved.labels[assigned]]) == 1.0
+
+
 # --- keeping themes in place (issue 18) -------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,20 @@ CONSENSUS_NEIGHBOURS = 15
 CONSENSUS_AGREEMENT = 0.5
 # Above this many arguments the fits are made on a sample of this size (``_fit_sample``).
 FIT_SAMPLE = 5000
+# A sample of 5,000 sees themes of ~1 % of the corpus, the medium granularity's own size;
+# at scale that hides groups of thousands of respondents. Past SECOND_LEVEL_FROM arguments,
+# each top theme (and the top noise) of at least SECOND_LEVEL_MIN arguments is clustered
+# again on its own members (``_second_level``): fits on up to SECOND_LEVEL_SAMPLE of them (so
+# the fitted points are a sample stratified by top theme), SECOND_LEVEL_RUNS fits of
+# SECOND_LEVEL_EPOCHS, sub-themes of at least SECOND_LEVEL_SHARE of their top theme. At 100,000
+# arguments 2,000-point samples and 5 fits cost 808 s; these settings are measured in
+# docs/benchmarks.md, section 4.
+SECOND_LEVEL_FROM = 50_000
+SECOND_LEVEL_MIN = 500
+SECOND_LEVEL_SAMPLE = 1000
+SECOND_LEVEL_RUNS = 3
+SECOND_LEVEL_EPOCHS = 100
+SECOND_LEVEL_SHARE = 0.05
 
 
 @dataclass
@@ -90,6 +105,9 @@ class ClusterResult:
     # For a theme that was one theme mixing opposite views before it was split in two by
     # kind, the id of the other half (see split_opposed_views); absent otherwise.
     split_from: dict[int, int] = field(default_factory=dict)
+    # Past FIT_SAMPLE arguments: each vector's top theme, of which the themes are the
+    # sub-themes (``_second_level``); the parent themes are then the top themes.
+    top: np.ndarray | None = None
 
     @property
     def n_clusters(self) -> int:
@@ -139,10 +157,11 @@ def cluster_vectors(
         "granularity": granularity,
         "themes_asked": themes,
     }
+    top = None
     if n < TINY_CORPUS:
         raw = _tiny_labels(unit, attach_threshold, params)
     else:
-        raw = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
+        raw, top = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
 
     was_noise = raw == UNASSIGNED
     threshold = _attach_threshold(unit, raw, attach_threshold, params)
@@ -158,7 +177,7 @@ def cluster_vectors(
     for a, b in pairs:
         split_from[renamed[a]], split_from[renamed[b]] = renamed[b], renamed[a]
     similarity = _similarity_to_centroid(unit, labels)
-    parents = _parent_themes(unit, labels, max_themes_flat, params)
+    parents = _parents(unit, labels, top, max_themes_flat, params)
 
     params.update(
         n_clusters=int(labels.max()) + 1 if n and labels.max() >= 0 else 0,
@@ -166,7 +185,7 @@ def cluster_vectors(
         attached=int(np.sum(was_noise & (labels != UNASSIGNED))),
         unassigned_share=round(float(np.mean(labels == UNASSIGNED)), 4) if n else 0.0,
     )
-    return ClusterResult(labels, was_noise, similarity, parents, params, split_from)
+    return ClusterResult(labels, was_noise, similarity, parents, params, split_from, top)
 
 
 # Opposite views: a theme whose ideas are both opportunities and risks, each side at least
@@ -387,14 +406,18 @@ COARSE_SHARE = 1 / 3
 
 
 def _steer(unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict,
-           runs: int | None, themes: int | None, granularity: str) -> np.ndarray:
-    """Consensus themes at the granularity asked.
+           runs: int | None, themes: int | None,
+           granularity: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Consensus themes at the granularity asked, and the top theme of each vector when
+    they are the second level of a sampled clustering (else None).
 
     ``fine`` halves the minimum theme size (themes of ~0.5 % of the corpus instead of ~1 %);
     ``coarse`` merges the closest themes (Ward on their centroids) down to a third of them.
     ``themes=N`` merges down to N when there are more; when there are fewer, the minimum
     theme size is halved (at most twice, not below 3) before merging down to N. Merging
-    never touches the noise, which is attached afterwards like any other.
+    never touches the noise, which is attached afterwards like any other. Past
+    SECOND_LEVEL_FROM arguments the themes are refined by ``_second_level`` unless coarse
+    themes, or no more than the top themes, are asked for.
     """
     n = unit.shape[0]
     size = min_cluster_size or max(5, round(n / 100))
@@ -413,8 +436,13 @@ def _steer(unit: np.ndarray, seed: int, min_cluster_size: int | None, params: di
         target = min(k, themes)
     else:
         target = max(2, round(k * COARSE_SHARE)) if granularity == "coarse" else k
+    top = None
+    if n > SECOND_LEVEL_FROM and granularity != "coarse" and (themes is None or themes > k):
+        top, raw = raw, _second_level(unit, raw, seed, params)
+        k = _count(raw)
+        target = k if themes is None else min(k, themes)
     params["themes_before_merge"] = k
-    return _merge_themes(unit, raw, target) if target < k else raw
+    return (_merge_themes(unit, raw, target) if target < k else raw), top
 
 
 def _count(labels: np.ndarray) -> int:
@@ -437,15 +465,19 @@ def _merge_themes(unit: np.ndarray, labels: np.ndarray, target: int) -> np.ndarr
 
 def _umap_hdbscan_labels(
     unit: np.ndarray, seed: int, min_cluster_size: int | None, params: dict,
-    runs: int | None = None,
+    runs: int | None = None, sample: int | None = None, epochs: int | None = None,
 ) -> np.ndarray:
-    """The consensus of ``runs`` UMAP + HDBSCAN fits (on a sample past ``FIT_SAMPLE``)."""
+    """The consensus of ``runs`` UMAP + HDBSCAN fits (on a sample past ``sample``,
+    ``FIT_SAMPLE`` by default)."""
     n = unit.shape[0]
     runs = CONSENSUS_RUNS if runs is None else max(1, int(runs))
-    fit = _fit_sample(unit)
+    sample = FIT_SAMPLE if sample is None else sample
+    fit = _fit_sample(unit, sample)
     sub = unit[fit]
     m = sub.shape[0]
     u = _umap_params(m, seed)
+    if epochs is not None:
+        u["n_epochs"] = epochs
     # An explicit minimum theme size is the corpus's; on a sample it shrinks with it.
     h = _hdbscan_params(m, min_cluster_size if min_cluster_size is None or m == n
                         else max(2, round(min_cluster_size * m / n)))
@@ -460,7 +492,7 @@ def _umap_hdbscan_labels(
         **{f"hdbscan_{key}": value for key, value in h.items()},
         consensus_runs=runs, consensus_neighbours=CONSENSUS_NEIGHBOURS,
         consensus_agreement=CONSENSUS_AGREEMENT, consensus_links=links,
-        fit_themes=[int(f.max()) + 1 for f in fits], fit_sample=FIT_SAMPLE, n_fit=m,
+        fit_themes=[int(f.max()) + 1 for f in fits], fit_sample=sample, n_fit=m,
         versions=_versions(),
     )
     if m == n:
@@ -532,19 +564,69 @@ def _neighbour_pairs(unit: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.nd
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _fit_sample(unit: np.ndarray) -> np.ndarray:
-    """Indices of the vectors the fits are made on: all of them up to ``FIT_SAMPLE``, else
-    the ``FIT_SAMPLE`` whose content hash is smallest. The sample depends on the vectors
+def _fit_sample(unit: np.ndarray, size: int | None = None) -> np.ndarray:
+    """Indices of the vectors the fits are made on: all of them up to ``size``
+    (``FIT_SAMPLE`` by default), else
+    the ``size`` whose content hash is smallest. The sample depends on the vectors
     only, not on their order or the seed, and answers added later change it by at most
     their own number (bottom-k sampling)."""
     n = unit.shape[0]
-    if n <= FIT_SAMPLE:
+    size = FIT_SAMPLE if size is None else size
+    if n <= size:
         return np.arange(n)
     import hashlib
 
     digests = np.array([int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(),
                                        "big") for row in unit], dtype=np.uint64)
-    return np.sort(np.lexsort((np.arange(n), digests))[:FIT_SAMPLE])
+    return np.sort(np.lexsort((np.arange(n), digests))[:size])
+
+
+def _second_level(unit: np.ndarray, top: np.ndarray, seed: int, params: dict) -> np.ndarray:
+    """Sub-themes of each top theme of a sampled clustering, numbered across top themes.
+
+    Each top theme of at least ``SECOND_LEVEL_MIN`` arguments is clustered on its own
+    members, as the corpus is (consensus of fits on a content-hash sample of them), with
+    sub-themes of at least ``SECOND_LEVEL_SHARE`` of it. A member the refit calls noise
+    goes to the nearest sub-theme of its own top theme, so the sub-themes partition the top
+    theme exactly. A top theme that does not split, or is too small, stays one theme. The
+    top noise is refit the same way: the themes found in it are kept (their parent is none
+    of the top themes) and the rest stays noise, attached afterwards like any other.
+    """
+    out = np.full(top.shape[0], UNASSIGNED, dtype=np.int64)
+    refit, splits, seconds = 0, [], 0.0
+    for t in np.unique(top):  # -1 (the noise) first
+        members = np.flatnonzero(top == t)
+        first = _count(out)
+        sub = None
+        if members.size >= SECOND_LEVEL_MIN:
+            start = time.perf_counter()
+            # The sub-theme fits' seeds come from the run's seed and the top theme's id.
+            sub = _umap_hdbscan_labels(
+                unit[members], int(np.random.SeedSequence([seed, int(t) + 1]).generate_state(1)[0]),
+                max(5, round(members.size * SECOND_LEVEL_SHARE)), {},
+                runs=SECOND_LEVEL_RUNS, sample=SECOND_LEVEL_SAMPLE, epochs=SECOND_LEVEL_EPOCHS)
+            seconds += time.perf_counter() - start
+            refit += 1
+        if t == UNASSIGNED:
+            # What the sample's fits called noise may hold themes too rare for them to see:
+            # those found are kept, the rest stays noise.
+            if sub is not None and _count(sub) >= 2:  # one would be HDBSCAN's fallback
+                out[members] = np.where(sub >= 0, first + sub, UNASSIGNED)
+                splits.append(_count(sub))
+            continue
+        if sub is None or _count(sub) < 2:
+            out[members] = first
+            continue
+        sub = _attach_noise(unit[members], sub, -np.inf)
+        sub = np.unique(sub, return_inverse=True)[1]
+        out[members] = first + sub
+        splits.append(int(sub.max()) + 1)
+    params.update(second_level={
+        "top_themes": _count(top), "refit": refit, "split": len(splits),
+        "sub_themes": _count(out), "min_members": SECOND_LEVEL_MIN,
+        "sample": SECOND_LEVEL_SAMPLE, "runs": SECOND_LEVEL_RUNS, "epochs": SECOND_LEVEL_EPOCHS,
+        "min_share": SECOND_LEVEL_SHARE, "seconds": round(seconds, 1)})
+    return out
 
 
 def _neighbour_vote(points: np.ndarray, sample: np.ndarray, labels: np.ndarray,
@@ -646,6 +728,31 @@ def _similarity_to_centroid(unit: np.ndarray, labels: np.ndarray) -> np.ndarray:
         members = labels == cluster_id
         sims[members] = unit[members] @ centre
     return sims
+
+
+def _parents(unit: np.ndarray, labels: np.ndarray, top: np.ndarray | None,
+             max_themes_flat: int, params: dict) -> np.ndarray | None:
+    """Parent themes: the top themes of a two-level clustering (each theme goes to the top
+    theme most of its members came from), else ``_parent_themes``."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    if top is None or k <= max_themes_flat or k < 2 or _count(labels) != k:
+        return _parent_themes(unit, labels, max_themes_flat, params)
+    tops = np.unique(top[top >= 0])
+    raw = np.zeros(k, dtype=np.int64)
+    for cid in range(k):
+        came = top[(labels == cid) & (top >= 0)]
+        # A theme found in the top noise is its own parent.
+        raw[cid] = np.bincount(np.searchsorted(tops, came), minlength=tops.size).argmax() \
+            if came.size else tops.size + cid
+    used = np.unique(raw)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    weight = np.array([sizes[raw == p].sum() for p in used])
+    first = np.array([np.argmax(raw == p) for p in used])
+    parents = np.empty(k, dtype=np.int64)
+    for new, idx in enumerate(np.lexsort((first, -weight))):
+        parents[raw == used[idx]] = new
+    params.update(n_parents=int(used.size), parent_linkage="top themes")
+    return parents
 
 
 def _parent_themes(
@@ -831,10 +938,10 @@ def relabel(unit_vectors: np.ndarray, result: ClusterResult, labels: np.ndarray)
     for a, b in result.split_from.items():
         if len(mapping.get(a, ())) == 1 and len(mapping.get(b, ())) == 1:
             split_from[next(iter(mapping[a]))] = next(iter(mapping[b]))
-    parents = _parent_themes(unit, labels, params.get("max_themes_flat", 15), params) \
+    parents = _parents(unit, labels, result.top, params.get("max_themes_flat", 15), params) \
         if labels.size and labels.max() >= 0 and _count(labels) == int(labels.max()) + 1 else None
     params.update(n_clusters=_count(labels),
                   unassigned_share=round(float(np.mean(labels == UNASSIGNED)), 4)
                   if labels.size else 0.0)
     return ClusterResult(labels, result.was_noise, _similarity_to_centroid(unit, labels),
-                         parents, params, split_from)
+                         parents, params, split_from, result.top)
