@@ -579,6 +579,17 @@ def test_past_the_second_level_size_a_theme_too_rare_for_the_sample_is_found(mon
                                moved.parents[moved.labels[assigned]]) == 1.0
 
 
+def test_the_second_level_settings_key_only_clusterings_past_its_size(monkeypatch):
+    from synthese import cluster
+
+    monkeypatch.setattr(cluster, "SECOND_LEVEL_FROM", 2)
+    small, large = ["a", "b"], ["a", "b", "c"]
+    before = cluster.clustering_key(small, "m", 42, None), cluster.clustering_key(large, "m", 42, None)
+    monkeypatch.setattr(cluster, "SECOND_LEVEL_RUNS", cluster.SECOND_LEVEL_RUNS + 1)
+    assert cluster.clustering_key(small, "m", 42, None) == before[0]
+    assert cluster.clustering_key(large, "m", 42, None) != before[1]
+
+
 # --- keeping themes in place (issue 18) -------------------------------------------------------
 
 

@@ -274,9 +274,16 @@ def representatives(
 def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
                    min_cluster_size: int | None, themes: int | None = None,
                    granularity: str = "medium") -> str:
-    """Identity of a clustering: the arguments, their vectors' model and the parameters."""
-    return content_hash(CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed, min_cluster_size,
-                        themes, granularity, os.environ.get("NUMBA_CPU_NAME", "host"))
+    """Identity of a clustering: the arguments, their vectors' model and the parameters.
+    Past SECOND_LEVEL_FROM arguments the second level's settings are part of it (below, the
+    clustering is the same with or without it, and so is its key)."""
+    parts: list[Any] = [CLUSTER_ALGO, sorted(argument_ids), embed_model_id, seed,
+                        min_cluster_size, themes, granularity,
+                        os.environ.get("NUMBA_CPU_NAME", "host")]
+    if len(argument_ids) > SECOND_LEVEL_FROM:
+        parts.append(["second-level", SECOND_LEVEL_MIN, SECOND_LEVEL_SAMPLE, SECOND_LEVEL_RUNS,
+                      SECOND_LEVEL_EPOCHS, SECOND_LEVEL_SHARE])
+    return content_hash(*parts)
 
 
 def theme_counts(members: pd.DataFrame, n_respondents: int) -> dict[str, Any]:
