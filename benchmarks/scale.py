@@ -16,6 +16,8 @@ carrying a name, an email or a phone number (so that pseudonymisation has work t
 - ``embed-cluster``: N synthetic argument sentences through the default embedder and
   ``cluster_vectors`` only: the scope of the target (100,000 arguments in under 10 minutes
   and 6 GB).
+- ``embed-cluster-distinct``: the same with each argument two sentences of its theme, so
+  that the texts are (almost) all distinct and the embedder cannot reuse a repeated one.
 
 Every run is a fresh process, so its peak RSS and UMAP's one-off numba compilation (15-20 s,
 inside « regroupement ») are its own. Timings are wall-clock on a shared 2-core machine.
@@ -212,14 +214,20 @@ def worker_full(n: int) -> dict:
     }
 
 
-def worker_embed_cluster(n: int) -> dict:
-    """N synthetic arguments through the default embedder and the clustering only."""
+def worker_embed_cluster(n: int, distinct: bool = False) -> dict:
+    """N synthetic arguments through the default embedder and the clustering only. With
+    ``distinct``, each argument is two sentences of its theme, so that (almost) no two
+    arguments are the same text: the embedder, which encodes each distinct text once, gets
+    no help from repeats."""
     from sklearn.metrics import adjusted_rand_score
 
     from synthese.cluster import cluster_vectors
     from synthese.embed import make_embedder
 
     texts, themes = generate_arguments(n)
+    if distinct:
+        rng = np.random.default_rng(1)
+        texts = [f"{t} {sentence(rng, theme)}" for t, theme in zip(texts, themes, strict=True)]
     started = time.perf_counter()
     stages = []
     t0, cpu = time.perf_counter(), time.process_time()
@@ -230,8 +238,13 @@ def worker_embed_cluster(n: int) -> dict:
     result = cluster_vectors(vectors, seed=42)
     stages.append(("cluster", n, time.perf_counter() - t0, _peak_mb(),
                    time.process_time() - cpu))
+    parents = (np.where(result.labels >= 0, result.parents[np.maximum(result.labels, 0)], -1)
+               if result.parents is not None else result.labels)
     return {
-        "n": n, "mode": "embed-cluster", "arguments": n, "themes": result.n_clusters,
+        "n": n, "mode": "embed-cluster-distinct" if distinct else "embed-cluster",
+        "distinct_texts": len(set(texts)), "second_level": result.params.get("second_level"),
+        "ari_latent_parents": float(adjusted_rand_score(themes, parents)),
+        "arguments": n, "themes": result.n_clusters,
         "unassigned_share": result.unassigned_share, "stages": stages,
         "total_s": time.perf_counter() - started, "peak_mb": _peak_mb(),
         "embedder": embedder.name,
@@ -274,6 +287,14 @@ def markdown(results: list[dict]) -> str:
                 f"{_dec(100 * r['unassigned_share'])} %")
         if "ari_latent" in r:
             note += f", ARI contre les thèmes latents {_dec(r['ari_latent'], 2)}"
+        if r.get("second_level"):
+            level = r["second_level"]
+            note += (f" ; second niveau : {level['top_themes']} thèmes parents, "
+                     f"{level['refit']} regroupés à nouveau en {_dec(level['seconds'])} s, "
+                     f"ARI des thèmes parents contre les thèmes latents "
+                     f"{_dec(r['ari_latent_parents'], 2)}")
+        if "distinct_texts" in r:
+            note += f" ; {_int(r['distinct_texts'])} textes distincts"
         if "report_mb" in r:
             note += (f", rapport HTML {_dec(r['report_mb'])} Mo, base DuckDB "
                      f"{_dec(r['db_mb'])} Mo")
@@ -284,14 +305,15 @@ def markdown(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", nargs="+", default=["10000:full", "100000:embed-cluster"],
-                        help="SIZE:MODE, MODE = full or embed-cluster")
+                        help="SIZE:MODE, MODE = full, embed-cluster or embed-cluster-distinct")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         size, mode = args.worker.split(":")
-        work = worker_full if mode == "full" else worker_embed_cluster
-        print("RESULT " + json.dumps(work(int(size))), flush=True)
+        result = (worker_full(int(size)) if mode == "full" else
+                  worker_embed_cluster(int(size), distinct=mode == "embed-cluster-distinct"))
+        print("RESULT " + json.dumps(result), flush=True)
         return
     results = []
     for run in args.runs:

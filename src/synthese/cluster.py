@@ -105,8 +105,8 @@ class ClusterResult:
     # For a theme that was one theme mixing opposite views before it was split in two by
     # kind, the id of the other half (see split_opposed_views); absent otherwise.
     split_from: dict[int, int] = field(default_factory=dict)
-    # Past FIT_SAMPLE arguments: each vector's top theme, of which the themes are the
-    # sub-themes (``_second_level``); the parent themes are then the top themes.
+    # Past SECOND_LEVEL_FROM arguments: each vector's top theme, of which the themes are
+    # the sub-themes (``_second_level``); the parent themes are then the top themes.
     top: np.ndarray | None = None
 
     @property
@@ -573,10 +573,9 @@ def _neighbour_pairs(unit: np.ndarray, k: int, chunk: int = 2048) -> tuple[np.nd
 
 def _fit_sample(unit: np.ndarray, size: int | None = None) -> np.ndarray:
     """Indices of the vectors the fits are made on: all of them up to ``size``
-    (``FIT_SAMPLE`` by default), else
-    the ``size`` whose content hash is smallest. The sample depends on the vectors
-    only, not on their order or the seed, and answers added later change it by at most
-    their own number (bottom-k sampling)."""
+    (``FIT_SAMPLE`` by default), else the ``size`` whose content hash is smallest. The
+    sample depends on the vectors only, not on their order or the seed, and answers added
+    later change it by at most their own number (bottom-k sampling)."""
     n = unit.shape[0]
     size = FIT_SAMPLE if size is None else size
     if n <= size:
