@@ -599,10 +599,9 @@ def _second_level(unit: np.ndarray, top: np.ndarray, seed: int, params: dict) ->
     of the top themes) and the rest stays noise, attached afterwards like any other.
     """
     out = np.full(top.shape[0], UNASSIGNED, dtype=np.int64)
-    refit, splits, seconds = 0, [], 0.0
+    refit, splits, seconds, first = 0, [], 0.0, 0  # first: the next sub-theme id
     for t in np.unique(top):  # -1 (the noise) first
         members = np.flatnonzero(top == t)
-        first = _count(out)
         sub = None
         if members.size >= SECOND_LEVEL_MIN:
             start = time.perf_counter()
@@ -617,16 +616,21 @@ def _second_level(unit: np.ndarray, top: np.ndarray, seed: int, params: dict) ->
             # What the sample's fits called noise may hold themes too rare for them to see:
             # those found are kept, the rest stays noise.
             if sub is not None and _count(sub) >= 2:  # one would be HDBSCAN's fallback
-                out[members] = np.where(sub >= 0, first + sub, UNASSIGNED)
+                kept = sub >= 0
+                sub[kept] = np.unique(sub[kept], return_inverse=True)[1]  # ids without gaps
+                out[members] = np.where(kept, first + sub, UNASSIGNED)
                 splits.append(_count(sub))
+                first += splits[-1]
             continue
         if sub is None or _count(sub) < 2:
             out[members] = first
+            first += 1
             continue
         sub = _attach_noise(unit[members], sub, -np.inf)
         sub = np.unique(sub, return_inverse=True)[1]
         out[members] = first + sub
         splits.append(int(sub.max()) + 1)
+        first += splits[-1]
     params.update(second_level={
         "top_themes": _count(top), "refit": refit, "split": len(splits),
         "sub_themes": _count(out), "min_members": SECOND_LEVEL_MIN,
@@ -750,15 +754,8 @@ def _parents(unit: np.ndarray, labels: np.ndarray, top: np.ndarray | None,
         # A theme found in the top noise is its own parent.
         raw[cid] = np.bincount(np.searchsorted(tops, came), minlength=tops.size).argmax() \
             if came.size else tops.size + cid
-    used = np.unique(raw)
-    sizes = np.bincount(labels[labels >= 0], minlength=k)
-    weight = np.array([sizes[raw == p].sum() for p in used])
-    first = np.array([np.argmax(raw == p) for p in used])
-    parents = np.empty(k, dtype=np.int64)
-    for new, idx in enumerate(np.lexsort((first, -weight))):
-        parents[raw == used[idx]] = new
-    params.update(n_parents=int(used.size), parent_linkage="top themes")
-    return parents
+    params.update(n_parents=int(np.unique(raw).size), parent_linkage="top themes")
+    return _number_parents(raw, labels)
 
 
 def _parent_themes(
@@ -777,14 +774,20 @@ def _parent_themes(
     # Ward on unit vectors follows cosine distances and, unlike average linkage, does not
     # leave one giant parent next to a row of singletons.
     raw = AgglomerativeClustering(n_clusters=n_parents, linkage="ward").fit_predict(matrix)
-    sizes = np.bincount(labels[labels >= 0], minlength=k)
-    weight = np.array([sizes[raw == p].sum() for p in range(n_parents)])
-    first = np.array([np.argmax(raw == p) for p in range(n_parents)])
-    order = np.lexsort((first, -weight))
-    parents = np.empty(k, dtype=np.int64)
-    for new, old in enumerate(order):
-        parents[raw == old] = new
     params.update(n_parents=n_parents, parent_linkage="ward")
+    return _number_parents(raw, labels)
+
+
+def _number_parents(raw: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each theme's parent (``raw``, any ids) renumbered: parent 0 holds the most arguments;
+    equal weights are ordered by their first theme."""
+    used = np.unique(raw)
+    sizes = np.bincount(labels[labels >= 0], minlength=raw.size)
+    weight = np.array([sizes[raw == p].sum() for p in used])
+    first = np.array([np.argmax(raw == p) for p in used])
+    parents = np.empty(raw.size, dtype=np.int64)
+    for new, idx in enumerate(np.lexsort((first, -weight))):
+        parents[raw == used[idx]] = new
     return parents
 
 
