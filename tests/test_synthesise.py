@@ -316,3 +316,49 @@ def test_the_citations_mode_asks_the_model_nothing_and_quotes_each_theme():
     assert first.text.startswith("Cependant, la triche aux devoirs : « Les élèves trichent")
     assert all(s.supported for s in draft.sentences)
     assert "phrase_remplacee" not in draft.fallbacks  # a quote by design is not a fallback
+
+
+def _with_kind_shares(theme, kind_shares):
+    return Theme(theme.cluster_id, theme.title, theme.summary, theme.share, theme.kinds,
+                 theme.ideas, theme.vectors, theme.quotes, theme.idea_kinds,
+                 kind_shares=kind_shares)
+
+
+# A broad theme (36 % of respondents) whose opportunities come from 6 % and risks from 30 %,
+# and a narrow one (12 %) whose opportunities come from 10 %.
+BROAD = _with_kind_shares(MIXED, {"opportunite": 0.06, "risque": 0.30})
+NARROW = _with_kind_shares(THEMES[3], {"opportunite": 0.10})
+
+
+def test_a_theme_is_given_the_share_of_respondents_who_said_the_sections_kind_in_it():
+    draft = compose_synthesis([BROAD, NARROW], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                              SHARES, write=False)
+    opportunities = [s for s in draft.sentences
+                     if s.section == "opportunites" and s.origin != "code"]
+    # The narrow theme's opportunities (10 %) come before the broad theme's (6 %), and neither
+    # is given the broad theme's 36 %.
+    assert [s.cluster_ids for s in opportunities] == [[3], [7]]
+    assert opportunities[0].text.endswith("(environ un dixième des répondants, 10\u202f%).")
+    assert opportunities[1].text.endswith("(une minorité des répondants, 6\u202f%).")
+    assert "36" not in " ".join(s.text for s in draft.sentences if s.section != "conclusion")
+    assert "Comparer les réponses de l'IA" in opportunities[1].text  # its opportunity quote
+
+
+def test_a_theme_is_written_in_every_section_enough_respondents_said_its_kind_in():
+    draft = compose_synthesis([BROAD], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                              SHARES, write=False)
+    written = {s.section: s for s in draft.sentences if s.origin != "code"}
+    assert set(written) == {"opportunites", "risques"}  # 6 % and 30 %, 12 and 9 ideas
+    assert "développe l'esprit critique" in written["opportunites"].text
+    assert "menace l'esprit critique" in written["risques"].text
+    assert written["risques"].text.endswith("(près d'un tiers des répondants, 30\u202f%).")
+    # Risks (not its dominant kind) said by under 5 % of the respondents, or in under 5 ideas:
+    # only its own section.
+    for shares, kinds in (({"opportunite": 0.30, "risque": 0.04}, MIXED.kinds),
+                          ({"opportunite": 0.30, "risque": 0.06}, {"opportunite": 12,
+                                                                    "risque": 4})):
+        theme = _with_kind_shares(MIXED, shares)
+        theme.kinds = kinds
+        draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                                  SHARES, write=False)
+        assert {s.section for s in draft.sentences if s.origin != "code"} == {"opportunites"}

@@ -616,7 +616,7 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
     store, prompt, mode = run.store, run.prompts["synthesis"], run.settings.synthesis
     args = _theme_arguments(run, extract, cluster.clustering_id)
     vectors = _argument_vectors(run, args)
-    themes = _synthesis_themes(run, args, vectors, cluster, summarise)
+    themes = _synthesis_themes(run, args, vectors, cluster, summarise, extract)
     llm = run.llm.for_stage("synthesis", prompt)
     key = synthesis_key(cluster.clustering_id, [summarise.summary_keys[t.cluster_id] for t in themes],
                         llm.model_id, prompt, mode, _vector_model(run))
@@ -653,19 +653,21 @@ def _sentence_rows(draft: Any) -> list[dict[str, Any]]:
 
 
 def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster: Clustered,
-                      summarise: Summarised) -> list[Any]:
+                      summarise: Summarised, extract: Extracted) -> list[Any]:
     """The themes as the synthesis sees them, biggest share first."""
     summaries = run.store.summaries(list(summarise.summary_keys.values())).set_index("summary_key")
     themes = run.store.clusters(cluster.clustering_id)
     themes = themes[themes["cluster_id"] >= 0].copy()
     keys = themes["cluster_id"].map(summarise.summary_keys)
     themes["title"], themes["summary"] = keys.map(summaries["title"]), keys.map(summaries["summary"])
-    return _themes_of(themes, args, vectors)
+    return _themes_of(themes, args, vectors, extract.counts["respondents_answering"])
 
 
-def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray) -> list[Any]:
+def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
+               respondents: int) -> list[Any]:
     """Theme frame (cluster_id, title, summary, share_respondents, kinds) + the arguments and
-    their vectors -> the synthesis's Themes, in the frame's order, « autres » left out."""
+    their vectors -> the synthesis's Themes, in the frame's order, « autres » left out; each
+    with the share of the ``respondents`` who said each kind in it."""
     from synthese.cluster import vector_texts
     from synthese.synthesise import Theme
 
@@ -680,7 +682,9 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray) ->
                          t.summary if isinstance(t.summary, str) else "",
                          float(t.share_respondents), json.loads(t.kinds or "{}"),
                          list(members["text"]), member_vectors,
-                         quotes=vector_texts(members), idea_kinds=list(members["kind"])))
+                         quotes=vector_texts(members), idea_kinds=list(members["kind"]),
+                         kind_shares=_kind_shares(args[args["cluster_id"] == t.cluster_id],
+                                                  respondents)))
     return out
 
 
@@ -934,7 +938,7 @@ def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
     prompt = load_prompt(*PROMPTS[mode])
     args = view.rows.arguments
     args, vectors = _reviewed_members(store, embedder, args, sorted(set(args["cluster_id"])))
-    themes = _themes_of(view.rows.themes, args, vectors)
+    themes = _themes_of(view.rows.themes, args, vectors, share_base(view.described))
     stage, question = llm.for_stage("synthesis", prompt), view.described["question"]
     if mode == "libre":
         draft = _free_synthesis(question, embedder.embed, themes, stage, prompt, args, vectors)

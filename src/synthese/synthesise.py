@@ -3,10 +3,13 @@ conditions de réussite, conclusion).
 
 Two modes:
 
-- **composed** (the default, ``--synthese composee``): code composes, the model writes one
-  sentence at a time. Each theme goes to the section of its dominant kind (counted by
-  code), themes are ordered by their share of respondents, the model writes one sentence
-  from one theme in a small call, and code checks it for support by the theme's ideas. A
+- **composed** (``--synthese composee``; ``citations``, the default, is the same with each
+  theme's sentence built by code from its title and a respondent's quote): code composes,
+  the model writes one sentence at a time. Each theme goes to the section of its dominant
+  kind (counted by code), and to another section too when enough respondents said that
+  kind in it; in a section, themes are ordered, and their proportion given, by the share of
+  respondents who said the section's kind in them; the model writes one sentence from one
+  theme's ideas of that kind in a small call, and code checks it for support by the theme's ideas. A
   sentence that fails is replaced by the theme's first summary sentence (already checked),
   or published flagged. Connectives, proportions, the opening of each section and the
   conclusion are written by code. No sentence appears twice, and nothing fails into
@@ -67,6 +70,11 @@ CONNECTIVES = {
     "conditions": ("Premièrement", "Deuxièmement", "Troisièmement", "Par ailleurs", "Enfin"),
 }
 MAX_THEMES_PER_SECTION = 6  # the lighter themes of a section are grouped in one sentence
+# A theme is written in the section of its dominant kind, and also in another section when
+# at least this share of all respondents (and this many ideas) said that kind in it: a theme
+# of 19 risks and 19 conditions is a risk and a condition (docs/quality.md, fourth pass).
+OTHER_SECTION_SHARE = 0.05
+OTHER_SECTION_IDEAS = 5
 SENTENCE_MAX_CHARS = 220
 SENTENCE_SCHEMA: dict = {
     "type": "object", "properties": {"phrase": {"type": "string",
@@ -116,6 +124,17 @@ class Theme:
     vectors: np.ndarray  # of all its ideas, for the support check
     quotes: list[str] = field(default_factory=list)  # what its respondents wrote, central first
     idea_kinds: list[str] = field(default_factory=list)  # the kind of each of ``ideas``
+    # For each kind, the share of all respondents who expressed an idea of it in this theme
+    # (counted by code); empty when unknown, and then ``share`` stands for every kind.
+    kind_shares: dict[str, float] = field(default_factory=dict)
+
+    def share_of(self, kind: str) -> float:
+        """The share of respondents behind what this theme says of one kind: a theme of 22 %
+        of the respondents whose risks come from 6 % is a risk of 6 %, not of 22 %."""
+        return self.kind_shares.get(kind, 0.0) if self.kind_shares else self.share
+
+    def ideas_count(self, kind: str) -> int:
+        return int(self.kinds.get(kind, 0))
 
     def ideas_of(self, kind: str) -> list[str]:
         """Its most central ideas of one kind (all its ideas when it has none of that kind):
@@ -133,9 +152,9 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v9", clustering_id, summary_keys, model_id, prompt.sha256,
-                        mode, MAX_THEMES_PER_SECTION, embed_model_id, SUPPORT_THRESHOLD,
-                        PROSE_CHECKS)
+    return content_hash("synthesis-v10", clustering_id, summary_keys, model_id, prompt.sha256,
+                        mode, MAX_THEMES_PER_SECTION, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
+                        embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
 def section_of(kinds: dict[str, int]) -> str | None:
@@ -144,6 +163,33 @@ def section_of(kinds: dict[str, int]) -> str | None:
     counted = [(kinds.get(k, 0), -i, s) for i, (k, s) in enumerate(SECTION_OF_KIND.items())]
     n, _, section = max(counted)
     return section if n > 0 else None
+
+
+def sections_of(themes: list[Theme]) -> tuple[dict[str, list[Theme]], list[Theme], dict[int, str]]:
+    """The themes of each section, heaviest first by the share of respondents who said the
+    section's kind in them; the themes of no section; each theme's own section.
+
+    A theme goes to the section of its dominant kind (``section_of``) and to any other
+    section whose kind at least ``OTHER_SECTION_SHARE`` of all respondents and
+    ``OTHER_SECTION_IDEAS`` ideas expressed in it (only when its ``kind_shares`` are known).
+    """
+    sections: dict[str, list[Theme]] = {s: [] for s in SECTIONS[:3]}
+    aside: list[Theme] = []
+    home: dict[int, str] = {}
+    for theme in themes:
+        own = section_of(theme.kinds)
+        if own is None:
+            aside.append(theme)
+            continue
+        home[theme.cluster_id] = own
+        for kind, section in SECTION_OF_KIND.items():
+            if section == own or (theme.kind_shares
+                                  and theme.share_of(kind) >= OTHER_SECTION_SHARE
+                                  and theme.ideas_count(kind) >= OTHER_SECTION_IDEAS):
+                sections[section].append(theme)
+    for kind, section in SECTION_OF_KIND.items():
+        sections[section].sort(key=lambda t, k=kind: -t.share_of(k))  # stable: ties keep order
+    return sections, aside, home
 
 
 def _lower_first(text: str) -> str:
@@ -182,7 +228,8 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
     of the section's kind, with no model call).
 
     ``themes`` are ordered by share of respondents; ``kind_shares`` give, for each kind, the
-    share of respondents who expressed at least one idea of it.
+    share of respondents who expressed at least one idea of it (each theme's own, in
+    ``Theme.kind_shares``, place and order it in the sections: ``sections_of``).
     """
     draft = SynthesisDraft([], None)
     if not themes:
@@ -192,19 +239,12 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
             [], "code", None, 0.0, False))
         draft.fallbacks["synthese_vide"] = 1
         return draft
-    sections: dict[str, list[Theme]] = {s: [] for s in SECTIONS[:3]}
-    aside: list[Theme] = []
     brief = sorted((t for t in themes if t.brief), key=lambda t: -t.share)
-    apart = {t.cluster_id for t in brief}
-    for theme in themes:
-        if theme.cluster_id in apart:
-            continue
-        section = section_of(theme.kinds)
-        (sections[section] if section else aside).append(theme)
+    sections, aside, home = sections_of([t for t in themes if not t.brief])
     for paragraph, (section, members) in enumerate(sections.items()):
         if members:
             _section(draft, section, paragraph, members, question, llm if write else None,
-                     prompt, embed, kind_shares)
+                     prompt, embed, kind_shares, home)
         else:
             _empty_section(draft, section, paragraph, themes, kind_shares)
     _conclusion(draft, sections, aside, themes, brief)
@@ -248,7 +288,7 @@ def _empty_section(draft: SynthesisDraft, section: str, paragraph: int, themes: 
 def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[Theme],
              question: str, llm: LLM | None, prompt: Prompt,
              embed: Callable[[list[str]], np.ndarray],
-             kind_shares: dict[str, float]) -> None:
+             kind_shares: dict[str, float], home: dict[int, str]) -> None:
     kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
     opening = OPENINGS[section].format(who=majority_phrase(kind_shares.get(kind, 0.0)))
     opening = opening[:1].upper() + opening[1:]
@@ -260,12 +300,14 @@ def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[
         connective = CONNECTIVES[section][-1 if i == len(shown) - 1 and i >= 2 else min(i, 3)]
         sentence = _theme_sentence(draft, theme, section, question, llm, prompt, embed)
         sentence.body = sentence.text
-        body = _with_figure(strip_openers(sentence.text), theme.share)
+        body = _with_figure(strip_openers(sentence.text), theme.share_of(kind))
         sentence.text = f"{connective}, {_lower_first(body)}"
         sentence.section, sentence.paragraph, sentence.position = section, paragraph, i + 1
         add(sentence)
+    # The lighter themes, in one sentence; a theme of another section is cited there.
+    rest = [t for t in rest if home.get(t.cluster_id) == section]
     if rest:
-        titles = " ; ".join(f"« {t.title} » ({percent(t.share)})" for t in rest)
+        titles = " ; ".join(f"« {t.title} » ({percent(t.share_of(kind))})" for t in rest)
         add(SynthesisSentence(section, paragraph, len(shown) + 1,
                               f"Plus rarement, les répondants évoquent aussi : {titles}.",
                               [t.cluster_id for t in rest], "code", "code", 1.0, True))
@@ -432,7 +474,7 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
         top = [f"« {t.title} »" for t in sections[section][:2]]
         if top:
             heads.append(f"{label} {' et '.join(top)}")
-    cited = [t.cluster_id for s in sections.values() for t in s[:2]]
+    cited = list(dict.fromkeys(t.cluster_id for s in sections.values() for t in s[:2]))
     paragraph = sum(1 for s in sections.values() if s)
     position = 0
     if heads:
