@@ -12,6 +12,7 @@ from synthese.synthesise import (
     Theme,
     compose_synthesis,
     free_synthesis,
+    representative_quote,
     section_of,
     sentence_problem,
 )
@@ -295,7 +296,6 @@ def test_code_refuses_a_sentence_in_english_or_left_unfinished():
 
 
 def test_without_a_quote_of_the_sections_kind_a_theme_falls_back_on_its_other_quotes():
-    from synthese.synthesise import representative_quote
 
     assert representative_quote(MIXED, "condition") == "L'IA menace l'esprit critique des élèves"
     short = Theme(8, "Brefs", "Oui.", 0.1, {"opportunite": 2}, ["Oui.", "Très bien."],
@@ -362,3 +362,23 @@ def test_a_theme_is_written_in_every_section_enough_respondents_said_its_kind_in
         draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
                                   SHARES, write=False)
         assert {s.section for s in draft.sentences if s.origin != "code"} == {"opportunites"}
+
+
+def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
+    quotes = ["On nous demande d'intégrer l'IA sans nous avoir formés, comme toujours.",
+              "Cette mode de l'IA passera comme les autres modes pédagogiques.",
+              "Les élèves copient les réponses sans les comprendre du tout."]
+    theme = Theme(9, "Une mode pédagogique qui passera", quotes[0], 0.2, {"risque": 3}, quotes,
+                  EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 3)
+    title = EMBED.embed([theme.title])[0]
+    assert representative_quote(theme, "risque") == quotes[0].rstrip(".")  # the most central
+    assert representative_quote(theme, "risque", title) == quotes[1].rstrip(".")
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    assert any("Cette mode de l'IA passera" in s.text for s in draft.sentences)
+    # Only among the most central few: a closer quote further down is not taken.
+    far = [f"Réponse numéro {n} sur les devoirs faits à la maison." for n in range(5)]
+    later = Theme(9, theme.title, quotes[0], 0.2, {"risque": 7}, far + quotes[1:2],
+                  EMBED.embed(far + quotes[1:2]), quotes=far + quotes[1:2],
+                  idea_kinds=["risque"] * 6)
+    assert representative_quote(later, "risque", title) == far[0].rstrip(".")

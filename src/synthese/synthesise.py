@@ -154,6 +154,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
     mode, and the check of its sentences."""
     return content_hash("synthesis-v10", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
+                        QUOTE_CANDIDATES,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
@@ -364,7 +365,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # menace pour l'esprit critique » opened the opportunities) nor be unfinished: « Titre :
     # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
     # « Titre : première phrase du résumé » (itself checked), the title.
-    quote = representative_quote(theme, kind)
+    quote = representative_quote(theme, kind, embed([theme.title])[0] if theme.title else None)
     if quote:
         candidates.append((f"{theme.title} : « {quote} »",
                            "repli" if llm is not None else "citation"))
@@ -392,21 +393,33 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
 
 
 QUOTE_WORDS = (5, 40)  # a quote a reader can take in at a glance, and that says something
+# The quote under a title is taken among this many most central eligible quotes, the one
+# closest to the title: « L'IA est une mode comme les autres : « On nous demande d'intégrer
+# l'IA sans nous avoir formés » » read as a title and a quote about two things.
+QUOTE_CANDIDATES = 5
 
 
-def representative_quote(theme: Theme, kind: str) -> str | None:
-    """The most central quote of the theme among its ideas of ``kind`` (all its ideas if it
-    has none of that kind) that reads as a whole sentence of 5 to 40 words, in the
-    respondent's words, without its opening connective or final full stop; None if none."""
-    pairs = list(zip(theme.quotes, theme.idea_kinds or [kind] * len(theme.quotes),
-                     strict=False))
-    chosen = [q for q, k in pairs if k == kind] or [q for q, _ in pairs]
-    for quote in dict.fromkeys(chosen):
-        text = strip_openers(" ".join(str(quote).split())).rstrip(" .;:,")
+def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None) -> str | None:
+    """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
+    none of that kind) that reads as a whole sentence of 5 to 40 words, in the respondent's
+    words, without its opening connective or final full stop; None if none. The most central
+    one, or, given the ``title``'s vector, the one of the ``QUOTE_CANDIDATES`` most central
+    closest to it (ties to the more central)."""
+    kinds = theme.idea_kinds or [kind] * len(theme.quotes)
+    chosen = [i for i, k in enumerate(kinds[:len(theme.quotes)]) if k == kind] or list(
+        range(len(theme.quotes)))
+    eligible: dict[str, int] = {}
+    for i in chosen:
+        text = strip_openers(" ".join(str(theme.quotes[i]).split())).rstrip(" .;:,")
         if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1]
                 and prose_problem(text) is None and "«" not in text):
-            return text[:1].upper() + text[1:]
-    return None
+            eligible.setdefault(text[:1].upper() + text[1:], i)
+    if not eligible:
+        return None
+    ranked = list(eligible.items())[:QUOTE_CANDIDATES]
+    if title is None or len(theme.vectors) != len(theme.quotes):
+        return ranked[0][0]
+    return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
 
 
 _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
