@@ -212,3 +212,14 @@ def test_a_failed_summary_is_tried_again_with_new_calls_not_the_stored_answers(t
     # Greedy first, then sampled with a new seed per try (two tries a run): never the same
     # call twice, and a rerun of the third attempt is answered from the cache.
     assert model.calls == [(0.0, 42), (0.4, 43), (0.4, 44), (0.4, 45), (0.4, 46)]
+
+
+def test_a_fallback_title_of_title_length_comes_before_a_longer_more_central_sentence():
+    def problem(t):
+        return f"{len(t.split())} mots" if len(t.split()) > 10 else None
+    long = ("Rendez-vous de carrière sont une vaste blague et on n'est jamais "
+            "accompagnés")  # 12 words: whole, and too long for a title
+    ideas = [long, "Aucun accompagnement des enseignants", "Personne ne nous accompagne"]
+    assert fallback_title(ideas, problem, []) == "Aucun accompagnement des enseignants"
+    # With no shorter idea, the long one (whole) is still taken rather than nothing.
+    assert fallback_title(ideas[:1], problem, []) == long

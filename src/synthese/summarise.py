@@ -105,7 +105,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v6", members_key, model_id,
+    return content_hash("summary-v7", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
@@ -285,8 +285,10 @@ FALLBACK_CANDIDATES = 20
 def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
                    taken: list[str]) -> str:
     """The title when the model's were refused: among the most central ideas, the first
-    that is not taken and passes the checks (its length aside), a whole idea before one cut
-    short; else the first not taken; else the first."""
+    that is not taken and passes every check, a whole idea before one cut short; then the
+    same with its length aside (a title of 3-10 words before a sentence of 11: « Rendez-vous
+    de carrière sont une vaste blague et on n'est jamais accompagnés » titled a demo theme);
+    else the first not taken; else the first."""
     folded = {_fold(t) for t in taken}
     candidates = [idea_title(i) for i in ideas[:FALLBACK_CANDIDATES]]
     free = [c for c in candidates if _fold(c) not in folded]
@@ -297,11 +299,12 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
             reasons[c] = problem(c)
         return reasons[c]
 
-    for whole in (True, False):
-        for c in free:
-            if c.endswith("…") == (not whole) and (reason(c) is None
-                                                    or reason(c).endswith(" mots")):
-                return c
+    for length_aside in (False, True):
+        for whole in (True, False):
+            for c in free:
+                if c.endswith("…") == (not whole) and (
+                        reason(c) is None or (length_aside and reason(c).endswith(" mots"))):
+                    return c
     # None passes: one that at least does not restate the question nor carry marks.
     for c in free:
         if reason(c) not in ("reprend la question", "marques de gabarit"):
