@@ -223,3 +223,6 @@ def test_a_fallback_title_of_title_length_comes_before_a_longer_more_central_sen
     assert fallback_title(ideas, problem, []) == "Aucun accompagnement des enseignants"
     # With no shorter idea, the long one (whole) is still taken rather than nothing.
     assert fallback_title(ideas[:1], problem, []) == long
+    # Only among the 5 most central: a short idea further down is not preferred.
+    far = [long] + [f"{long} {n}" for n in range(4)] + ["Les éducateurs dans la rue"]
+    assert fallback_title(far, problem, []) == long

@@ -108,6 +108,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
     return content_hash("summary-v7", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
+                        FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
                         BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
                         embed_model_id, support_threshold, PROSE_CHECKS)
 
@@ -280,6 +281,7 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
 
 
 FALLBACK_CANDIDATES = 20
+SHORT_FALLBACK_CANDIDATES = 5
 
 
 def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
@@ -300,8 +302,12 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
         return reasons[c]
 
     for length_aside in (False, True):
+        # A title of title length only among the few most central ideas: further down, the
+        # first one that passes can be about something else (« Remettre et développer les
+        # éducateurs dans la rue », 12th idea of a theme on ecological housing).
+        pool = free if length_aside else free[:SHORT_FALLBACK_CANDIDATES]
         for whole in (True, False):
-            for c in free:
+            for c in pool:
                 if c.endswith("…") == (not whole) and (
                         reason(c) is None or (length_aside and reason(c).endswith(" mots"))):
                     return c
