@@ -202,7 +202,12 @@ def test_a_sentence_on_one_theme_gives_the_recounted_share(view):
     rows, _ = apply_events(view.base, [ev("move", {"cluster_id": others[0],
                                                    "argument_ids": members[: len(members) // 2]})],
                            n_resp(view))
-    share = themes_of(rows)[cid].share_respondents
+    # The share of all respondents who said the section's kind in the theme, recounted.
+    kind = {"opportunites": "opportunite", "risques": "risque", "conditions": "condition"}[
+        one[0].section]
+    left = rows.arguments[(rows.arguments["cluster_id"] == cid)
+                          & (rows.arguments["kind"] == kind)]
+    share = left["respondent_id"].nunique() / n_resp(view)
     text = rows.synthesis_sentences.loc[one[0].Index, "text"]
     assert f"{round(100 * share)}\u202f%)." in text
     assert text.split(" (")[0] == one[0].text.split(" (")[0]

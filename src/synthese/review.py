@@ -219,7 +219,7 @@ def apply_events(rows: ReportRows, events: list[dict[str, Any]],
         if action in THEME_ACTIONS | SYNTHESIS_ACTIONS:
             state.synthesis_validated = None
     themes = recount(themes, args, n_respondents)
-    synth = refresh_figures(synth.reset_index(drop=True), themes)
+    synth = refresh_figures(synth.reset_index(drop=True), themes, args, n_respondents)
     return replace(rows, arguments=args.reset_index(drop=True), themes=themes,
                    summary_sentences=summaries, synthesis_sentences=synth), state
 
@@ -227,18 +227,29 @@ def apply_events(rows: ReportRows, events: list[dict[str, Any]],
 FIGURE = re.compile(r" \((?P<words>[^()]*) des répondants, \d+\u202f%\)\.$")
 
 
-def refresh_figures(synth: pd.DataFrame, themes: pd.DataFrame) -> pd.DataFrame:
+def refresh_figures(synth: pd.DataFrame, themes: pd.DataFrame, args: pd.DataFrame,
+                    n_respondents: int) -> pd.DataFrame:
     """A sentence the method wrote about one theme ends with its share (« … (près d'un
-    tiers des répondants, 31 %). »); after a review the share is the recounted one. The
+    tiers des répondants, 31 %). »); after a review the share is the recounted one: in an
+    opportunities, risks or conditions section, the share of all respondents who said that
+    section's kind in the theme (as ``synthesise`` gives it), elsewhere the theme's. The
     reviewer's own sentences are theirs, left as written."""
+    from synthese.synthesise import SECTION_OF_KIND
+
     share = dict(zip(themes["cluster_id"].astype(int), themes["share_respondents"]))
+    kind_of_section = {section: kind for kind, section in SECTION_OF_KIND.items()}
+    said = (args.groupby(["cluster_id", "kind"])["respondent_id"].nunique()
+            if len(args) else pd.Series(dtype=float))
     texts = []
     for s in synth.itertuples(index=False):
         ids = [int(i) for i in s.cluster_ids]
         hit = FIGURE.search(s.text) if len(ids) == 1 and ids[0] in share \
             and getattr(s, "origin", None) != "relecteur" else None
         if hit:
-            words, figure = majority_phrase(float(share[ids[0]])).rsplit(" (", 1)
+            kind = kind_of_section.get(getattr(s, "section", None))
+            value = (float(said.get((ids[0], kind), 0)) / max(1, n_respondents) if kind
+                     else float(share[ids[0]]))
+            words, figure = majority_phrase(value).rsplit(" (", 1)
             texts.append(f"{s.text[:hit.start()]} ({words} des répondants, {figure[:-1]}).")
         else:
             texts.append(s.text)
