@@ -291,6 +291,14 @@ def clustering_key(argument_ids: list[str], embed_model_id: str, seed: int,
     return content_hash(*parts)
 
 
+def kind_shares(members: pd.DataFrame, n_respondents: int) -> dict[str, float]:
+    """For each kind, the share of all ``n_respondents`` who expressed at least one idea of
+    it among ``members`` (a theme's arguments, or all of them)."""
+    if not len(members) or not n_respondents:
+        return {}
+    return (members.groupby("kind")["respondent_id"].nunique() / n_respondents).to_dict()
+
+
 def theme_counts(members: pd.DataFrame, n_respondents: int) -> dict[str, Any]:
     """What code counts of one theme's arguments: arguments, respondents, their share of
     all ``n_respondents``, and the split by kind (also after a review, review.recount)."""

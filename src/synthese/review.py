@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthese.cluster import QUOTES_PER_THEME, theme_counts
+from synthese.cluster import QUOTES_PER_THEME, kind_shares, theme_counts
 from synthese.reportdata import ReportRows, theme_label
 from synthese.summarise import majority_phrase
 
@@ -234,21 +234,18 @@ def refresh_figures(synth: pd.DataFrame, themes: pd.DataFrame, args: pd.DataFram
     opportunities, risks or conditions section, the share of all respondents who said that
     section's kind in the theme (as ``synthesise`` gives it), elsewhere the theme's. The
     reviewer's own sentences are theirs, left as written."""
-    from synthese.synthesise import SECTION_OF_KIND
+    from synthese.synthesise import KIND_OF_SECTION
 
     share = dict(zip(themes["cluster_id"].astype(int), themes["share_respondents"]))
-    kind_of_section = {section: kind for kind, section in SECTION_OF_KIND.items()}
-    said = (args.groupby(["cluster_id", "kind"])["respondent_id"].nunique()
-            if len(args) else pd.Series(dtype=float))
     texts = []
     for s in synth.itertuples(index=False):
         ids = [int(i) for i in s.cluster_ids]
         hit = FIGURE.search(s.text) if len(ids) == 1 and ids[0] in share \
             and getattr(s, "origin", None) != "relecteur" else None
         if hit:
-            kind = kind_of_section.get(getattr(s, "section", None))
-            value = (float(said.get((ids[0], kind), 0)) / max(1, n_respondents) if kind
-                     else float(share[ids[0]]))
+            kind = KIND_OF_SECTION.get(getattr(s, "section", None))
+            value = (kind_shares(args[args["cluster_id"] == ids[0]], n_respondents).get(kind, 0.0)
+                     if kind else float(share[ids[0]]))
             words, figure = majority_phrase(value).rsplit(" (", 1)
             texts.append(f"{s.text[:hit.start()]} ({words} des répondants, {figure[:-1]}).")
         else:

@@ -611,6 +611,7 @@ class Synthesised:
 
 def synthesise(run: Run, extract: Extracted, cluster: Clustered,
                summarise: Summarised) -> Synthesised:
+    from synthese.cluster import kind_shares
     from synthese.synthesise import compose_synthesis, synthesis_key
 
     store, prompt, mode = run.store, run.prompts["synthesis"], run.settings.synthesis
@@ -630,7 +631,7 @@ def synthesise(run: Run, extract: Extracted, cluster: Clustered,
                                 args, vectors)
     else:
         draft = compose_synthesis(themes, run.question_label, llm, prompt, run.embedder.embed,
-                                  _kind_shares(args, extract.counts["respondents_answering"]),
+                                  kind_shares(args, extract.counts["respondents_answering"]),
                                   write=mode == "composee")
     if draft.failure:
         run.log(f"Synthèse en échec : {draft.failure}")
@@ -668,7 +669,7 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
     """Theme frame (cluster_id, title, summary, share_respondents, kinds) + the arguments and
     their vectors -> the synthesis's Themes, in the frame's order, « autres » left out; each
     with the share of the ``respondents`` who said each kind in it."""
-    from synthese.cluster import vector_texts
+    from synthese.cluster import kind_shares, vector_texts
     from synthese.synthesise import Theme
 
     out = []
@@ -683,16 +684,9 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
                          float(t.share_respondents), json.loads(t.kinds or "{}"),
                          list(members["text"]), member_vectors,
                          quotes=vector_texts(members), idea_kinds=list(members["kind"]),
-                         kind_shares=_kind_shares(args[args["cluster_id"] == t.cluster_id],
-                                                  respondents)))
+                         kind_shares=kind_shares(args[args["cluster_id"] == t.cluster_id],
+                                                 respondents)))
     return out
-
-
-def _kind_shares(args: pd.DataFrame, respondents: int) -> dict[str, float]:
-    """For each kind, the share of respondents who expressed at least one idea of it."""
-    if not len(args) or not respondents:
-        return {}
-    return (args.groupby("kind")["respondent_id"].nunique() / respondents).to_dict()
 
 
 def _free_synthesis(question: str, embed: Any, themes: list[Any], llm: Any, prompt: Any,
@@ -932,6 +926,7 @@ def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
                          mode: str) -> list[dict[str, Any]]:
     """A new synthesis of the reviewed themes (their titles, summaries and members), made
     and checked as in the run (``synthesise``)."""
+    from synthese.cluster import kind_shares
     from synthese.errors import SyntheseError
     from synthese.synthesise import PROMPTS, compose_synthesis
 
@@ -944,7 +939,7 @@ def regenerate_synthesis(store: Any, llm: Any, embedder: Any, view: ReviewView,
         draft = _free_synthesis(question, embedder.embed, themes, stage, prompt, args, vectors)
     else:
         draft = compose_synthesis(themes, question, stage, prompt, embedder.embed,
-                                  _kind_shares(args, share_base(view.described)),
+                                  kind_shares(args, share_base(view.described)),
                                   write=mode == "composee")
     if draft.failure:
         raise SyntheseError(f"Le modèle n'a pas pu rédiger la synthèse : {draft.failure}")

@@ -57,6 +57,7 @@ SECTION_TITLES = {
     "conclusion": "Conclusion",
 }
 SECTION_OF_KIND = {"opportunite": "opportunites", "risque": "risques", "condition": "conditions"}
+KIND_OF_SECTION = {section: kind for kind, section in SECTION_OF_KIND.items()}
 PARTS = {"opportunites": "les apports", "risques": "les risques",
          "conditions": "les conditions de réussite"}
 OPENINGS = {
@@ -133,9 +134,6 @@ class Theme:
         of the respondents whose risks come from 6 % is a risk of 6 %, not of 22 %."""
         return self.kind_shares.get(kind, 0.0) if self.kind_shares else self.share
 
-    def ideas_count(self, kind: str) -> int:
-        return int(self.kinds.get(kind, 0))
-
     def ideas_of(self, kind: str) -> list[str]:
         """Its most central ideas of one kind (all its ideas when it has none of that kind):
         a theme in « risques » that also holds opportunities is written from its risks."""
@@ -186,7 +184,7 @@ def sections_of(themes: list[Theme]) -> tuple[dict[str, list[Theme]], list[Theme
         for kind, section in SECTION_OF_KIND.items():
             if section == own or (theme.kind_shares
                                   and theme.share_of(kind) >= OTHER_SECTION_SHARE
-                                  and theme.ideas_count(kind) >= OTHER_SECTION_IDEAS):
+                                  and theme.kinds.get(kind, 0) >= OTHER_SECTION_IDEAS):
                 sections[section].append(theme)
     for kind, section in SECTION_OF_KIND.items():
         sections[section].sort(key=lambda t, k=kind: -t.share_of(k))  # stable: ties keep order
@@ -269,7 +267,7 @@ def _empty_section(draft: SynthesisDraft, section: str, paragraph: int, themes: 
                    kind_shares: dict[str, float]) -> None:
     """A section no theme belongs to says why, with the figures, and cites the themes where
     such ideas are."""
-    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    kind = KIND_OF_SECTION[section]
     holding = [t.cluster_id for t in themes if t.kinds.get(kind)]
     share = kind_shares.get(kind, 0.0)
     text = f"Aucun thème n'est fait principalement {EMPTY[section]}"
@@ -290,7 +288,7 @@ def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[
              question: str, llm: LLM | None, prompt: Prompt,
              embed: Callable[[list[str]], np.ndarray],
              kind_shares: dict[str, float], home: dict[int, str]) -> None:
-    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    kind = KIND_OF_SECTION[section]
     opening = OPENINGS[section].format(who=majority_phrase(kind_shares.get(kind, 0.0)))
     opening = opening[:1].upper() + opening[1:]
     add = draft.sentences.append
@@ -353,7 +351,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     code, « title : « the most central quote of the section's kind » », « title : first
     summary sentence », the title (none contrary to the section nor unfinished); else the
     first of these, flagged « non étayée »."""
-    kind = next(k for k, s in SECTION_OF_KIND.items() if s == section)
+    kind = KIND_OF_SECTION[section]
     ideas = theme.ideas_of(kind)
     written, cut = _model_sentence(draft, theme, ideas, section, question, llm, prompt)
     refused = ("phrase tronquée" if cut else sentence_problem(written, section, question)
