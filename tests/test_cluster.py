@@ -633,3 +633,46 @@ def test_kept_labels_recompute_what_depends_on_them(blobs):
     assert moved.n_clusters == 30 and moved.parents is None
     assert np.allclose(moved.similarity[truth == 3], fresh_similarity := moved.similarity[labels == 99])
     assert (fresh_similarity > 0.5).all()
+
+
+# --- themes by kind ---------------------------------------------------------------------
+
+
+def _topics_said_both_ways(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Three topics, each said as opportunities, risks, observations and conditions by
+    vectors drawn around the same centre: only the kinds tell the ways apart."""
+    centres = _unit(rng.normal(size=(3, DIM)))
+    topic = np.repeat(np.arange(3), 60)
+    kinds = (["opportunite"] * 20 + ["risque"] * 15 + ["constat"] * 10 + ["condition"] * 15) * 3
+    points = centres[topic] + rng.normal(0, 0.5 / np.sqrt(DIM), (topic.size, DIM))
+    return _unit(points).astype(np.float32), topic, kinds
+
+
+def test_each_kind_is_clustered_apart_and_observations_go_with_risks():
+    vectors, topic, kinds = _topics_said_both_ways(np.random.default_rng(3))
+    kinds_arr = np.array(kinds)
+    mixed = cluster_vectors(vectors, seed=42)  # without the kinds: one theme per topic
+    assert any({"opportunite", "risque"} <= set(kinds_arr[mixed.labels == t])
+               for t in range(mixed.n_clusters))
+    result = cluster_vectors(vectors, seed=42, kinds=kinds)
+    groups = {"opportunite": "o", "risque": "r", "constat": "r", "condition": "c"}
+    for t in range(result.n_clusters):
+        assert len({groups[k] for k in kinds_arr[result.labels == t]}) == 1
+    # Within a kind, the topics are still found: one theme per (topic, kind group).
+    for t in range(3):
+        for kind in ("opportunite", "risque", "condition"):
+            own = result.labels[(topic == t) & (kinds_arr == kind)]
+            assert len(set(own.tolist())) == 1 and own[0] >= 0
+        said = result.labels[(topic == t) & np.isin(kinds_arr, ["risque", "constat"])]
+        assert len(set(said.tolist())) == 1
+    assert result.n_clusters == 9
+    assert result.params["by_kind"]["risque"]["ideas"] == 75  # risks and observations
+    assert result.params["by_kind_min_cluster_size"] == 5
+
+
+def test_themes_asked_are_shared_between_the_kinds_in_proportion():
+    vectors, _, kinds = _topics_said_both_ways(np.random.default_rng(3))
+    result = cluster_vectors(vectors, seed=42, kinds=kinds, themes=3)
+    # 60, 75 and 45 ideas of 180: one theme each.
+    assert result.n_clusters == 3
+    assert {g["themes"] for g in result.params["by_kind"].values()} == {1}

@@ -28,9 +28,10 @@ STEPS = [
      "(« non reformulé ») ; la nature de chaque idée (apport, risque, condition, constat) est "
      "donnée par des règles du code sur les mots du répondant"),
     "Vectorisation de chaque argument par un modèle de plongement de phrases",
-    ("Regroupement des arguments par similarité (UMAP puis HDBSCAN, graine fixe) ; les "
-     "arguments isolés sont rattachés au thème le plus proche ou classés « autres / "
-     "inclassables » ; un thème qui mêle apports et risques en nombre est scindé en deux"),
+    ("Regroupement des arguments par similarité (UMAP puis HDBSCAN, graine fixe), à part "
+     "pour les apports, pour les conditions et pour les risques avec les constats, si bien "
+     "qu'un thème ne mêle pas des avis opposés ; les arguments isolés sont rattachés au "
+     "thème le plus proche de même nature ou classés « autres / inclassables »"),
     ("Titre de chaque thème proposé par le modèle et contrôlé par le code (distinct, ne "
      "reprenant pas la question, proche de son thème), à défaut l'idée la plus centrale ; "
      "résumé par le modèle, chaque phrase vérifiée contre les arguments du thème et, non "
