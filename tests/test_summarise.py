@@ -139,6 +139,24 @@ def test_a_fallback_title_drops_the_connective_that_opened_the_sentence():
     assert idea_title("Oui.") == "Oui"  # nothing left: the idea as it is
 
 
+def test_a_fallback_title_never_ends_on_a_word_that_needs_a_sequel():
+    # An idea the model cut at its token bound, as a demo theme was titled.
+    cut = "Les élèves l'utilisent déjà massivement, souvent pour tricher, parce que"
+    assert idea_title(cut) == "Les élèves l'utilisent déjà massivement, souvent pour tricher…"
+    # A long idea is cut at its last clause boundary among the first 12 words...
+    long = ("Les élèves l'utilisent déjà massivement, souvent pour tricher, parce que personne "
+            "ne leur a appris à faire autrement")
+    assert idea_title(long) == "Les élèves l'utilisent déjà massivement, souvent pour tricher…"
+    # ...or, without one, at 12 words less those it cannot end on (« de », « nos »).
+    assert idea_title("Je refuse qu'elle serve à justifier la dégradation de nos conditions de "
+                      "travail et de nos salaires") \
+        == "Je refuse qu'elle serve à justifier la dégradation de nos conditions…"
+    # A whole idea that ends well is left whole, and counts as whole for the fallback.
+    assert idea_title("La triche aux devoirs") == "La triche aux devoirs"
+    assert fallback_title([cut, "La triche aux devoirs"], lambda t: None, []) \
+        == "La triche aux devoirs"
+
+
 def test_the_fallback_title_skips_ideas_that_restate_the_question_and_prefers_whole_ones():
     def problem(t):
         return "reprend la question" if "intelligence artificielle" in t.lower() else None

@@ -105,7 +105,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v7", members_key, model_id,
+    return content_hash("summary-v8", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
@@ -243,11 +243,47 @@ def strip_openers(text: str) -> str:
     return bare if len(bare.split()) >= 2 else text
 
 
+# Words a title cannot end on: an idea cut by a token bound, or by ``idea_title``, often
+# stops on one (« Les élèves l'utilisent déjà massivement, souvent pour tricher, parce
+# que », a demo theme's title at the fifth pass).
+_DANGLING = frozenset({
+    "parce", "que", "qu'", "qui", "dont", "et", "ou", "mais", "donc", "car", "ni", "si", "de",
+    "du", "des", "d'", "à", "au", "aux", "en", "pour", "par", "sur", "avec", "sans", "dans",
+    "vers", "chez", "entre", "le", "la", "les", "l'", "un", "une", "ce", "cet", "cette", "ces",
+    "son", "sa", "ses", "leur", "leurs", "notre", "nos", "votre", "vos", "mon", "ma", "mes",
+    "ton", "ta", "tes", "ne", "n'", "comme", "lorsque", "quand", "puisque", "alors", "afin",
+})
+# A cut idea ends at the last clause boundary among its first words when one leaves at
+# least this many words.
+CLAUSE_MIN_WORDS = 5
+
+
+def _without_dangling(words: list[str]) -> list[str]:
+    words = list(words)
+    while len(words) > 1:
+        last = words[-1].strip(",;:—–-").lower()
+        if last and last not in _DANGLING:
+            break
+        words.pop()
+    if words:
+        words[-1] = words[-1].rstrip(",;:—–-")
+    return words
+
+
 def idea_title(idea: str, max_words: int = 12) -> str:
     """A fallback title: an idea in the respondents' words, without the connective that
-    opened it, cut to ``max_words``."""
+    opened it nor a word it cannot end on (« parce que »), cut to ``max_words`` at the last
+    clause boundary (« , », « ; », « : ») when there is one, then marked « … »."""
     words = clean_title(strip_openers(idea)).split()
-    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+    if len(words) <= max_words:
+        kept = _without_dangling(words)
+        return " ".join(kept) + ("…" if len(kept) < len(words) else "")
+    kept = words[:max_words]
+    ends = [i + 1 for i, w in enumerate(kept[:-1]) if w.endswith((",", ";", ":"))
+            and i + 1 >= CLAUSE_MIN_WORDS]
+    if ends:
+        kept = kept[:ends[-1]]
+    return " ".join(_without_dangling(kept)) + "…"
 
 
 def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
