@@ -150,7 +150,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v10", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v11", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
                         QUOTE_CANDIDATES,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -365,8 +365,10 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « Titre : première phrase du résumé » (itself checked), the title.
     quote = representative_quote(theme, kind, embed([theme.title])[0] if theme.title else None)
     if quote:
-        candidates.append((f"{theme.title} : « {quote} »",
-                           "repli" if llm is not None else "citation"))
+        # The title repeated in its only quote: the quote alone.
+        cited = f"« {quote} »" if repeats_title(theme.title, quote) else \
+            f"{theme.title} : « {quote} »"
+        candidates.append((cited, "repli" if llm is not None else "citation"))
     first = split_sentences(theme.summary)[:1]
     if first and _fold_words(first[0]) != _fold_words(theme.title):
         candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
@@ -415,9 +417,21 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     if not eligible:
         return None
     ranked = list(eligible.items())[:QUOTE_CANDIDATES]
+    # A quote that repeats the title says nothing more (a fallback title is an idea in the
+    # respondent's words, so the quote closest to it was often the same words: « Une
+    # opportunité à saisir pour l'école : « Une opportunité à saisir pour l'école » »).
+    ranked = [e for e in ranked if not repeats_title(theme.title, e[0])] or ranked
     if title is None or len(theme.vectors) != len(theme.quotes):
         return ranked[0][0]
     return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
+
+
+def repeats_title(title: str, quote: str) -> bool:
+    """Whether the quote opens with the title's words (a title taken from it, whole or cut);
+    a title the quote only ends on (« L'IA menace l'esprit critique des élèves » under
+    « L'esprit critique des élèves ») is not repeated: the quote says more."""
+    words = _fold_words(title.replace("…", " "))
+    return bool(words) and _fold_words(strip_openers(quote)).startswith(words)
 
 
 _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
