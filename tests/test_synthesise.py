@@ -12,6 +12,7 @@ from synthese.synthesise import (
     Theme,
     compose_synthesis,
     free_synthesis,
+    repeats_title,
     representative_quote,
     section_of,
     sentence_problem,
@@ -384,20 +385,17 @@ def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
     assert representative_quote(later, "risque", title) == far[0].rstrip(".")
 
 
-def test_a_quote_that_repeats_the_title_is_passed_over_or_given_alone():
+def test_a_quote_that_repeats_the_title_is_given_alone():
     quotes = ["Une opportunité à saisir pour l'école, vraiment.",
               "Les élèves y gagnent en autonomie quand on les guide bien."]
     # A fallback title is an idea in the respondent's words: the first quote, cut.
     theme = Theme(4, "Une opportunité à saisir pour l'école", quotes[0], 0.2,
                   {"opportunite": 2}, quotes, EMBED.embed(quotes), quotes=quotes,
                   idea_kinds=["opportunite"] * 2)
-    title = EMBED.embed([theme.title])[0]
-    assert representative_quote(theme, "opportunite", title) == quotes[1].rstrip(".")
-    assert representative_quote(theme, "opportunite") == quotes[1].rstrip(".")
-    # The title's only quote repeats it: the sentence gives the quote alone, not twice.
-    alone = Theme(4, theme.title, quotes[0], 0.2, {"opportunite": 1}, quotes[:1],
-                  EMBED.embed(quotes[:1]), quotes=quotes[:1], idea_kinds=["opportunite"])
-    draft = compose_synthesis([alone], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+    assert repeats_title(theme.title, quotes[0]) and not repeats_title(theme.title, quotes[1])
+    # A title the quote only ends on is not repeated: the quote says more.
+    assert not repeats_title("L'esprit critique", "L'IA menace l'esprit critique des élèves")
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
     assert cited and all(s.count("opportunité à saisir") == 1 for s in cited)

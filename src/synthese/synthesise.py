@@ -365,7 +365,12 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « Titre : première phrase du résumé » (itself checked), the title.
     quote = representative_quote(theme, kind, embed([theme.title])[0] if theme.title else None)
     if quote:
-        # The title repeated in its only quote: the quote alone.
+        # A fallback title is an idea in the respondent's words, and the quote closest to it
+        # is then often the same words (« Une opportunité à saisir pour l'école : « Une
+        # opportunité à saisir pour l'école » », four times in the fifth pass's demo
+        # synthesis): the quote alone. Passing over it for the next central quote gave
+        # quotes about something else (« Les élèves l'utilisent déjà massivement, souvent
+        # pour tricher… : « À l'école primaire, aucun intérêt pour les élèves » »).
         cited = f"« {quote} »" if repeats_title(theme.title, quote) else \
             f"{theme.title} : « {quote} »"
         candidates.append((cited, "repli" if llm is not None else "citation"))
@@ -417,10 +422,6 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     if not eligible:
         return None
     ranked = list(eligible.items())[:QUOTE_CANDIDATES]
-    # A quote that repeats the title says nothing more (a fallback title is an idea in the
-    # respondent's words, so the quote closest to it was often the same words: « Une
-    # opportunité à saisir pour l'école : « Une opportunité à saisir pour l'école » »).
-    ranked = [e for e in ranked if not repeats_title(theme.title, e[0])] or ranked
     if title is None or len(theme.vectors) != len(theme.quotes):
         return ranked[0][0]
     return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
