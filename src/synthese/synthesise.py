@@ -150,7 +150,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v11", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v12", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
                         QUOTE_CANDIDATES,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -479,15 +479,18 @@ def _brief_sentence(theme: Theme) -> str:
     others = sum(theme.kinds.values()) - favourable - wary
     who = majority_phrase(theme.share)
     examples = ", ".join(f"« {e} »" for e in brief_examples(theme.quotes))
+    # Only the leanings present: ideas of one kind group are clustered apart (cluster.BY_KIND),
+    # so a theme of brief risks and observations held no favourable one (« 0 favorable »).
+    counted = [_counted(n, one, many) for n, one, many in (
+        (favourable, "favorable", "favorables"),
+        (wary, "réservée ou inquiète", "réservées ou inquiètes"),
+        (others, "autre", "autres")) if n] or ["0 autre"]
     return (f"{who[:1].upper()}{who[1:]} des répondants répondent aussi en quelques mots, sans "
-            f"développer ({examples}) : parmi ces réponses, "
-            f"{_counted(favourable, 'favorable', 'favorables')}, "
-            f"{_counted(wary, 'réservée ou inquiète', 'réservées ou inquiètes')}, "
-            f"{_counted(others, 'autre', 'autres')}.")
+            f"développer ({examples}) : parmi ces réponses, {', '.join(counted)}.")
 
 
 def _counted(n: int, one: str, many: str) -> str:
-    """« 0 autre », « 1 favorable », « 14 réservées ou inquiètes » (French: plural from 2)."""
+    """« 1 favorable », « 14 réservées ou inquiètes » (French: plural from 2)."""
     return f"{n} {one if n < 2 else many}"
 
 
