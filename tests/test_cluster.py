@@ -676,3 +676,14 @@ def test_themes_asked_are_shared_between_the_kinds_in_proportion():
     # 60, 75 and 45 ideas of 180: one theme each.
     assert result.n_clusters == 3
     assert {g["themes"] for g in result.params["by_kind"].values()} == {1}
+
+
+def test_a_small_corpus_is_clustered_whole_and_its_mixed_themes_split():
+    from synthese.cluster import BY_KIND_FROM
+
+    vectors, _, kinds = _topics_said_both_ways(np.random.default_rng(3))
+    keep = np.flatnonzero(np.isin(np.array(kinds), ["opportunite", "risque"]))[:60]
+    assert keep.size < BY_KIND_FROM
+    small = cluster_vectors(vectors[keep], seed=42, kinds=[kinds[i] for i in keep])
+    assert "by_kind" not in small.params and small.params["split_opposed"] >= 1
+    assert small.unassigned_share < 0.2  # groups of a few dozen would leave most unthemed

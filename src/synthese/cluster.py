@@ -142,7 +142,8 @@ def cluster_vectors(
     ``min_cluster_size`` defaults to a size scaled on the corpus; ``attach_threshold``
     (cosine) defaults to a value calibrated on the clustered points. With more than
     ``max_themes_flat`` themes, themes are grouped into parent themes (``parents``). With
-    the ``kinds`` of the arguments, each kind group is clustered apart (``BY_KIND``).
+    the ``kinds`` of the arguments, each kind group is clustered apart (``BY_KIND``; under
+    ``BY_KIND_FROM`` ideas, a theme that mixes opposite views is split in two instead).
     ``runs`` is the number of fits of the consensus (``CONSENSUS_RUNS`` by default).
     ``themes`` asks for about that many themes and ``granularity`` (coarse, medium, fine)
     for broader or narrower ones (see ``_steer``).
@@ -163,7 +164,8 @@ def cluster_vectors(
         "themes_asked": themes,
     }
     top = None
-    if kinds is not None and BY_KIND and n >= TINY_CORPUS:
+    by_kind = kinds is not None and BY_KIND and n >= BY_KIND_FROM
+    if by_kind:
         raw, attached, top = _by_kind(unit, kinds, seed, min_cluster_size, attach_threshold,
                                       params, runs, themes, granularity)
         was_noise = raw == UNASSIGNED
@@ -176,7 +178,7 @@ def cluster_vectors(
         threshold = _attach_threshold(unit, raw, attach_threshold, params)
         attached = _attach_noise(unit, raw, threshold)
     pairs: list[tuple[int, int]] = []
-    if kinds is not None and not BY_KIND:
+    if kinds is not None and not by_kind:
         attached, pairs = split_opposed_views(unit, attached, kinds)
         params.update(split_opposed=len(pairs), split_min_side=SPLIT_MIN_SIDE,
                       split_min_share=SPLIT_MIN_SHARE)
@@ -206,8 +208,13 @@ def cluster_vectors(
 # benchmarks/theme_topics.py) topics recovered 4-5 -> 7 of 15, NMI 0.33 -> 0.39, seed ARI
 # 0.87 -> 0.86; all four kinds apart recovered 8 at ARI 0.84 but left the observations'
 # themes out of every section; opportunities apart from the rest, 5. docs/quality.md,
-# fifth pass. Used past TINY_CORPUS, when the kinds are given (a run always gives them).
+# fifth pass. Used from BY_KIND_FROM ideas, when the kinds are given (a run always gives
+# them). Under it, groups of a few dozen ideas hold no theme of the corpus's minimum size
+# (a consultation of 8 answers and 16 ideas came out all « autres »): the ideas are then
+# clustered together and a theme mixing opportunities and risks is split in two
+# (``split_opposed_views``). The bound is not measured: three groups of about 30 ideas.
 BY_KIND = True
+BY_KIND_FROM = 100
 KIND_GROUPS: dict[str, str] = {"constat": "risque"}
 
 
