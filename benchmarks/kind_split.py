@@ -3,7 +3,9 @@
     PYTHONPATH=src .venv/bin/python benchmarks/kind_split.py data/processed/synthese.duckdb
 
 Reads the ideas of the latest completed run (their vectors and kinds) and clusters them
-again, with and without the split of cluster.split_opposed_views, for three seeds. For each
+again, with and without the kinds, for three seeds: with them, the pipeline's own way (from
+cluster.BY_KIND_FROM ideas each kind group is clustered apart, under it mixed themes are
+split by cluster.split_opposed_views; set cluster.BY_KIND = False for the split alone). For each
 it counts the themes, the themes still mixed (opportunities and risks each at least 20 % of
 the theme: what the report would flag « avis partagés »), the share of ideas in such themes,
 and the kind purity (share of a theme's on-topic ideas that are of its dominant kind).
