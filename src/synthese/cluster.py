@@ -163,20 +163,14 @@ def cluster_vectors(
         "granularity": granularity,
         "themes_asked": themes,
     }
-    top = None
     by_kind = kinds is not None and BY_KIND and n >= BY_KIND_FROM
     if by_kind:
         raw, attached, top = _by_kind(unit, kinds, seed, min_cluster_size, attach_threshold,
                                       params, runs, themes, granularity)
-        was_noise = raw == UNASSIGNED
     else:
-        if n < TINY_CORPUS:
-            raw = _tiny_labels(unit, attach_threshold, params)
-        else:
-            raw, top = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
-        was_noise = raw == UNASSIGNED
-        threshold = _attach_threshold(unit, raw, attach_threshold, params)
-        attached = _attach_noise(unit, raw, threshold)
+        raw, attached, top = _themes_and_noise(unit, seed, min_cluster_size, attach_threshold,
+                                               params, runs, themes, granularity)
+    was_noise = raw == UNASSIGNED
     pairs: list[tuple[int, int]] = []
     if kinds is not None and not by_kind:
         attached, pairs = split_opposed_views(unit, attached, kinds)
@@ -239,13 +233,9 @@ def _by_kind(unit: np.ndarray, kinds: list[str], seed: int, min_cluster_size: in
     for kind in sorted({str(k) for k in kinds_arr}):
         members = np.flatnonzero(kinds_arr == kind)
         sub_params: dict = {}
-        if members.size < TINY_CORPUS:
-            r, t = _tiny_labels(unit[members], attach_threshold, sub_params), None
-        else:
-            asked = None if themes is None else max(1, round(themes * members.size / n))
-            r, t = _steer(unit[members], seed, size, sub_params, runs, asked, granularity)
-        a = _attach_noise(unit[members], r,
-                          _attach_threshold(unit[members], r, attach_threshold, sub_params))
+        asked = None if themes is None else max(1, round(themes * members.size / n))
+        r, a, t = _themes_and_noise(unit[members], seed, size, attach_threshold, sub_params,
+                                    runs, asked, granularity)
         ids = np.unique(a[a >= 0])
         mapping = {int(x): first + i for i, x in enumerate(ids)}
         raw[members] = [mapping.get(int(x), UNASSIGNED) for x in r]
@@ -266,6 +256,21 @@ def _by_kind(unit: np.ndarray, kinds: list[str], seed: int, min_cluster_size: in
             top[members] = np.where(own >= 0, own + offset, UNASSIGNED)
             offset += int(own.max()) + 1 if own.size and own.max() >= 0 else 0
     return raw, attached, top
+
+
+def _themes_and_noise(unit: np.ndarray, seed: int, min_cluster_size: int | None,
+                      attach_threshold: float | None, params: dict, runs: int | None,
+                      themes: int | None, granularity: str,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The raw themes of a corpus (a tiny one grouped by ``_tiny_labels``, else ``_steer``),
+    the same with the noise attached (``_attach_noise``), and the top themes (or None)."""
+    top = None
+    if unit.shape[0] < TINY_CORPUS:
+        raw = _tiny_labels(unit, attach_threshold, params)
+    else:
+        raw, top = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
+    threshold = _attach_threshold(unit, raw, attach_threshold, params)
+    return raw, _attach_noise(unit, raw, threshold), top
 
 
 # Opposite views: a theme whose ideas are both opportunities and risks, each side at least
