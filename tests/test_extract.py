@@ -90,6 +90,22 @@ def test_an_idea_over_following_segments_quotes_them_together():
                                     "avec ChatGPT à la maison.")
 
 
+def test_an_answer_of_one_short_sentence_is_its_own_idea_with_no_model_call():
+    llm = ScriptedLLM([])
+    short = "Bien pour nous, pas pour les élèves avant le lycée. Merci !"
+    e = extract_answer("a1", short, Q, CachedLLM(llm), PROMPT)
+    assert llm.calls == [] and e.n_calls == 0
+    [a] = e.arguments
+    assert (a.text, a.quote, a.flags) == ("Bien pour nous, pas pour les élèves avant le lycée.",
+                                          short[a.quote_start:a.quote_end], ["reponse_courte"])
+    # 13 words, or two sentences: the model is asked
+    for text in ("Bien pour nous les enseignants, mais pas pour les élèves avant le lycée.",
+                 "Bien pour nous. Pas pour les élèves."):
+        llm = ScriptedLLM([_reply(_idea([1], "Utile aux enseignants"))])
+        e = extract_answer("a1", text, Q, CachedLLM(llm), PROMPT)
+        assert len(llm.calls) == 1 and "reponse_courte" not in e.arguments[0].flags
+
+
 def test_a_segment_no_idea_covers_is_kept_in_its_own_words_and_flagged():
     e = _extract([_reply(_idea([1], "L'IA facilite la préparation des cours."))])
     kept = [(a.text, a.flags) for a in e.arguments]

@@ -10,6 +10,7 @@ from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.summarise import (
     PROMPTS,
+    SUMMARY_IDEAS,
     brief_title,
     content_stems,
     fallback_title,
@@ -107,14 +108,16 @@ def test_the_share_of_respondents_is_said_in_words_with_its_figure(share, words)
     assert majority_phrase(share) == words
 
 
-def test_a_theme_too_big_for_one_call_is_summarised_in_stages_from_all_its_ideas():
+def test_a_summary_reads_the_most_central_ideas_in_stages_when_they_do_not_fit_one_call():
     llm = FakeLLM(context_size=900)
     ideas = [f"Idée numéro {i} sur la formation des enseignants à l'IA." for i in range(60)]
     summary = summarise_theme(ideas, Q, CachedLLM(llm), load_prompt(*PROMPTS["summary"]),
                               load_prompt(*PROMPTS["reduce"]))
     sent = "\n".join(c["messages"][-1]["content"] for c in llm.calls)
     assert summary.n_stages >= 2 and summary.summary
-    assert all(f"Idée numéro {i} " in sent for i in range(60))  # nothing sampled away
+    # the most central first: every one of them is read, none of the others
+    assert all(f"Idée numéro {i} " in sent for i in range(SUMMARY_IDEAS))
+    assert not any(f"Idée numéro {i} " in sent for i in range(SUMMARY_IDEAS, 60))
 
 
 def test_a_failed_summary_says_why_and_is_empty():

@@ -165,7 +165,14 @@ def derive_extraction(answer_id: str, text: str, representative_text: str,
 
     ``representative_arguments``: rows of core.arguments of the representative (text, kind,
     segments, flags) in their order."""
-    from synthese.extract import Argument, Extraction, _quote, keep_injection, keep_uncovered
+    from synthese.extract import (
+        SHORT_FLAG,
+        Argument,
+        Extraction,
+        _quote,
+        keep_injection,
+        keep_uncovered,
+    )
     from synthese.injection import is_injection
     from synthese.kinds import kind_of
     from synthese.segments import split_segments
@@ -196,7 +203,7 @@ def derive_extraction(answer_id: str, text: str, representative_text: str,
         given = arg.get("flags")
         flags = [str(f) for f in (given if given is not None else []) if f != "campagne"]
         # an idea that was the representative's own words is the member's own words here
-        own_words = {"non_reformule", "reformulation_remplacee"} & set(flags)
+        own_words = {"non_reformule", "reformulation_remplacee", SHORT_FLAG} & set(flags)
         idea = quote if own_words else arg["text"]
         if any(a.segments == numbers and a.text == idea for a in extraction.arguments):
             continue

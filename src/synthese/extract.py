@@ -10,6 +10,10 @@ hand labels on a third of the ideas.
 
 Code then checks what the model gave:
 - an answer with no segment that carries an idea (« RAS », « Merci ») costs no call;
+- an answer of one short segment (``SHORT_ANSWER_WORDS`` words at most: « Bien pour nous,
+  pas pour les élèves avant le lycée. ») costs no call either: it is its own idea, in the
+  respondent's words (flag ``reponse_courte``). The model may give it only one idea, and
+  its reformulation was as long as the answer (docs/quality.md, « Sixth pass »);
 - a reformulation copied from a few-shot example, or empty, is replaced by the segment's own
   text (flag ``reformulation_remplacee``);
 - an idea pointing at segments it shares no word with is moved to the segment it does
@@ -56,6 +60,8 @@ MAX_IDEA_CHARS = 90  # about 12 words: the grammar bounds each reformulation
 MIN_OVERLAP = 34.0
 MAX_SEGMENTS_PER_IDEA = 4
 CHUNK_CHARS = 1800  # longer answers are extracted chunk by chunk, whole segments each
+SHORT_ANSWER_WORDS = 12  # the prompt asks reformulations of 10 words at most
+SHORT_FLAG = "reponse_courte"
 LLM_RETRIES = 2
 
 
@@ -129,7 +135,8 @@ def extractor_key(model_id: str, prompt: Prompt) -> str:
     """Identity of an extraction setup: a new model, prompt or bound gives new arguments."""
     return content_hash("extract-segments-v4", model_id, prompt.sha256, MAX_IDEA_CHARS,
                         MAX_SEGMENTS_PER_IDEA, CHUNK_CHARS, KINDS, KIND_RULES,
-                        f"injection-v{INJECTION_VERSION}", f"overlap-{MIN_OVERLAP}")
+                        f"injection-v{INJECTION_VERSION}", f"overlap-{MIN_OVERLAP}",
+                        f"short-{SHORT_ANSWER_WORDS}")
 
 
 def _norm(text: str) -> str:
@@ -228,6 +235,12 @@ def extract_answer(answer_id: str, text: str, question: str, llm: LLM,
                             n_empty_segments=sum(not s.content for s in segments))
     if is_injection(text):  # never sent to the model: kept in the respondent's words
         keep_injection(extraction, segments)
+        return extraction
+    content = [s for s in segments if s.content]
+    if len(content) == 1 and len(content[0].text.split()) <= SHORT_ANSWER_WORDS:
+        s = content[0]
+        extraction.arguments.append(Argument(0, s.text, kind_of(s.text), [s.number], s.text,
+                                             s.start, s.end, [SHORT_FLAG]))
         return extraction
     examples = example_ideas(prompt)
     for group in chunks(segments):

@@ -82,6 +82,8 @@ TRUST_CARDS = (
             ("quotes_fuzzy_share", "de façon approchée", True),
             ("unverified_quotes", "citations non vérifiées", False),
             ("uncovered_segments", "segments repris tels quels (non reformulés)", False),
+            ("short_answers", ("réponses d'une phrase de 12 mots au plus, reprises telles "
+             "quelles sans appel au modèle"), False),
             ("empty_segments", "formules de politesse et segments vides écartés", False),
             ("injection_answers", ("réponses qui donnent des consignes au modèle (tentatives "
              "d'injection) : comptées et citées, jamais transmises au modèle"), False),

@@ -30,6 +30,10 @@ from synthese.verify import PROSE_CHECKS
 PROMPTS = {"title": ("title_theme", 2), "summary": ("summarise_cluster", 2),
            "reduce": ("reduce_summaries", 2)}
 SUMMARY_MAX_TOKENS = 320
+# A summary is written from the theme's most central ideas: the 0.5B, given all of a big
+# theme's ideas (up to 2,475 prompt tokens on the demo), spent most of the summary stage
+# reading them and looped all the same (docs/quality.md, « Sixth pass »).
+SUMMARY_IDEAS = 30
 TITLE_MAX_TOKENS = 40
 # The bounds make the grammar close the JSON before the token limit: with an unbounded
 # summary the 0.5B hit the limit on 10 of 20 demo themes, looping on one phrase.
@@ -105,8 +109,9 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v8", members_key, model_id,
+    return content_hash("summary-v9", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
+                        SUMMARY_IDEAS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
                         BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
@@ -411,10 +416,12 @@ def _budget(llm: LLM, prompt: Prompt) -> int:
 
 def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: Prompt,
                     reduce_prompt: Prompt, attempt: int = 1) -> ThemeSummary:
-    """Summarise all ``arguments`` (ordered most central first) of one theme; ``attempt``
-    counts the runs that tried this theme (see ``_ask_summary``)."""
+    """Summarise the ``SUMMARY_IDEAS`` most central of the ``arguments`` (ordered most
+    central first) of one theme; ``attempt`` counts the runs that tried this theme (see
+    ``_ask_summary``). Each sentence is then checked against all of the theme's ideas."""
     if not arguments:
         return ThemeSummary("", 0)
+    arguments = arguments[:SUMMARY_IDEAS]
     keys: list[str] = []
     try:
         batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthese.extract import SHORT_FLAG
 from synthese.injection import FLAG as INJECTION_FLAG
 from synthese.keys import content_hash
 
@@ -220,8 +221,11 @@ def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd
     verified = sum(kinds.values())
     injected = ([INJECTION_FLAG in list(f) if f is not None else False for f in args["flags"]]
                 if n and "flags" in args else [])
+    short = ([SHORT_FLAG in list(f) if f is not None else False for f in args["flags"]]
+             if n and "flags" in args else [])
     return {
         "injection_answers": int(args[injected]["answer_id"].nunique()) if any(injected) else 0,
+        "short_answers": int(args[short]["answer_id"].nunique()) if any(short) else 0,
         "quotes_verified_share": _share(verified, n),
         "quotes_segment_share": _share(kinds.get("segment", 0), n),
         "quotes_exact_share": _share(kinds.get("exact", 0) + kinds.get("normalised", 0), n),
