@@ -183,6 +183,30 @@ def test_a_title_whose_words_are_mostly_not_the_themes_is_refused():
     assert title_problem("La triche, un fléau", [], idea_stems=stems, **kw) is None
 
 
+def test_a_title_cut_at_a_connective_is_refused():
+    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
+          "other_similarity": 0.2}
+    for title in ("Les élèves en revanche", "La triche, par contre", "Les devoirs néanmoins"):
+        assert title_problem(title, [], **kw) == "se termine par un connecteur"
+    assert title_problem("Le pour et le contre", [], **kw) is None
+
+
+def test_a_title_carrying_a_few_shot_examples_word_the_theme_never_says_is_asked_again():
+    phones = ["Mes élèves n'ont qu'un téléphone avec un forfait limité.",
+              "On lutte déjà contre les téléphones en classe."]
+    # after « Les horaires des bus et des cars », an example of the title prompt
+    llm = Titles(["Les horaires des car et des téléphones", "Les téléphones des élèves"])
+    title = title_theme(phones, Q, CachedLLM(llm), TITLE, lambda t: None, [])
+    assert title.rejected == [("Les horaires des car et des téléphones",
+                               "mots d'un exemple du prompt")]
+    assert (title.text, title.origin) == ("Les téléphones des élèves", "modele")
+    # the same word is a title's own when the theme says it
+    llm = Titles(["Les horaires des cours"])
+    title = title_theme(["Les horaires des cours changent sans cesse."], Q, CachedLLM(llm),
+                        TITLE, lambda t: None, [])
+    assert (title.text, title.rejected) == ("Les horaires des cours", [])
+
+
 def test_the_model_sees_the_texts_shown_and_the_fallback_is_one_of_the_ideas():
     quotes = ["Mes élèves rendent des devoirs faits par ChatGPT.", "Ils copient sans lire."]
     llm = Titles(["L'usage de l'IA dans les établissements", "L'IA à l'école"])

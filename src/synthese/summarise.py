@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -109,7 +110,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v9", members_key, model_id,
+    return content_hash("summary-v10", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -201,6 +202,25 @@ def content_stems(text: str) -> set[str]:
     return {w[:5] for w in _fold(text).split() if len(w) >= 4 and w not in FUNCTION_WORDS}
 
 
+# A title cut from a respondent's sentence at its connective: « Les élèves en revanche »,
+# the model's title of the demo's second theme at the sixth pass (« Pour les élèves en
+# revanche, mes collègues sont très partagés »).
+_CONNECTIVE_END = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|de plus|du coup"
+                             r"|cependant|toutefois|pourtant|neanmoins|donc|alors|aussi)$")
+
+
+def example_title_stems(prompt: Prompt) -> set[str]:
+    """The content words of five letters or more of the title prompt's few-shot titles."""
+    stems: set[str] = set()
+    for role, content in prompt.examples:
+        if role == "assistant":
+            try:
+                stems |= content_stems(json.loads(content)["titre"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+    return {s for s in stems if len(s) >= 5}  # nouns and adjectives, not « trop », « cars »
+
+
 def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   question_threshold: float, own_similarity: float,
                   other_similarity: float, question: str = "",
@@ -219,6 +239,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     if re.search(r"[{}\[\]<>|*#=_]", title):
         return "marques de gabarit"
     folded = _fold(title)
+    if _CONNECTIVE_END.search(folded):
+        return "se termine par un connecteur"
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
     if question_similarity >= question_threshold or (
@@ -300,6 +322,8 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
     the ``ideas``."""
     title = Title("", "idee")
     seen = list(dict.fromkeys(shown if shown is not None else ideas))
+    examples = example_title_stems(prompt)
+    said = set().union(*(content_stems(t) for t in seen + ideas))
     batches = [seen[:TITLE_IDEAS], seen[TITLE_IDEAS:2 * TITLE_IDEAS] or seen[::-1][:TITLE_IDEAS]]
     for batch in batches:
         messages = prompt.render(question=question, ideas="\n".join(f"- {i}" for i in batch))
@@ -313,6 +337,11 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
             title.rejected.append(("", f"pas de titre : {str(exc).splitlines()[0][:120]}"))
             continue
         reason = problem(candidate)
+        # A word of a few-shot title that none of the theme's texts says: the example
+        # copied (« Les horaires des car et des téléphones », after « Les horaires des bus
+        # et des cars », titled pupils' phones at the sixth pass).
+        if reason is None and content_stems(candidate) & examples - said:
+            reason = "mots d'un exemple du prompt"
         if reason is None:
             title.text, title.origin = candidate, "modele"
             return title
