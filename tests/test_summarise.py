@@ -154,6 +154,10 @@ def test_a_fallback_title_never_ends_on_a_word_that_needs_a_sequel():
     assert idea_title("Je refuse qu'elle serve à justifier la dégradation de nos conditions de "
                       "travail et de nos salaires") \
         == "Je refuse qu'elle serve à justifier la dégradation de nos conditions…"
+    # Nor on a pronoun that awaits its verb (a demo theme's title at the sixth pass).
+    assert idea_title("Un élève allophone de ma classe utilise la traduction instantanée et il "
+                      "participe enfin.") \
+        == "Un élève allophone de ma classe utilise la traduction instantanée…"
     # A whole idea that ends well is left whole, and counts as whole for the fallback.
     assert idea_title("La triche aux devoirs") == "La triche aux devoirs"
     assert fallback_title([cut, "La triche aux devoirs"], lambda t: None, []) \

@@ -110,7 +110,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v10", members_key, model_id,
+    return content_hash("summary-v11", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -279,6 +279,9 @@ _DANGLING = frozenset({
     "vers", "chez", "entre", "le", "la", "les", "l'", "un", "une", "ce", "cet", "cette", "ces",
     "son", "sa", "ses", "leur", "leurs", "notre", "nos", "votre", "vos", "mon", "ma", "mes",
     "ton", "ta", "tes", "ne", "n'", "comme", "lorsque", "quand", "puisque", "alors", "afin",
+    # a clitic pronoun awaits its verb: « …la traduction instantanée et il » (not « nous »,
+    # « elle »…, which end « une aide pour nous »)
+    "je", "j'", "tu", "il", "on", "ils", "me", "m'", "te", "t'", "se", "s'", "y",
 })
 # A cut idea ends at the last clause boundary among its first words when one leaves at
 # least this many words.
