@@ -34,6 +34,8 @@ from fake_ollama_domain import read_call_log
 
 VENV = Path(sys.executable).parent.parent
 PREFECT = VENV / "bin" / "prefect"
+# Every answer has two sentences, so that each costs one extraction call (an answer of one
+# short sentence costs none: tests/test_extract.py).
 ANSWERS = [
     "L'IA aide à préparer les cours. Elle fait gagner du temps aux enseignants.",
     "Les élèves trichent avec ChatGPT. Il faut interdire son usage en classe.",
@@ -42,10 +44,10 @@ ANSWERS = [
     "Les élèves risquent de perdre leur esprit critique. L'IA pense à leur place.",
     "Former les enseignants est indispensable. La formation doit être concrète et pratique.",
     "La triche avec ChatGPT est massive. Les devoirs maison n'ont plus de sens.",
-    "L'esprit critique des élèves est menacé par l'IA générative au lycée.",
-    "L'IA permet de différencier les exercices pour les élèves en difficulté.",
+    "L'esprit critique des élèves est menacé. L'IA générative pense à leur place au lycée.",
+    "L'IA permet de différencier les exercices. Les élèves en difficulté en profitent.",
     "Les données des élèves doivent être protégées. Les outils américains posent problème.",
-    "Une formation continue sur l'IA serait utile à tous les professeurs.",
+    "Une formation continue sur l'IA serait utile. Tous les professeurs en ont besoin.",
     "Les outils d'IA aident les élèves dys à rédiger. C'est un vrai progrès.",
     "Le ministère doit fournir des outils souverains. Ils doivent respecter les données.",
     "ChatGPT rédige les rédactions à la place des élèves. Il faut revoir l'évaluation.",
