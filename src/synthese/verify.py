@@ -219,13 +219,15 @@ def trust_figures(args: pd.DataFrame, summary_sentences: pd.DataFrame, synth: pd
     title_origin = (real["title_origin"].fillna("modele") if len(real) and "title_origin" in real
                     else pd.Series(dtype=object))
     verified = sum(kinds.values())
-    injected = ([INJECTION_FLAG in list(f) if f is not None else False for f in args["flags"]]
-                if n and "flags" in args else [])
-    short = ([SHORT_FLAG in list(f) if f is not None else False for f in args["flags"]]
-             if n and "flags" in args else [])
+    def answers_flagged(flag: str) -> int:
+        if not n or "flags" not in args:
+            return 0
+        flagged = [flag in list(f) if f is not None else False for f in args["flags"]]
+        return int(args[flagged]["answer_id"].nunique()) if any(flagged) else 0
+
     return {
-        "injection_answers": int(args[injected]["answer_id"].nunique()) if any(injected) else 0,
-        "short_answers": int(args[short]["answer_id"].nunique()) if any(short) else 0,
+        "injection_answers": answers_flagged(INJECTION_FLAG),
+        "short_answers": answers_flagged(SHORT_FLAG),
         "quotes_verified_share": _share(verified, n),
         "quotes_segment_share": _share(kinds.get("segment", 0), n),
         "quotes_exact_share": _share(kinds.get("exact", 0) + kinds.get("normalised", 0), n),
