@@ -81,9 +81,15 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
 
 def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
         small_export, tmp_path, pseudonymiser):
-    run(small_export, tmp_path, FakeLLM(), pseudonymiser)
-    bigger = _with_one_more_answer(small_export, tmp_path,
-                                   "Les élèves risquent de perdre leur esprit critique.")
+    first, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    # The added answer says again what an argument of a theme says (the fake embedder gives
+    # them the same vector), so that it has a theme to join whatever the first run made.
+    with first.store() as store:
+        themed = store.query(
+            "SELECT g.text FROM core.assignments a JOIN core.arguments g USING (argument_id) "
+            "WHERE a.cluster_id >= 0 AND g.text NOT LIKE '%[%' ORDER BY g.text")["text"]
+    assert len(themed), "the first run made no theme"
+    bigger = _with_one_more_answer(small_export, tmp_path, themed.iloc[0])
     logs: list[str] = []
     asked: list[str] = []
 

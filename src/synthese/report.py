@@ -25,6 +25,7 @@ import jinja2
 from markupsafe import Markup
 
 from synthese.errors import SyntheseError
+from synthese.extract import SHORT_ANSWER_WORDS
 
 SECTIONS = (
     ("opportunites", "Opportunités"),
@@ -82,8 +83,8 @@ TRUST_CARDS = (
             ("quotes_fuzzy_share", "de façon approchée", True),
             ("unverified_quotes", "citations non vérifiées", False),
             ("uncovered_segments", "segments repris tels quels (non reformulés)", False),
-            ("short_answers", ("réponses d'une phrase de 12 mots au plus, reprises telles "
-             "quelles sans appel au modèle"), False),
+            ("short_answers", (f"réponses d'une phrase de {SHORT_ANSWER_WORDS} mots au plus, "
+             "reprises telles quelles sans appel au modèle"), False),
             ("empty_segments", "formules de politesse et segments vides écartés", False),
             ("injection_answers", ("réponses qui donnent des consignes au modèle (tentatives "
              "d'injection) : comptées et citées, jamais transmises au modèle"), False),
