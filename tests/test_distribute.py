@@ -28,7 +28,7 @@ from synthese.distribute import (
     map_extraction,
 )
 from synthese.errors import SyntheseError
-from synthese.extract import SHORT_ANSWER_WORDS
+from synthese.extract import short_answer
 from synthese.llm import EndpointError, LLMError, OpenAICompatibleLLM, make_llm
 from synthese.runner import STAGES, close_run, execute, open_run
 from synthese.segments import split_segments
@@ -54,8 +54,7 @@ ANSWERS = [
 
 def _asks_the_model(text: str) -> bool:
     """Whether an answer costs an extraction call (one short sentence does not)."""
-    content = [seg for seg in split_segments(text) if seg.content]
-    return not (len(content) == 1 and len(content[0].text.split()) <= SHORT_ANSWER_WORDS)
+    return short_answer(split_segments(text)) is None
 
 
 ASKED = sum(map(_asks_the_model, ANSWERS))  # 10: four are one short sentence

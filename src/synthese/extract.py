@@ -227,6 +227,15 @@ def _call(llm: LLM, prompt: Prompt, question: str, group: list[Segment],
     return None, [], calls, last_error
 
 
+def short_answer(segments: list[Segment]) -> Segment | None:
+    """The answer's one content segment when it is its only one and has at most
+    ``SHORT_ANSWER_WORDS`` words: the answer is then its own idea, with no model call."""
+    content = [s for s in segments if s.content]
+    if len(content) == 1 and len(content[0].text.split()) <= SHORT_ANSWER_WORDS:
+        return content[0]
+    return None
+
+
 def extract_answer(answer_id: str, text: str, question: str, llm: LLM,
                    prompt: Prompt) -> Extraction:
     """Extract the ideas of one non-blank answer."""
@@ -236,9 +245,8 @@ def extract_answer(answer_id: str, text: str, question: str, llm: LLM,
     if is_injection(text):  # never sent to the model: kept in the respondent's words
         keep_injection(extraction, segments)
         return extraction
-    content = [s for s in segments if s.content]
-    if len(content) == 1 and len(content[0].text.split()) <= SHORT_ANSWER_WORDS:
-        s = content[0]
+    s = short_answer(segments)
+    if s is not None:
         extraction.arguments.append(Argument(0, s.text, kind_of(s.text), [s.number], s.text,
                                              s.start, s.end, [SHORT_FLAG]))
         return extraction
