@@ -76,6 +76,10 @@ def test_title_checks_refuse_lists_repeats_the_question_and_other_themes():
                          question_threshold=0.6, own_similarity=0.3, other_similarity=0.5) \
         == "plus proche d'un autre thème"
     assert title_problem("Triche", [], question_similarity=0.1, **kw) == "1 mots"
+    # Closer to its own theme than to any other, but about one of its ideas only.
+    assert title_problem("Générer une banque de questions de QCM", [], question_similarity=0.1,
+                         question_threshold=0.6, own_similarity=0.11, other_similarity=0.05) \
+        == "loin de son thème"
     assert title_problem("La triche aux devoirs", [], question_similarity=0.1, **kw) is None
 
 

@@ -2,7 +2,7 @@
 
 - **Titles.** The model writes a 3–8 word noun phrase from the theme's most central ideas.
   Code checks it: distinct from the other titles, not a restatement of the question, closer
-  to its own theme than to any other (``title_problem``). A rejected title is asked once more
+  to its own theme than to any other and not far from it (``title_problem``). A rejected title is asked once more
   from the next ideas, then replaced by the theme's most central idea in its own words. A
   title is never a keyword list, and every rejection is recorded.
 - **Summaries.** ALL the ideas of a theme, in order of centrality (map-reduce over batches
@@ -48,6 +48,13 @@ TITLE_SCHEMA: dict = {
 }
 TITLE_WORDS = (2, 10)  # the prompt asks 3 to 8 words; code accepts a word more or less
 TITLE_IDEAS = 8  # central ideas shown to the model for a title
+# A title must sit at least this close (cosine, default embedder) to its own theme's centroid.
+# Being closer to its own theme than to any other is not enough: the 0.5B titled a demo theme
+# on AI and critical thinking « Générer une banque de questions de QCM » from the one idea
+# that said it (cosine 0.11 to its centroid, 0.03 to its median idea). Calibrated on the
+# demo and 200 Grand Débat comments (docs/quality.md, seventh pass): every other model title
+# sat at 0.24 or more.
+TITLE_MIN_OWN_SIMILARITY = 0.17
 _SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"])")
 _REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
 NNBSP = "\u202f"
@@ -110,10 +117,11 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v11", members_key, model_id,
+    return content_hash("summary-v12", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
+                        TITLE_MIN_OWN_SIMILARITY,
                         FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
                         BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
                         embed_model_id, support_threshold, PROSE_CHECKS)
@@ -252,6 +260,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
             return "mots absents des idées du thème"
     if other_similarity > own_similarity:
         return "plus proche d'un autre thème"
+    if own_similarity < TITLE_MIN_OWN_SIMILARITY:
+        return "loin de son thème"
     return None
 
 
