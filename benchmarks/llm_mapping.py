@@ -31,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import f1_score
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -46,13 +47,8 @@ SYSTEM = ("Tu classes des contributions citoyennes au Grand Débat national. Ré
 def weighted_macro_f1(truth: list[str], pred: list[str], weight: dict[str, float],
                       names: list[str]) -> float:
     """Macro F1 with each row counted ``weight[its true label]`` times."""
-    f1s = []
-    for n in names:
-        tp = sum(weight[t] for t, p in zip(truth, pred) if t == n and p == n)
-        fp = sum(weight[t] for t, p in zip(truth, pred) if t != n and p == n)
-        fn = sum(weight[t] for t, p in zip(truth, pred) if t == n and p != n)
-        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(f1s))
+    return float(f1_score(truth, pred, labels=names, average="macro", zero_division=0,
+                          sample_weight=[weight[t] for t in truth]))
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 
 - **Titles.** The model writes a 3–8 word noun phrase from the theme's most central ideas.
   Code checks it: distinct from the other titles, not a restatement of the question, closer
-  to its own theme than to any other and not far from it (``title_problem``). A rejected title is asked once more
-  from the next ideas, then replaced by the theme's most central idea in its own words. A
-  title is never a keyword list, and every rejection is recorded.
+  to its own theme than to any other and not far from it (``title_problem``). A rejected
+  title is asked once more from the next ideas, then replaced by the theme's most central
+  idea in its own words. A title is never a keyword list, and every rejection is recorded.
 - **Summaries.** ALL the ideas of a theme, in order of centrality (map-reduce over batches
   when they do not fit the context, never sampling), 2 to 4 sentences; each sentence is then
   checked for support by code (verify.ground_summary).
