@@ -179,9 +179,24 @@ def _tee_logs(log: Path) -> None:
 
 
 def _stopped(signum: int) -> None:
+    """A run stopped by a signal: one line, then the process ends at once.
+
+    Everything the run stored is committed and its cleanup has run (the flow's ``finally``
+    closed the database and the model; the temporary Prefect server is stopped). The exit
+    skips the interpreter's finalisation on purpose: a generation stopped mid-call leaves
+    llama.cpp finishing its batch in its own threads (xllamacpp keeps the stopped request,
+    and so the Server, alive), and the C++ libraries torn down under it crashed the process
+    (SIGSEGV, about one stopped run in four here) or hung it past a minute.
+    """
+    import logging
+
     name = signal.Signals(signum).name
-    _fail(f"Exécution interrompue ({name}) : ce qui était enregistré est conservé ; relancez la "
-          "même commande pour reprendre.", 128 + int(signum))
+    typer.echo(f"Erreur : Exécution interrompue ({name}) : ce qui était enregistré est "
+               "conservé ; relancez la même commande pour reprendre.", err=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + int(signum))
 
 
 def _crashed(exc: BaseException, log: Path) -> None:

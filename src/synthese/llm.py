@@ -334,8 +334,13 @@ class LlamaCppLLM:
         temperature: float = 0.0,
         seed: int = 42,
     ) -> LLMResult:
-        """One chat completion; with ``schema`` the output is constrained to it by a grammar."""
-        server = self._require_server()
+        """One chat completion; with ``schema`` the output is constrained to it by a grammar.
+
+        No frame here keeps the xllamacpp ``Server`` in a local: a frame held by an
+        exception's traceback (a run stopped by a signal) would keep llama.cpp alive after
+        ``close``, still decoding while the interpreter exits (a segfault or a hang, see
+        ``close``)."""
+        self._require_server()
         request: dict[str, Any] = {
             "messages": messages,
             "max_tokens": max_tokens,
@@ -349,7 +354,7 @@ class LlamaCppLLM:
         if schema is not None:
             # Not response_format/json_schema: with this build and Qwen's chat template
             # those let the model open a ```json fence before the constraint applies.
-            request["grammar"] = self._verified_grammar(server, schema)
+            request["grammar"] = self._verified_grammar(schema)
 
         pieces: list[str] = []
         state: dict[str, Any] = {"finish_reason": None, "usage": {}, "error": None,
@@ -377,7 +382,7 @@ class LlamaCppLLM:
             return False
 
         start = time.perf_counter()
-        self._generate(server, request, on_chunk, state)
+        self._generate(request, on_chunk, state)
         duration = time.perf_counter() - start
         if state["error"] is not None:
             message = state["error"].get("message", state["error"])
@@ -397,8 +402,7 @@ class LlamaCppLLM:
             finish_reason=state["finish_reason"] or "stop",
         )
 
-    def _generate(self, server: Any, request: dict[str, Any], on_chunk: Any,
-                  state: dict[str, Any]) -> None:
+    def _generate(self, request: dict[str, Any], on_chunk: Any, state: dict[str, Any]) -> None:
         """Run one streamed generation in a worker thread, so that the main thread stays free
         to receive Ctrl-C or SIGTERM (a Prefect cancellation).
 
@@ -411,7 +415,7 @@ class LlamaCppLLM:
         """
         def work() -> None:
             try:
-                server.handle_chat_completions(request, on_chunk)
+                self._require_server().handle_chat_completions(request, on_chunk)
             except (ValueError, RuntimeError) as exc:
                 state["failure"] = exc
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
@@ -433,7 +437,7 @@ class LlamaCppLLM:
         if failure is not None:
             raise failure
 
-    def _verified_grammar(self, server: Any, schema: dict) -> str:
+    def _verified_grammar(self, schema: dict) -> str:
         """The grammar for ``schema``, once checked to really constrain generation.
 
         When llguidance cannot compile a schema (a malformed one, or a keyword it does not
@@ -445,7 +449,7 @@ class LlamaCppLLM:
         with self._lock:
             if grammar in self._verified_grammars:
                 return grammar
-        probe = server.handle_chat_completions(
+        probe = self._require_server().handle_chat_completions(
             {"messages": _PROBE, "max_tokens": 1, "temperature": 0.0, "grammar": grammar}
         )
         choices = probe.get("choices") if isinstance(probe, dict) else None
@@ -485,7 +489,16 @@ class LlamaCppLLM:
         return len(json.loads(payload)["tokens"])
 
     def close(self) -> None:
-        """Free the model and remove the private socket folder."""
+        """Free the model and remove the private socket folder.
+
+        Normally the last reference to the ``Server`` goes here and its C++ destructor stops
+        llama.cpp's loop and threads. After a generation stopped from its callback (a
+        signal, see ``_generate``), xllamacpp keeps the stopped request and a reference to
+        the Server (measured: two references left, none from Python), and llama.cpp goes on
+        decoding that request for a few seconds: the Server is then freed only with the
+        process. ``synthese run`` therefore ends a stopped run with ``os._exit`` (cli.py);
+        finalising the interpreter under a loop still decoding crashed it (SIGSEGV in
+        ``ggml_cpu_extra_compute_forward``) in about one stopped run in four."""
         worker = getattr(self, "_worker", None)
         if worker is not None:  # a generation that was being stopped ends first
             worker.join()

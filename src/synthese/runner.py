@@ -189,9 +189,15 @@ def open_run(settings: Settings, *, llm: Any = None, embedder: Any = None,
 
 
 def close_run(run: Run) -> None:
-    run.energy.close()
-    run.llm.close()
-    run.store.close()
+    """Stop the energy tracker, free the model, close the database: each one even when the
+    one before raised (a second signal arriving during a stop)."""
+    try:
+        run.energy.close()
+    finally:
+        try:
+            run.llm.close()
+        finally:
+            run.store.close()
 
 
 def execute(stage: Stage, run: Run, done: dict[str, Any]) -> Any:
