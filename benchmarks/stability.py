@@ -15,7 +15,8 @@ run does, it measures with the clustering a run uses (cluster.cluster_vectors):
 - granularity: coarse, medium, fine, and the theme count against the human categories.
 
     PYTHONPATH=src .venv/bin/python benchmarks/datasets.py        # once
-    PYTHONPATH=src .venv/bin/python benchmarks/stability.py [--units answers sentences]
+    PYTHONPATH=src .venv/bin/python benchmarks/stability.py [--units answers sentences] \
+        [--seeds 42 43 44] [--runs N]
 
 Prints a markdown table (docs/benchmarks.md, section 9). About 12 minutes on 2 cores.
 """
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", nargs="?", type=Path, default=DATASET)
     parser.add_argument("--units", nargs="+", default=["answers", "sentences"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS),
+                        help="the seeds compared (42 43 44 by default)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="fits of the consensus (cluster.CONSENSUS_RUNS by default)")
     parser.add_argument("--no-single-fit", action="store_true",
                         help="skip the one-fit baseline (the 'before' column)")
     args = parser.parse_args(argv)
@@ -97,11 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         vectors = embedder.embed(unit_texts)
         owner = np.asarray(owner)
         unit_labels = [labels[i] for i in owner]
-        for name, runs in (("one fit", 1), ("consensus", None)):
+        consensus = f"consensus, {args.runs} fits" if args.runs else "consensus"
+        for name, runs in (("one fit", 1), (consensus, args.runs)):
             if runs == 1 and args.no_single_fit:
                 continue
             results, seconds = [], []
-            for seed in SEEDS:
+            for seed in args.seeds:
                 start = time.perf_counter()
                 results.append(cluster_vectors(vectors, seed=seed, runs=runs))
                 seconds.append(time.perf_counter() - start)
@@ -113,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             # Ten new answers: the last ten answers' units arrive in a second run.
             cut = int(np.searchsorted(owner, len(texts) - ADDED))
             kept_raw, kept_place = [], []
-            for seed in SEEDS:
+            for seed in args.seeds:
                 before = cluster_vectors(vectors[:cut], seed=seed, runs=runs).labels
                 fresh = cluster_vectors(vectors, seed=seed, runs=runs).labels
                 kept_raw.append(_matched_kept(before, fresh[:cut]))
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                                   f"{theme_f1(unit_labels, r.labels).merged_macro_f1:.3f}", ""))
                 print(lines[-1], file=sys.stderr, flush=True)
     print(f"Human categories: {n_human}.\n")
-    print(_row("units", "clustering", "ARI seeds 42/43/44 (pairs)", "themes",
+    print(_row("units", "clustering", f"ARI seeds {'/'.join(map(str, args.seeds))} (pairs)", "themes",
                f"kept after +{ADDED} answers (raw)", "kept in place", "multi-label micro F1 [95 %]",
                "macro F1", "themes per answer", "alpha", "matched F1 after merging",
                "s per clustering"))
