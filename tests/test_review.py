@@ -211,3 +211,52 @@ def test_a_sentence_on_one_theme_gives_the_recounted_share(view):
     text = rows.synthesis_sentences.loc[one[0].Index, "text"]
     assert f"{round(100 * share)}\u202f%)." in text
     assert text.split(" (")[0] == one[0].text.split(" (")[0]
+
+
+def test_a_reviewer_corrects_kinds_and_every_count_of_kinds_follows(view):
+    """A theme the rules read as risks is, for the reviewer, a list of conditions: the kinds
+    of its arguments are corrected; the theme's split by kind, the share figure of the
+    synthesis sentence on it, the stored state and the validations follow."""
+    s = view.base.synthesis_sentences
+    one = [r for r in s.itertuples() if len(r.cluster_ids) == 1 and r.text.endswith("%).")
+           and r.section in ("opportunites", "risques", "conditions")]
+    assert one, "the demo synthesis has sentences with a theme's share"
+    cid = int(one[0].cluster_ids[0])
+    args = view.base.arguments
+    members = args[args["cluster_id"] == cid]
+    section_kind = {"opportunites": "opportunite", "risques": "risque",
+                    "conditions": "condition"}[one[0].section]
+    other_kind = next(k for k in ("constat", "hors_sujet") if k != section_kind)
+    events = [ev("validate_theme", {"cluster_id": cid}),
+              ev("kind", {"argument_ids": members["argument_id"].tolist()}, {"kind": other_kind})]
+    rows, state = apply_events(view.base, events, n_resp(view))
+    assert json.loads(themes_of(rows)[cid].kinds) == {other_kind: len(members)}
+    assert themes_of(rows)[cid].n_arguments == len(members)  # the members do not move
+    assert state.changes == {"kind": 1} and cid not in state.validated_themes
+    # none of the theme's respondents says the section's kind any more
+    assert rows.synthesis_sentences.loc[one[0].Index, "text"].endswith("(une minorité des "
+                                                                       "répondants, 0\u202f%).")
+    untouched = args[args["cluster_id"] != cid].set_index("argument_id")["kind"]
+    after = rows.arguments.set_index("argument_id")["kind"]
+    assert (after[untouched.index] == untouched).all()
+    stored = {r["argument_id"]: r["kind"] for r in
+              state_rows(rows, state, view.base.arguments)["assignments"]}
+    assert {stored[a] for a in members["argument_id"]} == {other_kind}
+    assert all(stored[a] == k for a, k in untouched.items() if isinstance(k, str))
+    with pytest.raises(ReviewError, match="Nature d'argument inconnue"):
+        apply_events(view.base, [ev("kind", {"argument_ids": members["argument_id"].tolist()},
+                                    {"kind": "enthousiasme"})], n_resp(view))
+    with pytest.raises(ReviewError, match="Aucun des arguments"):
+        apply_events(view.base, [ev("kind", {"argument_ids": ["absent"]}, {"kind": "risque"})],
+                     n_resp(view))
+    # carried over to the next run by argument id, what is no longer there listed
+    gone = members["argument_id"].iloc[0]
+    old = [{**ev("kind", {"argument_ids": members["argument_id"].tolist()},
+                 {"kind": other_kind}, seq=1), "event_id": "e1"}]
+    new_rows = type(view.base)(**{**view.base.__dict__,
+                                  "arguments": args[args["argument_id"] != gone]})
+    carried = carry_over(view.base, old, new_rows, "old-run", "new-run", "2026-12-02T11:00:00")
+    assert [e["action"] for e in carried.events] == ["kind"]
+    assert any("nature corrigée : 1 argument(s) absent(s)" in m for m in carried.not_carried)
+    rows, _ = apply_events(new_rows, carried.events, n_resp(view))
+    assert json.loads(themes_of(rows)[cid].kinds) == {other_kind: len(members) - 1}

@@ -136,6 +136,19 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
         assert submit(browser, theme_form(c, "arguments"), check(1)
                       + "f.querySelector('select[name=reason]').value = 'hors_sujet';",
                       "hide") == "Arguments masqués."
+        # theme c's kinds corrected: all its arguments, then one of them again
+        assert submit(browser, theme_form(c, "kind-theme"),
+                      "f.querySelector('select[name=kind]').value = 'condition';"
+                      ).startswith("Nature corrigée")
+        recast = browser.evaluate(f"{theme_form(c, 'arguments')}"
+                                  ".querySelector('input[name=argument_ids]').value")
+        assert submit(browser, theme_form(c, "arguments"), check(1)
+                      + "f.querySelector('select[name=kind]').value = 'opportunite';",
+                      "kind").startswith("Nature corrigée")
+        natures = browser.evaluate(f"document.querySelector('article[data-cluster=\"{c}\"] "
+                                   ".natures-revue').textContent")
+        assert f"Condition ou demande\u00a0{before[c] - 2}" in natures, natures
+        assert "Apport\u00a01" in natures, natures
         sentence = "document.querySelector('li.phrase-revue form[data-action=\"edit_sentence\"]')"
         assert submit(browser, sentence,
                       "f.querySelector('textarea').value = 'Les enseignants disent gagner du "
@@ -150,7 +163,7 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
             assert submit(browser, theme_form(int(cid), "validate_theme")) == "Thème validé."
         assert submit(browser, "document.querySelector('#valider-synthese')") == "Synthèse validée."
         shown = browser.evaluate("document.getElementById('validation').textContent")
-        assert f"Synthèse validée par {WHO}" in shown and "(5\u00a0modifications)" in shown
+        assert f"Synthèse validée par {WHO}" in shown and "(7\u00a0modifications)" in shown
         browser.navigate(page.url + "rapport")
         report_text = browser.evaluate("document.body.innerText")
         assert "Gain de temps" in report_text and "Préparer les cours" in report_text
@@ -165,7 +178,7 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
         sentences = store.query("SELECT * FROM marts.synthesis_sentences WHERE run_id = ?",
                                 [done.run_id])
     actions = list(events["action"])
-    assert actions[:6] == ["rename", "merge", "split", "hide", "edit_sentence",
+    assert actions[:8] == ["rename", "merge", "split", "hide", "kind", "kind", "edit_sentence",
                            "validate_theme"] and actions[-1] == "validate_synthesis"
     assert set(events["reviewer"]) == {WHO} and events["made_at"].notna().all()
     merge = events[events["action"] == "merge"].iloc[0]
@@ -181,6 +194,10 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
     assert by_id.at[c, "n_arguments"] == before[c] - 1
     visible = trace[~trace["hidden"]]
     assert hidden in set(trace["argument_id"]) and hidden not in set(visible["argument_id"])
+    # the kinds as corrected, in marts.trace and in the theme's split by kind
+    kinds = visible[visible["cluster_id"] == c].set_index("argument_id")["kind"]
+    assert kinds[recast] == "opportunite" and set(kinds.drop(recast)) == {"condition"}
+    assert json.loads(by_id.at[c, "kinds"]) == {"condition": before[c] - 2, "opportunite": 1}
     for cid, n in visible.groupby("cluster_id").size().items():
         assert by_id.at[int(cid), "n_arguments"] == n
     assert review.iloc[0]["validated_by"] == WHO
@@ -191,6 +208,7 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
     html = done.report_path.read_text("utf-8")
     assert f"Synthèse validée par <strong>{WHO}</strong>" in html
     assert "1&nbsp;fusion de thèmes" in html and "1&nbsp;argument masqué" in html
+    assert "2&nbsp;natures corrigées" in html
     assert "Les enseignants disent gagner du temps pour préparer leurs cours." in html
     assert "Brouillon non relu" not in html
     # so were its DOCX, ODT and XLSX (export.py): they say what the page says
@@ -219,6 +237,9 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
                              [same.run_id])
         assert store.query("SELECT label FROM marts.clusters WHERE run_id = ? AND cluster_id = ?",
                            [same.run_id, a])["label"].iloc[0] == "Gain de temps"
+        same_kinds = store.query("SELECT argument_id, kind FROM marts.trace WHERE run_id = ? "
+                                 "AND NOT hidden AND cluster_id = ?", [same.run_id, c])
+    assert same_kinds.set_index("argument_id")["kind"].to_dict() == kinds.to_dict()
     assert list(events["action"])[1:] == actions
     done = same
 
@@ -286,7 +307,9 @@ def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
         assert len(llm.calls) == made
         status, html = fetch(page.url + "action", base | {"action": "regenerate_synthesis"},
                              headers)
-        assert "Synthèse régénérée par le modèle." in html
+        # the default synthesis (citations) is composed by code: the page does not say
+        # that a model wrote it
+        assert "Synthèse recomposée par le code à partir des thèmes relus." in html
     finally:
         page.close()
     with Store(done.settings.db, read_only=True) as store:

@@ -1,14 +1,16 @@
 """A person reviews: review events -> the reviewed state of a run, and carrying them over.
 
 The AI decides nothing: a reviewer renames, merges and splits themes, moves or hides
-arguments, edits the synthesis, and validates. Each action is an event (who, when, what,
-before, after), stored append-only (storage.append_review); this module derives, by code,
-what the report and the marts show after them: the themes' members, counts, shares and
-kinds, the synthesis sentences and their citations, which themes are validated.
+arguments, corrects their kind, edits the synthesis, and validates. Each action is an event
+(who, when, what, before, after), stored append-only (storage.append_review); this module
+derives, by code, what the report and the marts show after them: the themes' members,
+counts, shares and kinds, the synthesis sentences and their citations, which themes are
+validated.
 
 Everything here is pure: rows and events in, rows out. The web page (revue.py) records the
 events; the runner carries a review over to the next run of the same consultation
-(``carry_over``): hidden and moved arguments by argument id, themes by overlap of members.
+(``carry_over``): hidden and moved arguments and corrected kinds by argument id, themes by
+overlap of members.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from synthese.cluster import QUOTES_PER_THEME, kind_shares, theme_counts
+from synthese.extract import KINDS
 from synthese.reportdata import ReportRows, theme_label
 from synthese.summarise import majority_phrase
 
@@ -36,6 +39,7 @@ CHANGE_LABELS = {
     "split": ("thème scindé", "thèmes scindés"),
     "move": ("déplacement d'arguments", "déplacements d'arguments"),
     "hide": ("argument masqué", "arguments masqués"),
+    "kind": ("nature corrigée", "natures corrigées"),
     "unhide": ("argument rétabli", "arguments rétablis"),
     "edit_sentence": ("phrase modifiée", "phrases modifiées"),
     "delete_sentence": ("phrase supprimée", "phrases supprimées"),
@@ -47,7 +51,8 @@ OTHER_ACTIONS = ("note", "validate_theme", "validate_synthesis", "carry_over")
 ACTIONS = tuple(CHANGE_LABELS) + OTHER_ACTIONS
 HIDE_REASONS = {"faux": "erroné", "hors_sujet": "hors sujet"}
 # Actions that change a theme: they reset its validation, and the synthesis's.
-THEME_ACTIONS = {"rename", "merge", "split", "move", "hide", "unhide", "regenerate_summary"}
+THEME_ACTIONS = {"rename", "merge", "split", "move", "hide", "unhide", "kind",
+                 "regenerate_summary"}
 SYNTHESIS_ACTIONS = {"edit_sentence", "delete_sentence", "add_sentence", "regenerate_synthesis"}
 
 
@@ -167,6 +172,15 @@ def apply_events(rows: ReportRows, events: list[dict[str, Any]],
             for a in args.loc[moving, "argument_id"]:
                 state.hidden[a] = {"reason": after.get("reason", "faux"), **who}
             args = args[~moving]
+        elif action == "kind":
+            kind = after.get("kind")
+            if kind not in KINDS:
+                raise ReviewError(f"Nature d'argument inconnue : {kind}.")
+            changing = args["argument_id"].isin(target.get("argument_ids") or [])
+            if not changing.any():
+                raise ReviewError("Aucun des arguments choisis n'est dans cette relecture.")
+            args.loc[changing, "kind"] = kind
+            touched = {int(c) for c in args.loc[changing, "cluster_id"]}
         elif action == "unhide":
             back = [h[h["argument_id"].isin(target["argument_ids"])] for h in hidden_rows]
             back = pd.concat(back) if back else args.iloc[:0]
@@ -321,9 +335,11 @@ def _biggest_first(frame: pd.DataFrame) -> pd.DataFrame:
 def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) -> dict[str, list]:
     """The reviewed state as rows of core.review_* (storage.append_review)."""
     reviewed = dict(zip(rows.arguments["argument_id"], rows.arguments["cluster_id"].astype(int)))
+    kinds = dict(zip(rows.arguments["argument_id"], rows.arguments["kind"]))
     assignments = [{"argument_id": a, "cluster_id": int(reviewed.get(a, c)),
-                    "hidden": a in state.hidden}
-                   for a, c in zip(base_arguments["argument_id"], base_arguments["cluster_id"])]
+                    "hidden": a in state.hidden, "kind": _text(kinds.get(a, k))}
+                   for a, c, k in zip(base_arguments["argument_id"], base_arguments["cluster_id"],
+                                      base_arguments["kind"])]
     themes = [{"cluster_id": int(t.cluster_id), "label": _label(t), "title_origin":
                t.title_origin if isinstance(t.title_origin, str) else None,
                "summary": t.summary if isinstance(t.summary, str) else None,
@@ -343,6 +359,10 @@ def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) 
                "not_carried": json.dumps(state.not_carried, ensure_ascii=False)}]
     return {"themes": themes, "assignments": assignments, "synthesis_sentences": sentences,
             "status": status}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _label(t: Any) -> str:
@@ -386,8 +406,8 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
                from_run: str, run_id: str, now: Any) -> Carried:
     """Translate the decisions of a reviewed run into events on a new run.
 
-    Hidden and moved arguments follow their argument id (a content hash: the same idea of
-    the same answer has the same id in every run). A theme of the old run is found in the new
+    Hidden and moved arguments and corrected kinds follow their argument id (a content hash:
+    the same idea of the same answer has the same id in every run). A theme of the old run is found in the new
     one by the overlap of its members (``match_themes``, Jaccard ≥ 0.5), first for the themes
     as the method made them, then for the ones the reviewer created. Sentences of the
     synthesis that were edited or deleted are found by their text. What cannot be found is
@@ -457,7 +477,7 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
                 emit(e, {"cluster_id": old_map[cid], "argument_ids": ids})
             else:
                 missed.append(f"déplacement vers {name(cid)} : thème ou arguments introuvables")
-        elif action in ("hide", "unhide"):
+        elif action in ("hide", "unhide", "kind"):
             if ids:
                 emit(e, {"argument_ids": ids})
         elif action in ("edit_sentence", "delete_sentence"):
@@ -538,4 +558,4 @@ def _verb(action: str) -> str:
     return {"rename": "nom", "note": "note", "validate_theme": "validation",
             "regenerate_summary": "résumé régénéré", "edit_sentence": "modification",
             "delete_sentence": "suppression", "hide": "masquage", "unhide": "rétablissement",
-            "move": "déplacement", "split": "scission"}.get(action, action)
+            "move": "déplacement", "split": "scission", "kind": "nature corrigée"}.get(action, action)

@@ -194,6 +194,21 @@ def build_event(revue: Revue, store: Any, view: Any, form: dict[str, list[str]],
             after = {"reason": reason}
     elif action == "unhide":
         target = {"argument_ids": arguments()}
+    elif action == "kind":
+        from synthese.extract import KINDS
+
+        kind = _one(form, "kind")
+        if kind not in KINDS:
+            raise Refused("Nature d'argument inconnue.")
+        rows = view.rows.arguments
+        if _one(form, "scope", required=False) == "theme":  # every argument of one theme
+            cid = theme()
+            target = {"argument_ids": sorted(rows.loc[rows["cluster_id"] == cid, "argument_id"])}
+        else:
+            target = {"argument_ids": arguments()}
+        chosen = rows[rows["argument_id"].isin(target["argument_ids"])]
+        before = {"kinds": {a: k for a, k in zip(chosen["argument_id"], chosen["kind"])}}
+        after = {"kind": kind}
     elif action == "edit_sentence":
         target = sentence()
         before = {"text": _sentence_text(view, target)}
@@ -269,14 +284,24 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
         try:  # the DOCX, ODT and XLSX follow the HTML report (export.py)
             export_view(store, reviewed)
         except SyntheseError as exc:
-            return (f"{DONE.get(event['action'], 'Action enregistrée.')} Documents DOCX, ODT "
-                    f"et XLSX non mis à jour : {exc}")
+            return (f"{_done(event, view)} Documents DOCX, ODT et XLSX non mis à jour : {exc}")
+    return _done(event, view)
+
+
+def _done(event: dict[str, Any], view: Any) -> str:
+    """The French line the page shows once an action is recorded."""
+    config = json.loads(view.run.get("config") or "{}")
+    if event["action"] == "regenerate_synthesis" and config.get("synthesis") == "citations":
+        return "Synthèse recomposée par le code à partir des thèmes relus."
     return DONE.get(event["action"], "Action enregistrée.")
 
 
 DONE = {"rename": "Thème renommé.", "merge": "Thèmes fusionnés.", "split": "Thème scindé.",
         "move": "Arguments déplacés.", "hide": "Arguments masqués.",
-        "unhide": "Arguments rétablis.", "edit_sentence": "Phrase modifiée.",
+        "unhide": "Arguments rétablis.",
+        "kind": ("Nature corrigée : les effectifs par nature sont recomptés ; la synthèse "
+                 "range les thèmes dans ses parties quand elle est régénérée."),
+        "edit_sentence": "Phrase modifiée.",
         "delete_sentence": "Phrase supprimée.", "add_sentence": "Phrase ajoutée.",
         "regenerate_summary": "Résumé régénéré par le modèle.",
         "regenerate_synthesis": "Synthèse régénérée par le modèle.", "note": "Note enregistrée.",

@@ -268,6 +268,9 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
         run_id VARCHAR, stage VARCHAR, seconds DOUBLE, energy_kwh DOUBLE, cpu_kwh DOUBLE,
         ram_kwh DOUBLE, gpu_kwh DOUBLE, energy_method JSON, PRIMARY KEY (run_id, stage));
     """,
+    # 9: a reviewer corrects the kind of arguments (review.py, action « kind »): the reviewed
+    # kind of every argument, beside its theme (NULL in the states stored before).
+    "ALTER TABLE core.review_assignments ADD COLUMN kind VARCHAR;",
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -394,9 +397,9 @@ FROM core.run_campaigns r JOIN core.campaigns c USING (campaign_id);
 
 CREATE OR REPLACE VIEW marts.trace AS
 SELECT r.run_id, a.respondent_id, a.answer_id, a.question, a.text AS answer_text,
-       g.argument_id, g.text AS argument_text, g.kind, g.stance, g.quote, g.quote_start,
-       g.quote_end,
-       g.quote_score, g.match_kind, g.segments, g.flags AS argument_flags,
+       g.argument_id, g.text AS argument_text, COALESCE(v.kind, g.kind) AS kind, g.stance,
+       g.quote, g.quote_start, g.quote_end, g.quote_score, g.match_kind, g.segments,
+       g.flags AS argument_flags,
        COALESCE(v.cluster_id, s.cluster_id) AS cluster_id, COALESCE(v.hidden, FALSE) AS hidden,
        s.was_noise, s.similarity AS cluster_similarity,
        c.parent_id, c.label AS cluster_label, c.summary_key, c.summary AS cluster_summary,
