@@ -3,6 +3,8 @@ headless Chromium; saves the screenshots of docs/review.md and prints the time o
 
     .venv/bin/python scripts/revue_demo.py --rename 0 "Titre choisi" --merge 3 7 --split 2 \
         --hide 5 --shots docs
+    .venv/bin/python scripts/revue_demo.py --kind 16 condition --kind 8 opportunite \
+        --recompose --print-synthesis
 
 It works on a copy of the demo database (``--db``, by default data/processed/synthese.duckdb)
 in a temporary folder, so the demo itself stays unreviewed; the report it writes again is
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", type=int, metavar="CLUSTER", help="its 2 first arguments")
     p.add_argument("--split-title", default="Gagner du temps pour préparer les cours")
     p.add_argument("--hide", type=int, metavar="CLUSTER", help="its first argument")
+    p.add_argument("--kind", nargs=2, action="append", metavar=("CLUSTER", "KIND"),
+                   help="give all the theme's arguments this kind (repeatable)")
+    p.add_argument("--recompose", action="store_true",
+                   help="recompose (or regenerate) the synthesis after the theme actions")
+    p.add_argument("--print-synthesis", action="store_true",
+                   help="print the reviewed synthesis at the end")
     p.add_argument("--sentence", default="Une partie des enseignants dit gagner du temps pour "
                    "préparer les cours, sans déléguer l'évaluation.")
     p.add_argument("--sentence-at", type=int, default=0,
@@ -113,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
                 steps.append(("masquer", form(args.hide, "arguments"), checks.format(n=1)
                               + "f.querySelector('select[name=reason]').value = 'hors_sujet';",
                               "hide"))
+            for cid, kind in args.kind or []:
+                steps.append((f"nature du thème {cid} : {kind}", form(int(cid), "kind-theme"),
+                              f"f.querySelector('select[name=kind]').value = '{kind}';", ""))
+            if args.recompose:
+                steps.append(("recomposer la synthèse",
+                              "document.querySelector('form[data-action=\"regenerate_synthesis\"]')",
+                              "", ""))
             steps.append(("modifier une phrase",
                           ("document.querySelectorAll('#synthese-opportunites form"
                           f"[data-action=\"edit_sentence\"]')[{args.sentence_at}]"),
@@ -140,6 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    if args.print_synthesis:
+        import duckdb
+
+        with duckdb.connect(str(work / "s.duckdb"), read_only=True) as con:
+            for section, text in con.sql(
+                    "SELECT section, text FROM marts.synthesis_sentences WHERE reviewed "
+                    "ORDER BY section, paragraph, position").fetchall():
+                print(f"{section} | {text}")
     return 0
 
 

@@ -8,6 +8,7 @@ from synthese.calls import CachedLLM
 from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.synthesise import (
+    MAX_THEMES_PER_SECTION,
     PROMPTS,
     Theme,
     compose_synthesis,
@@ -401,3 +402,25 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
     assert cited and all(s.count("opportunité à saisir") == 1 for s in cited)
     assert any("« Une opportunité à saisir pour l'école, vraiment »" in s for s in cited)
+
+
+def test_the_connectives_of_a_full_section_never_repeat():
+    """Six themes of one kind shown one by one: each opens on its own connective, the last
+    on « Enfin » (the demo once read « En outre, … En outre, … » and « De plus, … De plus »)."""
+    topics = [("Les exercices différenciés", "Préparer des exercices différenciés"),
+              ("La synthèse vocale", "La synthèse vocale aide les élèves dys"),
+              ("Les comptes rendus", "Rédiger les comptes rendus de conseil"),
+              ("La traduction", "Traduire pour un élève allophone"),
+              ("Les corrigés détaillés", "Produire des corrigés détaillés"),
+              ("Les textes simplifiés", "Simplifier des textes en version FALC"),
+              ("Les quiz de révision", "Générer des quiz de révision"),
+              ("Les mails aux familles", "Écrire les mails aux familles")]
+    many = [_theme(10 + i, title, [f"{idea}.", f"{idea} est utile."], 0.3 - 0.02 * i,
+                   {"opportunite": 20 - i}) for i, (title, idea) in enumerate(topics)]
+    draft = compose_synthesis(many, Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    themed = [s for s in draft.sentences if s.section == "opportunites" and s.position > 0
+              and len(s.cluster_ids) == 1]
+    assert len(themed) == MAX_THEMES_PER_SECTION
+    openers = [s.text.split(",")[0] for s in themed]
+    assert len(set(openers)) == len(openers) and openers[-1] == "Enfin", openers

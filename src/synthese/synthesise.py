@@ -65,10 +65,13 @@ OPENINGS = {
     "risques": "{who} des répondants expriment au moins une crainte, un risque ou un problème.",
     "conditions": "{who} des répondants expriment au moins une condition, un besoin ou une demande.",
 }
+# One connective per theme sentence of a section, none twice (MAX_THEMES_PER_SECTION - 1
+# before « Enfin », which opens the last of three or more).
 CONNECTIVES = {
-    "opportunites": ("D'abord", "De plus", "Par ailleurs", "En outre", "Enfin"),
-    "risques": ("Cependant", "En outre", "Par ailleurs", "De plus", "Enfin"),
-    "conditions": ("Premièrement", "Deuxièmement", "Troisièmement", "Par ailleurs", "Enfin"),
+    "opportunites": ("D'abord", "De plus", "Par ailleurs", "En outre", "De même", "Enfin"),
+    "risques": ("Cependant", "En outre", "Par ailleurs", "De plus", "De même", "Enfin"),
+    "conditions": ("Premièrement", "Deuxièmement", "Troisièmement", "Par ailleurs", "De plus",
+                   "Enfin"),
 }
 MAX_THEMES_PER_SECTION = 6  # the lighter themes of a section are grouped in one sentence
 # A theme is written in the section of its dominant kind, and also in another section when
@@ -150,8 +153,8 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v12", clustering_id, summary_keys, model_id, prompt.sha256,
-                        mode, MAX_THEMES_PER_SECTION, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
+    return content_hash("synthesis-v13", clustering_id, summary_keys, model_id, prompt.sha256,
+                        mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
                         QUOTE_CANDIDATES,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
@@ -296,7 +299,7 @@ def _section(draft: SynthesisDraft, section: str, paragraph: int, members: list[
                           "code", "code", 1.0, True))
     shown, rest = members[:MAX_THEMES_PER_SECTION], members[MAX_THEMES_PER_SECTION:]
     for i, theme in enumerate(shown):
-        connective = CONNECTIVES[section][-1 if i == len(shown) - 1 and i >= 2 else min(i, 3)]
+        connective = CONNECTIVES[section][-1 if i == len(shown) - 1 and i >= 2 else i]
         sentence = _theme_sentence(draft, theme, section, question, llm, prompt, embed)
         sentence.body = sentence.text
         body = _with_figure(strip_openers(sentence.text), theme.share_of(kind))
