@@ -125,9 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 steps.append((f"nature du thème {cid} : {kind}", form(int(cid), "kind-theme"),
                               f"f.querySelector('select[name=kind]').value = '{kind}';", ""))
             if args.recompose:
-                steps.append(("recomposer la synthèse",
-                              "document.querySelector('form[data-action=\"regenerate_synthesis\"]')",
-                              "", ""))
+                steps.append(("recomposer la synthèse", ("document.querySelector("
+                              "'form[data-action=\"regenerate_synthesis\"]')"), "", ""))
             steps.append(("modifier une phrase",
                           ("document.querySelectorAll('#synthese-opportunites form"
                           f"[data-action=\"edit_sentence\"]')[{args.sentence_at}]"),

@@ -406,7 +406,8 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
 
 def test_the_connectives_of_a_full_section_never_repeat():
     """Six themes of one kind shown one by one: each opens on its own connective, the last
-    on « Enfin » (the demo once read « En outre, … En outre, … » and « De plus, … De plus »)."""
+    on « Enfin » (the demo once read « En outre, … En outre, … » and « De plus, … De
+    plus »)."""
     topics = [("Les exercices différenciés", "Préparer des exercices différenciés"),
               ("La synthèse vocale", "La synthèse vocale aide les élèves dys"),
               ("Les comptes rendus", "Rédiger les comptes rendus de conseil"),

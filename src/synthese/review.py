@@ -407,11 +407,12 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
     """Translate the decisions of a reviewed run into events on a new run.
 
     Hidden and moved arguments and corrected kinds follow their argument id (a content hash:
-    the same idea of the same answer has the same id in every run). A theme of the old run is found in the new
-    one by the overlap of its members (``match_themes``, Jaccard ≥ 0.5), first for the themes
-    as the method made them, then for the ones the reviewer created. Sentences of the
-    synthesis that were edited or deleted are found by their text. What cannot be found is
-    listed, never guessed; a theme whose members changed loses its validation.
+    the same idea of the same answer has the same id in every run). A theme of the old run is
+    found in the new one by the overlap of its members (``match_themes``, Jaccard ≥ 0.5),
+    first for the themes as the method made them, then for the ones the reviewer created.
+    Sentences of the synthesis that were edited or deleted are found by their text. What
+    cannot be found is listed, never guessed; a theme whose members changed loses its
+    validation.
     """
     old_map = match_themes(members_by_theme(old_rows.arguments),
                            members_by_theme(new_rows.arguments))
@@ -558,4 +559,5 @@ def _verb(action: str) -> str:
     return {"rename": "nom", "note": "note", "validate_theme": "validation",
             "regenerate_summary": "résumé régénéré", "edit_sentence": "modification",
             "delete_sentence": "suppression", "hide": "masquage", "unhide": "rétablissement",
-            "move": "déplacement", "split": "scission", "kind": "nature corrigée"}.get(action, action)
+            "move": "déplacement", "split": "scission",
+            "kind": "nature corrigée"}.get(action, action)

@@ -154,8 +154,8 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
     return content_hash("synthesis-v13", clustering_id, summary_keys, model_id, prompt.sha256,
-                        mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE, OTHER_SECTION_IDEAS,
-                        QUOTE_CANDIDATES,
+                        mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
+                        OTHER_SECTION_IDEAS, QUOTE_CANDIDATES,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
