@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sentence-at", type=int, default=0,
                    help="which sentence of « Opportunités » to edit (0: the first)")
     p.add_argument("--shots", type=Path, help="folder of the screenshots")
+    p.add_argument("--shot-theme", type=int, metavar="CLUSTER",
+                   help="the theme of revue-themes.png (by default the split one, or the first)")
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="revue-demo-"))
     shutil.copy(args.db, work / "s.duckdb")
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.shots:
                 args.shots.mkdir(parents=True, exist_ok=True)
                 shot(s, args.shots / "revue-page.png", "body", 1400)
-                first = args.split if args.split is not None else int(ids[0])
+                first = (args.shot_theme if args.shot_theme is not None
+                         else args.split if args.split is not None else int(ids[0]))
                 shot(s, args.shots / "revue-themes.png", f"article[data-cluster=\"{first}\"]", 1300)
                 s.navigate(url + "rapport")
                 shot(s, args.shots / "report-reviewed.png", "body", 1600)
