@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                                   f"{theme_f1(unit_labels, r.labels).merged_macro_f1:.3f}", ""))
                 print(lines[-1], file=sys.stderr, flush=True)
     print(f"Human categories: {n_human}.\n")
-    print(_row("units", "clustering", f"ARI seeds {'/'.join(map(str, args.seeds))} (pairs)", "themes",
+    seeds = "/".join(map(str, args.seeds))
+    print(_row("units", "clustering", f"ARI seeds {seeds} (pairs)", "themes",
                f"kept after +{ADDED} answers (raw)", "kept in place", "multi-label micro F1 [95 %]",
                "macro F1", "themes per answer", "alpha", "matched F1 after merging",
                "s per clustering"))

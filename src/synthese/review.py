@@ -26,6 +26,7 @@ import pandas as pd
 from synthese.cluster import QUOTES_PER_THEME, kind_shares, theme_counts
 from synthese.extract import KINDS
 from synthese.reportdata import ReportRows, theme_label
+from synthese.reportdata import _text as text_or_none
 from synthese.summarise import majority_phrase
 
 MATCH_MIN_JACCARD = 0.5  # a theme of the next run is the same theme when members overlap so
@@ -337,12 +338,11 @@ def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) 
     reviewed = dict(zip(rows.arguments["argument_id"], rows.arguments["cluster_id"].astype(int)))
     kinds = dict(zip(rows.arguments["argument_id"], rows.arguments["kind"]))
     assignments = [{"argument_id": a, "cluster_id": int(reviewed.get(a, c)),
-                    "hidden": a in state.hidden, "kind": _text(kinds.get(a, k))}
+                    "hidden": a in state.hidden, "kind": text_or_none(kinds.get(a, k))}
                    for a, c, k in zip(base_arguments["argument_id"], base_arguments["cluster_id"],
                                       base_arguments["kind"])]
     themes = [{"cluster_id": int(t.cluster_id), "label": _label(t), "title_origin":
-               t.title_origin if isinstance(t.title_origin, str) else None,
-               "summary": t.summary if isinstance(t.summary, str) else None,
+               text_or_none(t.title_origin), "summary": text_or_none(t.summary),
                "n_arguments": int(t.n_arguments), "n_respondents": int(t.n_respondents),
                "share_respondents": float(t.share_respondents), "kinds": t.kinds,
                "validated_by": state.validated_themes.get(int(t.cluster_id), {}).get("by"),
@@ -351,7 +351,7 @@ def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) 
     sentences = [{"section": s.section, "paragraph": int(s.paragraph), "position": int(s.position),
                   "text": s.text, "cluster_ids": [int(i) for i in s.cluster_ids],
                   "support": float(s.support), "supported": bool(s.supported),
-                  "origin": s.origin if isinstance(s.origin, str) else None}
+                  "origin": text_or_none(s.origin)}
                  for s in rows.synthesis_sentences.itertuples(index=False)]
     v = state.synthesis_validated
     status = [{"validated_by": v["by"] if v else None, "validated_at": v["at"] if v else None,
@@ -359,10 +359,6 @@ def state_rows(rows: ReportRows, state: Reviewed, base_arguments: pd.DataFrame) 
                "not_carried": json.dumps(state.not_carried, ensure_ascii=False)}]
     return {"themes": themes, "assignments": assignments, "synthesis_sentences": sentences,
             "status": status}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _label(t: Any) -> str:

@@ -194,12 +194,7 @@ def build_event(revue: Revue, store: Any, view: Any, form: dict[str, list[str]],
             after = {"reason": reason}
     elif action == "unhide":
         target = {"argument_ids": arguments()}
-    elif action == "kind":
-        from synthese.extract import KINDS
-
-        kind = _one(form, "kind")
-        if kind not in KINDS:
-            raise Refused("Nature d'argument inconnue.")
+    elif action == "kind":  # the kind itself is checked by review.apply_events
         rows = view.rows.arguments
         if _one(form, "scope", required=False) == "theme":  # every argument of one theme
             cid = theme()
@@ -207,8 +202,8 @@ def build_event(revue: Revue, store: Any, view: Any, form: dict[str, list[str]],
         else:
             target = {"argument_ids": arguments()}
         chosen = rows[rows["argument_id"].isin(target["argument_ids"])]
-        before = {"kinds": {a: k for a, k in zip(chosen["argument_id"], chosen["kind"])}}
-        after = {"kind": kind}
+        before = {"kinds": dict(zip(chosen["argument_id"], chosen["kind"]))}
+        after = {"kind": _one(form, "kind")}
     elif action == "edit_sentence":
         target = sentence()
         before = {"text": _sentence_text(view, target)}
