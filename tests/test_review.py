@@ -16,7 +16,7 @@ from synthese.review import (
     carry_over,
     state_rows,
 )
-from synthese.stages import load_review, publish_review, share_base
+from synthese.stages import load_review, publish_review, share_base, store_review
 from synthese.storage import Store
 
 DEMO = Path(__file__).resolve().parents[1] / "data/raw/demo_enseignants_ia.csv"
@@ -162,6 +162,42 @@ def test_events_are_appended_never_rewritten_and_the_marts_show_the_reviewed_sta
     html = path.read_text("utf-8")
     assert "Titre du relecteur" in html and "Brouillon en cours de relecture" in html
     assert "1\u00a0thème renommé" in html or "1&nbsp;thème renommé" in html
+
+
+def test_the_themes_by_segment_follow_the_review_in_the_marts(demo, view):
+    """After a merge, marts.theme_segments (and the workbook's « Thèmes par groupe », read
+    from it) counts the merged theme by segment of each closed question, not the run's."""
+    ids = [int(c) for c in view.base.themes["cluster_id"] if c >= 0]
+    c, d = ids[2], ids[3]  # themes no other test of this module reviews
+
+    def theme_rows(store):
+        got = store.query("SELECT * FROM marts.theme_segments WHERE run_id = ? "
+                          "AND cluster_id IS NOT NULL", [demo.run_id])
+        return got, {(r.question, r.segment, int(r.cluster_id)): r
+                     for r in got.itertuples(index=False)}
+
+    with Store(demo.settings.db) as store:
+        before, old = theme_rows(store)
+        current = load_review(store, demo.run_id)
+        event = {**ev("merge", {"cluster_id": c, "other": d}), "run_id": demo.run_id}
+        event.pop("seq")
+        store_review(store, current, [event])
+        after, new = theme_rows(store)
+        workbook = store.run_marts(demo.run_id, ["q_usage_ia"])["theme_segments"]
+    assert not before["reviewed"].any() and len(before)
+    assert after["reviewed"].all() and d not in set(after["cluster_id"])
+    grew = 0
+    for (question, segment, cid), row in new.items():
+        if cid != c or (question, segment, c) not in old:
+            continue
+        was_c, was_d = old[(question, segment, c)], old.get((question, segment, d))
+        with_d = was_d.n_with if was_d is not None else 0
+        assert row.n_respondents == was_c.n_respondents
+        assert max(was_c.n_with, with_d) <= row.n_with <= was_c.n_with + with_d
+        grew += row.n_with > was_c.n_with
+    assert grew, "the merged theme counts the respondents of the other theme"
+    assert workbook["cluster_id"].notna().sum() == len(after)  # and the rows by kind
+    assert set(workbook["reviewed"]) == {True} and set(workbook["kind"].dropna())
 
 
 def test_a_review_is_carried_over_to_a_run_that_lost_an_argument(view):

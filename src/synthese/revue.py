@@ -26,7 +26,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -260,7 +260,7 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
     render the report again. Returns the French line the page shows."""
     from synthese import stages
     from synthese.export import export_view
-    from synthese.review import ReviewError, apply_events, state_rows
+    from synthese.review import ReviewError
 
     with revue.lock, revue.store(write=True) as store:
         view = stages.load_review(store)
@@ -269,13 +269,9 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
                           "rechargez-la ; l'action n'a pas été enregistrée.")
         event = build_event(revue, store, view, form, reviewer)
         try:
-            rows, state = apply_events(view.base, view.events + [event],
-                                       stages.share_base(view.described))
+            reviewed = stages.store_review(store, view, [event])
         except ReviewError as exc:
             raise Refused(str(exc)) from exc
-        store.append_review([event], state_rows(rows, state, view.base.arguments))
-        reviewed = replace(view, rows=rows, state=state, events=view.events + [event])
-        stages.publish_review(reviewed)
         try:  # the DOCX, ODT and XLSX follow the HTML report (export.py)
             export_view(store, reviewed)
         except SyntheseError as exc:

@@ -11,7 +11,7 @@ resumes where it stopped. Only runner.py and the flows use this module.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -772,13 +772,18 @@ def publish(run: Run, ingest: Imported, pseudonymise: Staged, extract: Extracted
         "campaign_savings": store.campaign_savings(extract.extractor_key,
                                                    inputs["campaign_ids"])}
     data = build_report_data(rows, described)
-    store.write_theme_segments(run.run_id, [row for box in data["closed_questions"]
-                                            for row in box.get("segments") or []])
+    store.write_theme_segments(run.run_id, segment_rows(data))
     name = s.report_name or f"synthese-{_slug(s.export.stem)}.html"
     path = render_report(data, s.out / name)
     kept = {k: data["counts"][k] for k in ("arguments", "themes", "unassigned", "unassigned_share")}
     kept["campaign_calls_saved"] = described["campaign_savings"]["calls"]
     return Published(path, kept, data["trust"], counts, described, inputs)
+
+
+def segment_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The themes by segment of each closed question, as the report ``data`` shows them
+    (rows of core.theme_segments, less the run id and the row key)."""
+    return [row for box in data["closed_questions"] for row in box.get("segments") or []]
 
 
 @dataclass
@@ -792,6 +797,8 @@ class ReviewView:
     rows: Any  # ReportRows after the review
     state: Any  # review.Reviewed
     events: list[dict[str, Any]]
+    # the report data, built once (dataclasses.replace starts a new view with an empty one)
+    _data: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -800,7 +807,10 @@ class ReviewView:
     def report_data(self) -> dict[str, Any]:
         from synthese.reportdata import build_report_data
 
-        return build_report_data(self.rows, self.described | {"review": self.state.status()})
+        if not self._data:
+            self._data.update(build_report_data(
+                self.rows, self.described | {"review": self.state.status()}))
+        return self._data
 
 
 def latest_run_to_review(store: Any, run_id: str | None = None) -> dict[str, Any]:
@@ -841,11 +851,25 @@ def publish_review(view: ReviewView) -> Path:
     return render_report(view.report_data(), Path(view.run["report_path"]))
 
 
+def store_review(store: Any, view: ReviewView, events: list[dict[str, Any]]) -> ReviewView:
+    """Append ``events`` to the review of ``view``'s run, with the reviewed state after them
+    (review.apply_events: raises review.ReviewError, storing nothing, when one does not
+    apply) and its themes by segment, and render the report again. Returns the new view."""
+    from synthese.review import apply_events, state_rows
+
+    rows, state = apply_events(view.base, view.events + events, share_base(view.described))
+    reviewed = replace(view, rows=rows, state=state, events=view.events + events)
+    store.append_review(events, state_rows(rows, state, view.base.arguments)
+                        | {"theme_segments": segment_rows(reviewed.report_data())})
+    publish_review(reviewed)
+    return reviewed
+
+
 def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any] | None:
     """Carry the review of the previous reviewed run of these questions over to ``run_id``
     (review.carry_over), append it as events by code, and render the report again.
     None when no earlier run was reviewed."""
-    from synthese.review import SYSTEM_REVIEWER, ReviewError, apply_events, carry_over, state_rows
+    from synthese.review import SYSTEM_REVIEWER, ReviewError, apply_events, carry_over
 
     previous = store.previous_reviewed_run(run_id, questions)
     if previous is None:
@@ -866,13 +890,10 @@ def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any
             "after": to_json({"from_run": previous, "not_carried": missed,
                               "changed_themes": carried.changed_themes}),
             "origin_event_id": None}
-    events = [head] + kept
-    rows, state = apply_events(new.base, events, share_base(new.described))
-    store.append_review(events, state_rows(rows, state, new.base.arguments))
-    publish_review(replace(new, rows=rows, state=state, events=events))
+    reviewed = store_review(store, new, [head] + kept)
     return {"from_run": previous, "carried": len(kept), "not_carried": missed,
             "changed_themes": carried.changed_themes,
-            "validated": state.synthesis_validated is not None}
+            "validated": reviewed.state.synthesis_validated is not None}
 
 
 # -- what the review page asks of the models (revue.py); every call goes through the cache --

@@ -271,6 +271,16 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     # 9: a reviewer corrects the kind of arguments (review.py, action « kind »): the reviewed
     # kind of every argument, beside its theme (NULL in the states stored before).
     "ALTER TABLE core.review_assignments ADD COLUMN kind VARCHAR;",
+    # 10: the themes by segment of a reviewed run, computed again from the reviewed themes
+    # with each reviewed state (stages.store_review), as core.theme_segments is for the run.
+    """
+    CREATE TABLE core.review_theme_segments (
+        run_id VARCHAR, seq BIGINT, question VARCHAR, segment VARCHAR, row_key VARCHAR,
+        row_type VARCHAR, cluster_id INTEGER, kind VARCHAR, n_respondents INTEGER,
+        n_with INTEGER, share DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE,
+        p_adjusted DOUBLE, significant BOOLEAN, direction INTEGER, suppressed BOOLEAN,
+        PRIMARY KEY (run_id, seq, question, segment, row_key));
+    """,
 ]
 
 # The latest attempt of each retried output (see the module docstring).
@@ -384,11 +394,21 @@ SELECT s.run_id, s.seq AS last_event, s.validated_by, s.validated_at, s.changes,
 FROM core.latest_review l JOIN core.review_status s ON s.run_id = l.run_id AND s.seq = l.seq;
 
 -- Themes (and kinds of idea) by segment of each closed question; suppressed groups (under k
--- respondents even once merged) are left out.
+-- respondents even once merged) are left out. A reviewed run shows them as computed from its
+-- reviewed themes (a state stored before migration 10 has none: the run's are shown).
+CREATE OR REPLACE VIEW core.reviewed_theme_segments AS
+SELECT s.* FROM core.latest_review l
+JOIN core.review_theme_segments s ON s.run_id = l.run_id AND s.seq = l.seq;
+
 CREATE OR REPLACE VIEW marts.theme_segments AS
 SELECT run_id, cluster_id, kind, question, segment, n_respondents, n_with, share, ci_low,
-       ci_high, p_value, p_adjusted, significant, direction
-FROM core.theme_segments WHERE NOT suppressed;
+       ci_high, p_value, p_adjusted, significant, direction, FALSE AS reviewed
+FROM core.theme_segments
+WHERE NOT suppressed AND run_id NOT IN (SELECT run_id FROM core.reviewed_theme_segments)
+UNION ALL BY NAME
+SELECT run_id, cluster_id, kind, question, segment, n_respondents, n_with, share, ci_low,
+       ci_high, p_value, p_adjusted, significant, direction, TRUE AS reviewed
+FROM core.reviewed_theme_segments WHERE NOT suppressed;
 
 CREATE OR REPLACE VIEW marts.campaigns AS
 SELECT r.run_id, c.campaign_id, c.question, c.n_answers, c.text, c.answer_ids,
@@ -414,6 +434,13 @@ LEFT JOIN core.review_assignments v
 LEFT JOIN marts.clusters c
   ON c.run_id = r.run_id AND c.cluster_id = COALESCE(v.cluster_id, s.cluster_id);
 """
+
+
+def keyed_segments(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of crosstab.theme_segments with the key of their line (a theme or a kind)."""
+    return [{"row_key": f"{r['row_type']}:"
+                        f"{r['cluster_id'] if r['row_type'] == 'theme' else r['kind']}", **r}
+            for r in rows]
 
 
 def _now() -> datetime:
@@ -969,10 +996,8 @@ class Store:
 
     def write_theme_segments(self, run_id: str, rows: list[dict[str, Any]]) -> None:
         """The themes by segment of a run's report (once per run)."""
-        self.insert_rows("core.theme_segments", [
-            {"run_id": run_id,
-             "row_key": f"{r['row_type']}:{r['cluster_id'] if r['row_type'] == 'theme' else r['kind']}",
-             **r} for r in rows])
+        self.insert_rows("core.theme_segments",
+                         [{"run_id": run_id, **r} for r in keyed_segments(rows)])
 
     # -- 1a. campaigns ---------------------------------------------------------------------
     def campaign_candidates(self, questions: Sequence[str]) -> pd.DataFrame:
@@ -1141,6 +1166,8 @@ class Store:
                 row["event_id"] = content_hash({k: str(v) for k, v in row.items()})
                 self.insert_rows("core.review_events", [row])
             run_id = events[-1]["run_id"]
+            if "theme_segments" in state:
+                state = state | {"theme_segments": keyed_segments(state["theme_segments"])}
             for table, rows in state.items():
                 self.insert_rows(f"core.review_{table}",
                                  [{"run_id": run_id, "seq": seq, **r} for r in rows])
