@@ -137,9 +137,10 @@ def test_a_reviewer_renames_merges_splits_hides_edits_and_validates_in_chromium(
                       + "f.querySelector('select[name=reason]').value = 'hors_sujet';",
                       "hide") == "Arguments masqués."
         # theme c's kinds corrected: all its arguments, then one of them again
+        # the default synthesis is composed by code: the line names the button that does it
         assert submit(browser, theme_form(c, "kind-theme"),
                       "f.querySelector('select[name=kind]').value = 'condition';"
-                      ).startswith("Nature corrigée")
+                      ).endswith("une fois recomposée (« Recomposer la synthèse »).")
         recast = browser.evaluate(f"{theme_form(c, 'arguments')}"
                                   ".querySelector('input[name=argument_ids]').value")
         assert submit(browser, theme_form(c, "arguments"), check(1)

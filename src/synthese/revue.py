@@ -282,16 +282,19 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
 def _done(event: dict[str, Any], view: Any) -> str:
     """The French line the page shows once an action is recorded."""
     config = json.loads(view.run.get("config") or "{}")
-    if event["action"] == "regenerate_synthesis" and config.get("synthesis") == "citations":
+    composed = config.get("synthesis") == "citations"
+    if event["action"] == "regenerate_synthesis" and composed:
         return "Synthèse recomposée par le code à partir des thèmes relus."
+    if event["action"] == "kind":
+        return ("Nature corrigée : les effectifs par nature sont recomptés ; la synthèse range "
+                "les thèmes dans ses parties une fois "
+                + ("recomposée (« Recomposer la synthèse »)." if composed else "régénérée."))
     return DONE.get(event["action"], "Action enregistrée.")
 
 
 DONE = {"rename": "Thème renommé.", "merge": "Thèmes fusionnés.", "split": "Thème scindé.",
         "move": "Arguments déplacés.", "hide": "Arguments masqués.",
         "unhide": "Arguments rétablis.",
-        "kind": ("Nature corrigée : les effectifs par nature sont recomptés ; la synthèse "
-                 "range les thèmes dans ses parties quand elle est régénérée."),
         "edit_sentence": "Phrase modifiée.",
         "delete_sentence": "Phrase supprimée.", "add_sentence": "Phrase ajoutée.",
         "regenerate_summary": "Résumé régénéré par le modèle.",
