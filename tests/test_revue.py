@@ -67,6 +67,7 @@ class Page:
     def close(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.revue.close()  # as revue.serve does: the documents still waiting are written
 
 
 @pytest.fixture(scope="module")
@@ -311,6 +312,16 @@ def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
         # the default synthesis (citations) is composed by code: the page does not say
         # that a model wrote it
         assert "Synthèse recomposée par le code à partir des thèmes relus." in html
+        # the page keeps the state it built, but not past an event it did not make
+        from synthese.stages import load_review, store_review
+
+        with Store(done.settings.db) as store:
+            store_review(store, load_review(store), [{
+                "run_id": done.run_id, "reviewer": "Autre relecteur", "made_at": "2026-12-04",
+                "action": "rename", "target": json.dumps({"cluster_id": int(a)}),
+                "after": json.dumps({"title": "Renommé ailleurs"}), "before": "{}",
+                "note": None, "origin_event_id": None}])
+        assert "Renommé ailleurs" in fetch(page.url)[1]
     finally:
         page.close()
     with Store(done.settings.db, read_only=True) as store:
@@ -324,6 +335,40 @@ def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
     assert summary["reviewed"] and summary["summary"] == regenerated["summary"]
     new = json.loads(events[events["action"] == "regenerate_synthesis"].iloc[-1]["after"])
     assert len(sentences) == len(new["sentences"]) and sentences["reviewed"].all()
+
+
+def test_the_documents_are_written_in_their_own_thread_the_latest_state_winning():
+    """revue.DocumentWriter: the page hands over a writer per action and does not wait; a
+    writer still waiting is replaced by a newer one; a failure is said, then cleared."""
+    from synthese.errors import SyntheseError
+    from synthese.revue import DocumentWriter
+
+    written, release = [], threading.Event()
+
+    def writer(name, wait=False, fail=False):
+        def write():
+            if wait:
+                release.wait(10)
+            if fail:
+                raise SyntheseError("disque plein")
+            written.append(name)
+        return write
+
+    documents = DocumentWriter()
+    documents.submit(writer("premier", wait=True))
+    time.sleep(0.2)  # the first is being written
+    for name in ("deuxième", "troisième", "dernier"):
+        documents.submit(writer(name))
+    assert not documents.flush(timeout=0.2)  # the first one still writes
+    release.set()
+    assert documents.flush(timeout=10)
+    assert written == ["premier", "dernier"]
+    documents.submit(writer("échec", fail=True))
+    assert documents.flush(timeout=10)
+    assert documents.error == "Documents DOCX, ODT et XLSX non mis à jour : disque plein"
+    documents.submit(writer("repris"))
+    assert documents.flush(timeout=10) and documents.error is None
+    assert written[-1] == "repris"
 
 
 @pytest.fixture(scope="module")

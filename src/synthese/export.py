@@ -3,7 +3,8 @@
 Inspectors do not publish the HTML page as it is: they paste the synthesis into their own
 report and check figures in a spreadsheet. The files are written at the end of every run
 (``runner.run_all`` and the Prefect flow, once the run is recorded and a review carried
-over), after each action on the review page (revue.py), and on demand. A run is read as the
+over), after each action on the review page (revue.py, in a thread of its own so that the
+page comes back without waiting for them), and on demand. A run is read as the
 review page reads it (``stages.load_review``: the reviewed state when there is one), so the
 documents say what the HTML report says; the workbook holds the run's marts rows.
 """
@@ -42,32 +43,46 @@ def export_view(store: Any, view: Any, *, out: Path | None = None,
                 formats: Sequence[str] = FORMATS) -> dict[str, Path]:
     """Write the documents of a run as ``view`` (stages.ReviewView) shows it, named like its
     HTML report, in ``out`` (by default the report's folder). Returns the paths by format."""
-    from synthese.documents import document_blocks, write_docx, write_odt
-    from synthese.report import report_context
-    from synthese.workbook import workbook_sheets, write_workbook
+    return documents_writer(store, view, out=out, formats=formats)()
 
+
+def documents_writer(store: Any, view: Any, *, out: Path | None = None,
+                     formats: Sequence[str] = FORMATS) -> Callable[[], dict[str, Path]]:
+    """What ``export_view`` does, in two times: the rows are read from ``store`` now, and the
+    function returned writes the documents without the store (the review page runs it in a
+    thread of its own, revue.DocumentWriter). It returns the paths by format."""
     formats = check_formats(formats)
+    marts = store.run_marts(view.run_id, list(view.run["questions"])) \
+        if "xlsx" in formats else {}
+    data = view.report_data()
     report = Path(view.run["report_path"])
     folder = Path(out) if out is not None else report.parent
-    context = report_context(view.report_data())
-    title = f"{context['title']} — {context['question']}" if context["question"] \
-        else context["title"]
-    written: dict[str, Path] = {}
-    if "docx" in formats or "odt" in formats:
-        blocks = document_blocks(context)
-        if "docx" in formats:
-            written["docx"] = _write(folder / f"{report.stem}.docx",
-                                     lambda p: write_docx(blocks, p, title))
-        if "odt" in formats:
-            written["odt"] = _write(folder / f"{report.stem}.odt",
-                                    lambda p: write_odt(blocks, p, title))
-    if "xlsx" in formats:
-        marts = store.run_marts(view.run_id, list(view.run["questions"]))
-        numbers = {t["cluster_id"]: t["number"] for t in context["themes"]}
-        sheets = workbook_sheets(marts, numbers, context["method"])
-        written["xlsx"] = _write(folder / f"{report.stem}.xlsx",
-                                 lambda p: write_workbook(sheets, p, title))
-    return written
+
+    def write() -> dict[str, Path]:
+        from synthese.documents import document_blocks, write_docx, write_odt
+        from synthese.report import report_context
+        from synthese.workbook import workbook_sheets, write_workbook
+
+        context = report_context(data)
+        title = f"{context['title']} — {context['question']}" if context["question"] \
+            else context["title"]
+        written: dict[str, Path] = {}
+        if "docx" in formats or "odt" in formats:
+            blocks = document_blocks(context)
+            if "docx" in formats:
+                written["docx"] = _write(folder / f"{report.stem}.docx",
+                                         lambda p: write_docx(blocks, p, title))
+            if "odt" in formats:
+                written["odt"] = _write(folder / f"{report.stem}.odt",
+                                        lambda p: write_odt(blocks, p, title))
+        if "xlsx" in formats:
+            numbers = {t["cluster_id"]: t["number"] for t in context["themes"]}
+            sheets = workbook_sheets(marts, numbers, context["method"])
+            written["xlsx"] = _write(folder / f"{report.stem}.xlsx",
+                                     lambda p: write_workbook(sheets, p, title))
+        return written
+
+    return write
 
 
 def _write(path: Path, write: Callable[[Path], Any]) -> Path:

@@ -2,8 +2,9 @@
 
 The page lists the latest run's themes, arguments and synthesis; each form sends one action
 (review.ACTIONS), which becomes an event appended to DuckDB (Store.append_review) with the
-reviewer's name and the time, and the report is rendered again in its reviewed state, with
-its DOCX, ODT and XLSX (export.py).
+reviewer's name and the time, and the report is rendered again in its reviewed state; its
+DOCX, ODT and XLSX (export.py) follow in a thread of their own (DocumentWriter), so the page
+comes back without waiting for them, and the server writes the last ones before it stops.
 
 Safety, in the order a request meets it:
 - the server listens on 127.0.0.1 only, and answers only to a Host of 127.0.0.1/localhost
@@ -54,9 +55,58 @@ class Refused(Exception):
     """An action the page refuses, with a French message for the reviewer."""
 
 
+class DocumentWriter:
+    """Writes the DOCX, ODT and XLSX of the latest reviewed state in a thread of its own.
+
+    Each action hands over a writer (export.documents_writer: its rows already read under the
+    page's lock); one still waiting is replaced by the newer one, so the files always end at
+    the latest state, written through a temporary file (export._write). ``flush`` waits for
+    the last one; ``error`` is the French line of the last failure, None once one succeeds."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._pending: Callable[[], Any] | None = None
+        self._writing = False
+        self._thread: threading.Thread | None = None
+        self.error: str | None = None
+
+    def submit(self, write: Callable[[], Any]) -> None:
+        with self._ready:
+            self._pending = write
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="revue-documents",
+                                                daemon=True)
+                self._thread.start()
+            self._ready.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until nothing is left to write; False when ``timeout`` ran out first."""
+        with self._ready:
+            return self._ready.wait_for(lambda: self._pending is None and not self._writing,
+                                        timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._pending is not None)
+                write, self._pending, self._writing = self._pending, None, True
+            error = None
+            try:
+                write()
+            except SyntheseError as exc:
+                error = f"Documents DOCX, ODT et XLSX non mis à jour : {exc}"
+            except Exception as exc:  # noqa: BLE001 - the page says it; the server goes on
+                error = f"Documents DOCX, ODT et XLSX non mis à jour : erreur inattendue ({exc})."
+            with self._ready:
+                self.error, self._writing = error, False
+                self._ready.notify_all()
+
+
 @dataclass
 class Revue:
-    """What the review server holds: where the database is, its secrets, its models."""
+    """What the review server holds: where the database is, its secrets, its models, the
+    view it last built (kept while the run and its last review event stay the same) and the
+    thread that writes the documents."""
 
     db: Path
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -64,7 +114,29 @@ class Revue:
     llm: Callable[[Any], Any] | None = None  # run config -> LLM, for regenerations
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    documents: DocumentWriter = field(default_factory=DocumentWriter)
     _models: dict[str, Any] = field(default_factory=dict)
+    _view: tuple[tuple[str, int], Any] | None = None
+
+    def view(self, store: Any) -> Any:
+        """The latest run's reviewed state (stages.load_review), built again only when the
+        run or its last review event changed since the last time."""
+        from synthese import stages
+
+        key = stages.review_key(store)
+        kept = self._view
+        if kept is None or kept[0] != key:
+            kept = self._view = (key, stages.load_review(store, key[0]))
+        return kept[1]
+
+    def keep(self, store: Any, view: Any) -> None:
+        """Keep ``view``, just stored, as the one the next page shows."""
+
+        self._view = ((view.run_id, store.last_review_seq(view.run_id)), view)
+
+    def close(self, timeout: float | None = 120) -> None:
+        """Write the documents still waiting (the server is stopping)."""
+        self.documents.flush(timeout)
 
     @contextmanager
     def store(self, *, write: bool) -> Any:
@@ -259,11 +331,11 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
     """Apply one form: build its event, check it applies, append it with the reviewed state,
     render the report again. Returns the French line the page shows."""
     from synthese import stages
-    from synthese.export import export_view
+    from synthese.export import documents_writer
     from synthese.review import ReviewError
 
     with revue.lock, revue.store(write=True) as store:
-        view = stages.load_review(store)
+        view = revue.view(store)
         if _one(form, "run_id") != view.run_id:
             raise Refused("Une nouvelle exécution a été produite depuis l'ouverture de la page : "
                           "rechargez-la ; l'action n'a pas été enregistrée.")
@@ -272,10 +344,9 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
             reviewed = stages.store_review(store, view, [event])
         except ReviewError as exc:
             raise Refused(str(exc)) from exc
-        try:  # the DOCX, ODT and XLSX follow the HTML report (export.py)
-            export_view(store, reviewed)
-        except SyntheseError as exc:
-            return (f"{_done(event, view)} Documents DOCX, ODT et XLSX non mis à jour : {exc}")
+        revue.keep(store, reviewed)
+        # the DOCX, ODT and XLSX follow the HTML report (export.py), in their own thread
+        revue.documents.submit(documents_writer(store, reviewed))
     return _done(event, view)
 
 
@@ -304,7 +375,6 @@ DONE = {"rename": "Thème renommé.", "merge": "Thèmes fusionnés.", "split": "
 
 def create_app(revue: Revue) -> Any:
     """The FastAPI application of the review page."""
-    from synthese import stages
     from synthese.report import render_html, render_review_page
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -366,7 +436,7 @@ def create_app(revue: Revue) -> Any:
         reviewer = reviewer_of(request)
         try:
             with revue.store(write=False) as store:
-                view = stages.load_review(store)
+                view = revue.view(store)
                 data = view.report_data()
         except Busy:
             return HTMLResponse(_busy_page(), status_code=503)
@@ -376,7 +446,7 @@ def create_app(revue: Revue) -> Any:
                    "after": json.loads(e["after"] or "{}")} for e in view.events]
         return HTMLResponse(render_review_page(data, {
             "prefix": prefix, "csrf": revue.csrf, "reviewer": reviewer, "ok": ok,
-            "error": erreur, "run_id": view.run_id, "events": events[::-1],
+            "error": erreur or revue.documents.error or "", "run_id": view.run_id, "events": events[::-1],
             "hidden": _hidden_rows(view), "changed": _changed(view),
             "validated_themes": set(view.state.validated_themes),
             "stale": set(view.state.stale_summaries),
@@ -387,7 +457,7 @@ def create_app(revue: Revue) -> Any:
     def report(request: Request) -> Response:
         try:
             with revue.store(write=False) as store:
-                return HTMLResponse(render_html(stages.load_review(store).report_data()))
+                return HTMLResponse(render_html(revue.view(store).report_data()))
         except Busy:
             return HTMLResponse(_busy_page(), status_code=503)
 
@@ -496,4 +566,7 @@ def serve(db: Path, port: int = 0, *, log: Callable[[str], None] = print,
     log("Page de relecture (sur cette machine seulement) :")
     log(f"  {address(revue, sock)}")
     log("Ouvrez-la dans votre navigateur ; Ctrl-C pour arrêter.")
-    server(revue).run(sockets=[sock])
+    try:
+        server(revue).run(sockets=[sock])
+    finally:
+        revue.close()

@@ -825,6 +825,13 @@ def latest_run_to_review(store: Any, run_id: str | None = None) -> dict[str, Any
     return row
 
 
+def review_key(store: Any) -> tuple[str, int]:
+    """What identifies the latest run's reviewed state without loading it: the run and its
+    last review event (the page keeps the view it built while this stays the same)."""
+    run_id = latest_run_to_review(store)["run_id"]
+    return run_id, store.last_review_seq(run_id)
+
+
 def load_review(store: Any, run_id: str | None = None) -> ReviewView:
     """The reviewed state of a run (the latest completed one when ``run_id`` is None)."""
     from synthese.review import apply_events

@@ -1136,6 +1136,11 @@ class Store:
             df = self.query("SELECT * FROM core.runs WHERE run_id = ?", [run_id])
         return None if df.empty else df.iloc[0].to_dict()
 
+    def last_review_seq(self, run_id: str) -> int:
+        """The sequence number of the last review event of a run (0 when none)."""
+        return int(self.scalar("SELECT coalesce(max(seq), 0) FROM core.review_events "
+                               "WHERE run_id = ?", [run_id]))
+
     def previous_reviewed_run(self, run_id: str, questions: Sequence[str]) -> str | None:
         """The latest run before ``run_id``, on the same questions, that has review events."""
         row = self.con.execute(
