@@ -312,6 +312,11 @@ def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
         # the default synthesis (citations) is composed by code: the page does not say
         # that a model wrote it
         assert "Synthèse recomposée par le code à partir des thèmes relus." in html
+        # the history, from the state the page kept after the action: every event as stored
+        with Store(done.settings.db, read_only=True) as store:
+            stored = store.query("SELECT seq FROM marts.review_events WHERE run_id = ? "
+                                 "ORDER BY seq DESC", [done.run_id])["seq"].tolist()
+        assert [int(n) for n in re.findall(r"<tr><td>(\d+)</td><td>", html)] == stored
         # the page keeps the state it built, but not past an event it did not make
         from synthese.stages import load_review, store_review
 

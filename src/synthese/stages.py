@@ -866,10 +866,14 @@ def store_review(store: Any, view: ReviewView, events: list[dict[str, Any]]) -> 
 
     rows, state = apply_events(view.base, view.events + events, share_base(view.described))
     reviewed = replace(view, rows=rows, state=state, events=view.events + events)
+    data = reviewed.report_data()
     store.append_review(events, state_rows(rows, state, view.base.arguments)
-                        | {"theme_segments": segment_rows(reviewed.report_data())})
+                        | {"theme_segments": segment_rows(data)})
     publish_review(reviewed)
-    return reviewed
+    # the events as stored (with their seq and event_id), the report data kept
+    stored = replace(reviewed, events=store.review_events(view.run_id))
+    stored._data.update(data)
+    return stored
 
 
 def carry_review(store: Any, run_id: str, questions: list[str]) -> dict[str, Any] | None:
