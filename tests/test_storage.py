@@ -154,6 +154,27 @@ def test_a_database_made_before_respondent_scoping_is_repaired_keeping_answer_id
                                        rows.staged_respondents, rows.raw_answers) == (0, 0)
 
 
+def test_an_upgraded_database_shows_this_releases_marts_at_once(tmp_path):
+    """A database of the release before migration 10, opened by this one, has its marts
+    made again (marts.theme_segments with its « reviewed » column) before any new run."""
+    import duckdb
+
+    path = tmp_path / "ancienne.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA core; CREATE TABLE core.schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for n, sql in enumerate(MIGRATIONS[:9], start=1):
+        sql(con) if callable(sql) else con.execute(sql)
+        con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [n])
+    con.execute("CREATE OR REPLACE VIEW marts.theme_segments AS "
+                "SELECT run_id, cluster_id FROM core.theme_segments")  # as that release made it
+    con.close()
+    with Store(path) as store:
+        columns = store.query("SELECT * FROM marts.theme_segments").columns
+        assert "reviewed" in columns and "share" in columns
+        assert store.scalar("SELECT max(version) FROM core.schema_migrations") == len(MIGRATIONS)
+
+
 def _database_at(path, version: int):
     """An open DuckDB file as a release at migration ``version`` left it."""
     import duckdb

@@ -618,9 +618,11 @@ class Store:
             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
         )
         done = {r[0] for r in self.con.execute("SELECT version FROM core.schema_migrations").fetchall()}
+        applied = False
         for version, sql in enumerate(MIGRATIONS, start=1):
             if version in done:
                 continue
+            applied = True
             self.con.execute("BEGIN TRANSACTION")
             try:
                 if callable(sql):
@@ -635,6 +637,11 @@ class Store:
                 self.con.execute("ROLLBACK")
                 raise
         self.con.execute(LATEST_VIEWS)
+        if applied and done:
+            # A database of an earlier release: its marts are those of that release until
+            # the next run records; they are made again now, so that what it stores from
+            # here on (a review, say) shows in them at once.
+            self.refresh_marts()
 
     def close(self) -> None:
         self.con.close()
