@@ -317,6 +317,15 @@ def test_regenerations_ask_the_model_once_and_are_cached(tmp_path):
             stored = store.query("SELECT seq FROM marts.review_events WHERE run_id = ? "
                                  "ORDER BY seq DESC", [done.run_id])["seq"].tolist()
         assert [int(n) for n in re.findall(r"<tr><td>(\d+)</td><td>", html)] == stored
+        # a page asked for while an action holds the database waits for it, then shows
+        got = []
+        with page.revue.lock, Store(done.settings.db):
+            asker = threading.Thread(target=lambda: got.append(fetch(page.url)))
+            asker.start()
+            asker.join(1.0)
+            assert asker.is_alive() and not got
+        asker.join(30)
+        assert got[0][0] == 200 and "Relire et valider" in got[0][1]
         # the page keeps the state it built, but not past an event it did not make
         from synthese.stages import load_review, store_review
 

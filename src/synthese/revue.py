@@ -113,6 +113,8 @@ class Revue:
     embedder: Callable[[], Any] | None = None  # built on first need (support, regeneration)
     llm: Callable[[Any], Any] | None = None  # run config -> LLM, for regenerations
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # held while the database is open: DuckDB refuses a read-only connection beside this
+    # process's writing one, so a page asked for during an action waits for its end
     lock: threading.Lock = field(default_factory=threading.Lock)
     documents: DocumentWriter = field(default_factory=DocumentWriter)
     _models: dict[str, Any] = field(default_factory=dict)
@@ -435,7 +437,7 @@ def create_app(revue: Revue) -> Any:
     def page(request: Request, ok: str = "", erreur: str = "") -> Response:
         reviewer = reviewer_of(request)
         try:
-            with revue.store(write=False) as store:
+            with revue.lock, revue.store(write=False) as store:
                 view = revue.view(store)
                 data = view.report_data()
         except Busy:
@@ -456,7 +458,7 @@ def create_app(revue: Revue) -> Any:
     @app.get(prefix + "/rapport", response_class=HTMLResponse)
     def report(request: Request) -> Response:
         try:
-            with revue.store(write=False) as store:
+            with revue.lock, revue.store(write=False) as store:
                 return HTMLResponse(render_html(revue.view(store).report_data()))
         except Busy:
             return HTMLResponse(_busy_page(), status_code=503)
