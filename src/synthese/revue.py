@@ -131,10 +131,10 @@ class Revue:
             kept = self._view = (key, stages.load_review(store, key[0]))
         return kept[1]
 
-    def keep(self, store: Any, view: Any) -> None:
-        """Keep ``view``, just stored, as the one the next page shows."""
-
-        self._view = ((view.run_id, store.last_review_seq(view.run_id)), view)
+    def keep(self, view: Any) -> None:
+        """Keep ``view``, just stored (its events read back with their seq), as the one the
+        next page shows."""
+        self._view = ((view.run_id, int(view.events[-1]["seq"])), view)
 
     def close(self, timeout: float | None = 120) -> None:
         """Write the documents still waiting (the server is stopping)."""
@@ -346,7 +346,7 @@ def record(revue: Revue, form: dict[str, list[str]], reviewer: str) -> str:
             reviewed = stages.store_review(store, view, [event])
         except ReviewError as exc:
             raise Refused(str(exc)) from exc
-        revue.keep(store, reviewed)
+        revue.keep(reviewed)
         # the DOCX, ODT and XLSX follow the HTML report (export.py), in their own thread
         revue.documents.submit(documents_writer(store, reviewed))
     return _done(event, view)
