@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pytest
 from fakes import FakeLLM
 
@@ -73,3 +75,39 @@ def test_messages_of_no_known_prompt_are_stored_without_one(tmp_path):
             [{"role": "user", "content": "Bonjour"}])
         row = store.query("SELECT prompt_name, prompt_hash FROM core.llm_calls").iloc[0]
     assert row["prompt_name"] is None and row["prompt_hash"] is None
+
+
+@dataclass
+class GrammarLLM(FakeLLM):
+    """A fake that takes a GBNF grammar, as the embedded model does."""
+
+    grammars: list = field(default_factory=list)
+
+    def chat(self, messages, *, grammar=None, **kwargs):
+        self.grammars.append(grammar)
+        return super().chat(messages, **kwargs)
+
+
+def test_a_grammar_makes_another_call_and_calls_without_one_keep_their_former_key(tmp_path):
+    from synthese.keys import content_hash
+
+    llm = GrammarLLM()
+    messages = _messages("L'IA aide les élèves.")
+    with Store(tmp_path / "s.duckdb") as store:
+        cached = CachedLLM(llm, store).for_stage("extraction", PROMPT)
+        plain = cached.chat(messages, max_tokens=100)
+        ruled = cached.chat(messages, max_tokens=100, grammar='root ::= "1: " [a-z]+')
+        again = cached.chat(messages, max_tokens=100, grammar='root ::= "1: " [a-z]+')
+        other = cached.chat(messages, max_tokens=100, grammar='root ::= "2: " [a-z]+')
+        options = dict(store.query("SELECT call_key, options FROM core.llm_calls").values)
+
+    # The key of a call without a grammar is computed as before grammars existed: the calls
+    # stored by earlier releases are found again.
+    former = content_hash(llm.model_id, PROMPT.sha256, content_hash(messages),
+                          {"schema": None, "max_tokens": 100, "temperature": 0.0, "seed": 42})
+    assert plain.call_key == former
+    assert len({plain.call_key, ruled.call_key, other.call_key}) == 3 and again.reused
+    assert llm.grammars == [None, 'root ::= "1: " [a-z]+',
+                                                 'root ::= "2: " [a-z]+']
+    assert "grammar_hash" not in options[plain.call_key]
+    assert "grammar_hash" in options[ruled.call_key]

@@ -7,12 +7,16 @@ from fakes import FakeLLM
 
 from synthese.calls import CachedLLM
 from synthese.extract import (
+    LINES_PROMPT,
     MIN_OVERLAP,
     chunks,
+    example_ideas,
     extract_answer,
     extraction_schema,
     extractor_key,
+    lines_grammar,
     overlap,
+    prompt_for,
     salvage_json,
 )
 from synthese.extract import (
@@ -24,6 +28,7 @@ from synthese.segments import split_segments
 from synthese.storage import Store
 
 PROMPT = load_prompt(*PROMPT_NAME)
+LINES = load_prompt(*LINES_PROMPT)
 Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
 ANSWER = ("L'IA aide à préparer les cours. Mais les élèves trichent avec ChatGPT à la maison. "
           "Il faut former les enseignants. Merci.")
@@ -282,3 +287,93 @@ def test_an_idea_its_quote_barely_says_is_replaced_by_the_quote_and_scored():
     assert second.text == "Triche des élèves avec ChatGPT" and second.support >= 34
     assert overlap("Utilisation de l'intelligence artificielle pour la paperasse",
                    first.quote) < MIN_OVERLAP
+
+
+class LinesLLM(FakeLLM):
+    """The embedded model's side of the lines format: takes a GBNF grammar, returns the
+    given (text, finish reason) replies in turn."""
+
+    def __init__(self, replies):
+        super().__init__()
+        self.replies = list(replies)
+
+    def chat(self, messages, *, schema=None, grammar=None, max_tokens=512, **kwargs):
+        self.calls.append({"messages": messages, "schema": schema, "grammar": grammar,
+                           "max_tokens": max_tokens})
+        text, finish = self.replies.pop(0)
+        return LLMResult(text, 10, 10, 0.01, finish)
+
+
+def _lines(replies):
+    llm = LinesLLM(replies)
+    return extract_answer("a1", ANSWER, Q, CachedLLM(llm), LINES), llm
+
+
+def test_the_embedded_model_answers_one_line_per_idea_under_a_grammar_of_the_segments():
+    assert prompt_for("llamacpp") == LINES_PROMPT and prompt_for("ollama") == PROMPT_NAME
+    reply = ("1: L'IA facilite la préparation des cours\n"
+             "2,3: Triche des élèves et enseignants à former")
+    e, llm = _lines([(reply, "stop")])
+    assert e.status == "processed" and e.n_uncovered == 0
+    assert [a.text for a in e.arguments] == ["L'IA facilite la préparation des cours",
+                                             "Triche des élèves et enseignants à former"]
+    # the quote of an idea over two segments is their text, verbatim, with its offsets
+    second = e.arguments[1]
+    assert second.segments == [2, 3] and second.quote == ANSWER[second.quote_start:second.quote_end]
+    assert second.quote == ("Mais les élèves trichent avec ChatGPT à la maison. "
+                            "Il faut former les enseignants.")
+    call = llm.calls[0]
+    assert call["schema"] is None and call["grammar"] == lines_grammar([1, 2, 3, 4], 3)
+    # the model is asked in lines too: its examples, its request's numbered segments
+    assert "1: Moins de fatigue des enfants" in call["messages"][2]["content"]
+    assert "[4] Merci." in call["messages"][-1]["content"]
+
+
+def test_the_lines_grammar_names_only_the_chunks_segments_and_bounds_the_ideas():
+    grammar = lines_grammar([3, 4, 12], 2)
+    rules = dict(line.split(" ::= ", 1) for line in grammar.strip().splitlines())
+    assert rules["seg"] == '"3" | "4" | "12"'
+    assert rules["root"] == 'idea ("\\n" idea){0,1}'  # two ideas at most
+    assert "{0,3}" in rules["idea"] and "{0,89}" in rules["idea"]  # 4 segments, 90 characters
+    assert lines_grammar([5], 1).startswith("root ::= idea\n")
+
+
+def test_lines_cut_at_the_token_limit_are_retried_then_their_complete_ideas_kept():
+    cut = "1: L'IA facilite la préparation des cours\n2: Les élèves fraud"
+    e, llm = _lines([(cut, "length")] * 3)
+    assert [c["max_tokens"] for c in llm.calls] == [
+        llm.calls[0]["max_tokens"] * k for k in (1, 2, 4)]
+    assert e.status == "processed" and "json_tronque" in e.flags
+    # the cut idea is not kept; its segment is, in the respondent's words
+    assert e.arguments[0].text == "L'IA facilite la préparation des cours"
+    assert not any(a.text == "Les élèves fraud" for a in e.arguments)
+    assert e.n_uncovered == 2 and any(a.quote.startswith("Mais les élèves") for a in e.arguments)
+
+
+def test_a_reply_not_in_lines_fails_with_a_reason_never_silently():
+    e, llm = _lines([('{"arguments": []}', "stop")] * 3)
+    assert e.status == "failed" and "illisible" in e.reason and len(llm.calls) == 3
+
+
+def test_the_few_shot_ideas_of_the_lines_prompt_are_known_as_copies():
+    # The copy check reads the examples of either format: the two prompts share theirs.
+    ideas = example_ideas(LINES)
+    assert len(ideas) == 7 and ideas == example_ideas(PROMPT)
+
+
+@pytest.mark.realmodel
+def test_the_lines_grammar_holds_with_the_real_model():
+    import re
+
+    from synthese.llm import LlamaCppLLM
+
+    with LlamaCppLLM("qwen2.5-coder-0.5b", threads=2) as llm:
+        e = extract_answer("a1", ANSWER, Q, CachedLLM(llm), LINES)
+        # A grammar that names segment 2 only: every line the model writes starts with it.
+        messages = LINES.render(question=Q, segments="[1] Oui.\n[2] L'IA aide.\n[3] Non.")
+        forced = llm.chat(messages, grammar=lines_grammar([2], 1), max_tokens=40)
+    assert e.status == "processed" and e.arguments
+    for a in e.arguments:
+        assert ANSWER[a.quote_start:a.quote_end] == a.quote
+        assert set(a.segments) <= {1, 2, 3, 4}
+    assert re.fullmatch(r"2: [^\n]+", forced.text), forced.text

@@ -139,11 +139,15 @@ class CachedLLM:
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int = 42,
+        grammar: str | None = None,
     ) -> LLMResult:
         """The stored answer to this call, or the model's (then stored). Raises LLMError on
-        failure (nothing stored)."""
+        failure (nothing stored). A ``grammar`` (GBNF) is passed on only when given, so that
+        the keys of the calls without one stay what they were."""
         prompt = self._prompt_of(messages)
         options = {"schema": schema, "max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+        constraint = {"grammar": grammar} if grammar is not None else {}
+        options |= constraint
         input_hash = content_hash(messages)
         call_key = content_hash(self.llm.model_id, prompt.sha256 if prompt else None, input_hash,
                                 options)
@@ -163,7 +167,8 @@ class CachedLLM:
                 return result
         started = time.perf_counter()
         result = self.llm.chat(
-            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, seed=seed,
+            **constraint,
         )
         result = dataclasses.replace(
             result, call_key=call_key, reused=False,
@@ -176,8 +181,9 @@ class CachedLLM:
                 "prompt_name": prompt.label if prompt else None,
                 "prompt_hash": prompt.sha256 if prompt else None,
                 "input_hash": input_hash,
-                "options": {k: v for k, v in options.items() if k != "schema"}
-                | {"schema_hash": content_hash(schema)},
+                "options": {k: v for k, v in options.items() if k not in ("schema", "grammar")}
+                | {"schema_hash": content_hash(schema)}
+                | ({"grammar_hash": content_hash(grammar)} if grammar is not None else {}),
                 "purpose": self.purpose,
                 "response": result.text,
                 "prompt_tokens": result.prompt_tokens,

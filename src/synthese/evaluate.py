@@ -619,9 +619,9 @@ def _extract_all(
         last[0] = now
 
     from synthese.calls import CachedLLM
-    from synthese.extract import PROMPT
+    from synthese.extract import prompt_for
 
-    prompt = load_prompt(*PROMPT)
+    prompt = load_prompt(*prompt_for(llm.backend))
     # Counted (and cached when run_eval was given a cache) like the pipeline's calls.
     cached = (llm if isinstance(llm, CachedLLM) else CachedLLM(llm)).for_stage("extraction", prompt)
     with clock.stage("extraction", len(items), "réponses"):

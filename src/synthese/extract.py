@@ -21,8 +21,13 @@ Code then checks what the model gave:
 - the same idea given twice is kept once (flag ``doublon_fusionne``);
 - a segment that carries content but no idea covers is kept as its own argument in the
   respondent's words, flagged ``non_reformule``: nothing the respondent wrote is lost;
-- JSON cut at the token limit is retried with a larger budget, then its complete ideas are
-  salvaged (flag ``json_tronque``), else the answer fails with its reason.
+- an answer cut at the token limit is retried with a larger budget, then its complete ideas
+  are salvaged (flag ``json_tronque``), else the answer fails with its reason.
+
+The embedded model answers one line per idea (« 2,3: reformulation », prompt version 3,
+``lines_grammar``): JSON's keys and brackets took 36 % of its output tokens. A server that
+takes a JSON schema and no grammar (Ollama) gets version 2 and answers in JSON
+(``prompt_for``).
 
 Nothing is dropped: every answer comes back processed (possibly with no argument) or
 failed with a reason, and courtesy segments are counted.
@@ -49,7 +54,9 @@ from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 from synthese.segments import Segment, numbered, split_segments
 
-PROMPT = ("extract_arguments", 2)
+PROMPT = ("extract_arguments", 2)  # JSON: the servers (Ollama, OpenAI-compatible)
+LINES_PROMPT = ("extract_arguments", 3)  # one line per idea: the embedded model (llama.cpp)
+LINES = "lines"  # the front-matter ``output`` of a prompt answered in lines
 KINDS = ("opportunite", "risque", "condition", "constat", "hors_sujet")  # see kinds.py
 MAX_IDEA_CHARS = 90  # about 12 words: the grammar bounds each reformulation
 # An idea whose quote holds less than a third of its content words is not what the quote
@@ -93,6 +100,53 @@ def extraction_schema(numbers: list[int], max_ideas: int | None = None) -> dict:
         "required": ["arguments"],
         "additionalProperties": False,
     }
+
+
+def prompt_for(backend: str) -> tuple[str, int]:
+    """The extraction prompt for a backend: lines under a grammar for the embedded model,
+    JSON under a schema for the others."""
+    return LINES_PROMPT if backend == "llamacpp" else PROMPT
+
+
+# A reformulation's characters (GBNF): no line break, and none of the CJK and other East
+# Asian blocks, into which the 0.5B drifted mid-idea on a French answer (« …qu'une机器 »).
+_IDEA_CHAR = r"[^\n\u2e80-\uffef]"
+_IDEA_FIRST = r"[^\n \u2e80-\uffef]"
+
+
+def lines_grammar(numbers: list[int], max_ideas: int | None = None) -> str:
+    """The GBNF grammar of an extraction answered one line per idea over the segments
+    ``numbers``: « 2,3: reformulation », at most ``max_ideas`` lines (by default one a
+    segment), each idea of one to MAX_SEGMENTS_PER_IDEA valid numbers and at most
+    MAX_IDEA_CHARS characters. Lines are separated, not ended, by a newline, as in the
+    prompt's examples: after an idea the model either starts another or stops."""
+    most = max(1, max_ideas or len(numbers))
+    more = rf' ("\n" idea){{0,{most - 1}}}' if most > 1 else ""
+    return "\n".join([
+        f"root ::= idea{more}",
+        (f'idea ::= seg ("," seg){{0,{MAX_SEGMENTS_PER_IDEA - 1}}} ": " {_IDEA_FIRST} '
+         f"{_IDEA_CHAR}{{0,{MAX_IDEA_CHARS - 1}}}"),
+        "seg ::= " + " | ".join(f'"{n}"' for n in sorted(set(numbers))),
+    ]) + "\n"
+
+
+_LINE = re.compile(r"^\s*(\d+(?:\s*,\s*\d+)*)\s*:\s*(.*?)\s*$")
+
+
+def parse_lines(text: str, *, cut: bool = False) -> ExtractionOut | None:
+    """The ideas of an answer in lines, or None when a line is not « numbers: idea ». With
+    ``cut`` (the output reached the token limit) the last line, perhaps cut, is left out."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if cut:
+        lines = lines[:-1]
+    ideas = []
+    for line in lines:
+        match = _LINE.match(line)
+        if match is None:
+            return None
+        numbers = [int(n) for n in match.group(1).split(",")]
+        ideas.append(IdeaOut(segments=list(dict.fromkeys(numbers)), idee=match.group(2)))
+    return ExtractionOut(arguments=ideas) if ideas else None
 
 
 class IdeaOut(BaseModel):
@@ -149,6 +203,10 @@ def example_ideas(prompt: Prompt) -> list[str]:
     for role, content in prompt.examples:
         if role != "assistant":
             continue
+        if prompt.option("output") == LINES:
+            parsed = parse_lines(content)
+            found += [_norm(idea.idee) for idea in parsed.arguments] if parsed else []
+            continue
         try:
             found += [_norm(item.get("idee", "")) for item in json.loads(content)["arguments"]]
         except (json.JSONDecodeError, KeyError, AttributeError, TypeError):
@@ -195,12 +253,15 @@ def _call(llm: LLM, prompt: Prompt, question: str, group: list[Segment],
           call_keys: list[str]) -> tuple[ExtractionOut | None, list[str], int, str | None]:
     """One chunk -> (parsed output, flags, calls made, failure reason)."""
     messages = prompt.render(question=question, segments=numbered(group))
-    schema = extraction_schema([s.number for s in group], sum(s.content for s in group))
+    numbers, most = [s.number for s in group], sum(s.content for s in group)
+    lines = prompt.option("output") == LINES
+    constraint = ({"grammar": lines_grammar(numbers, most)} if lines
+                  else {"schema": extraction_schema(numbers, most)})
     budget = _max_tokens(group)
     calls, last_error = 0, None
     for attempt in range(LLM_RETRIES + 1):
         try:
-            result = llm.chat(messages, schema=schema, max_tokens=budget)
+            result = llm.chat(messages, max_tokens=budget, **constraint)
         except LLMError as exc:
             calls += 1
             last_error = f"appel au modèle en échec : {exc}"
@@ -208,23 +269,37 @@ def _call(llm: LLM, prompt: Prompt, question: str, group: list[Segment],
         if result.call_key:
             call_keys.append(result.call_key)
         calls += 0 if result.reused else 1
-        try:
-            return ExtractionOut.model_validate_json(result.text), [], calls, None
-        except ValidationError:
-            cut = result.finish_reason == "length"
-            if attempt < LLM_RETRIES and cut:
-                budget = min(4096, budget * 2)
-                last_error = "JSON tronqué à la limite de jetons"
-                continue
-            salvaged = salvage_json(result.text) if cut else None
-            if salvaged is not None:
-                try:
-                    return ExtractionOut.model_validate(salvaged), ["json_tronque"], calls, None
-                except ValidationError:
-                    pass
-            last_error = ("JSON tronqué à la limite de jetons" if cut
-                          else "JSON invalide renvoyé par le modèle")
+        cut = result.finish_reason == "length"
+        parsed = _parsed(result.text, lines, cut=False)
+        if parsed is not None and not (lines and cut):
+            return parsed, [], calls, None
+        if attempt < LLM_RETRIES and cut:
+            budget = min(4096, budget * 2)
+            last_error = "réponse tronquée à la limite de jetons"
+            continue
+        salvaged = _parsed(result.text, lines, cut=True) if cut else None
+        if salvaged is not None:
+            return salvaged, ["json_tronque"], calls, None
+        last_error = ("réponse tronquée à la limite de jetons" if cut
+                      else "réponse illisible renvoyée par le modèle (ni JSON ni lignes attendus)"
+                      if lines else "JSON invalide renvoyé par le modèle")
     return None, [], calls, last_error
+
+
+def _parsed(text: str, lines: bool, *, cut: bool) -> ExtractionOut | None:
+    """The model's ideas in either format; with ``cut``, only its complete ideas."""
+    if lines:
+        return parse_lines(text, cut=cut)
+    if cut:
+        salvaged = salvage_json(text)
+        try:
+            return ExtractionOut.model_validate(salvaged) if salvaged is not None else None
+        except ValidationError:
+            return None
+    try:
+        return ExtractionOut.model_validate_json(text)
+    except ValidationError:
+        return None
 
 
 def short_answer(segments: list[Segment]) -> Segment | None:

@@ -333,8 +333,10 @@ class LlamaCppLLM:
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int = 42,
+        grammar: str | None = None,
     ) -> LLMResult:
-        """One chat completion; with ``schema`` the output is constrained to it by a grammar.
+        """One chat completion; with ``schema`` the output is constrained to it by a grammar,
+        with ``grammar`` (GBNF, the embedded model only) by that grammar.
 
         No frame here keeps the xllamacpp ``Server`` in a local: a frame held by an
         exception's traceback (a run stopped by a signal) would keep llama.cpp alive after
@@ -351,7 +353,9 @@ class LlamaCppLLM:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        if schema is not None:
+        if grammar is not None:
+            request["grammar"] = grammar  # llama.cpp refuses one it cannot parse
+        elif schema is not None:
             # Not response_format/json_schema: with this build and Qwen's chat template
             # those let the model open a ```json fence before the constraint applies.
             request["grammar"] = self._verified_grammar(schema)

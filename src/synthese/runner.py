@@ -27,7 +27,7 @@ from synthese import __version__, stages
 from synthese.calls import CachedLLM
 from synthese.config import Settings
 from synthese.energy import EnergyMeter
-from synthese.extract import PROMPT as EXTRACTION_PROMPT
+from synthese.extract import prompt_for as extraction_prompt
 from synthese.keys import to_json
 from synthese.prompts import Prompt, load_prompt
 from synthese.storage import Store
@@ -89,7 +89,7 @@ class Run:
         from synthese.synthesise import PROMPTS as SYNTHESIS_PROMPTS
 
         self.prompts = self.prompts or {
-            "extraction": load_prompt(*EXTRACTION_PROMPT),
+            "extraction": load_prompt(*extraction_prompt(self.llm.backend)),
             **{name: load_prompt(*spec) for name, spec in PROMPTS.items()},
             "synthesis": load_prompt(*SYNTHESIS_PROMPTS[self.settings.synthesis]),
         }
