@@ -281,8 +281,8 @@ def _call(llm: LLM, prompt: Prompt, question: str, group: list[Segment],
         if salvaged is not None:
             return salvaged, ["json_tronque"], calls, None
         last_error = ("réponse tronquée à la limite de jetons" if cut
-                      else "réponse illisible renvoyée par le modèle (ni JSON ni lignes attendus)"
-                      if lines else "JSON invalide renvoyé par le modèle")
+                      else "réponse illisible renvoyée par le modèle (lignes « numéros: idée » "
+                      "attendues)" if lines else "JSON invalide renvoyé par le modèle")
     return None, [], calls, last_error
 
 
