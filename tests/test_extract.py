@@ -262,6 +262,24 @@ def test_an_idea_cut_at_the_length_bound_ends_at_its_last_whole_word():
     assert long_idea[len(text)] == " "  # nothing cut inside a word
 
 
+def test_an_idea_that_copies_its_segment_cut_at_the_length_bound_is_the_whole_segment():
+    from synthese.extract import MAX_IDEA_CHARS
+
+    # The demo's 0.5B copied long sentences, and the grammar cut them mid-phrase: « Avant
+    # de parler d'usage en classe, il faudrait former les enseignants, et pas en deux ».
+    long = ("Avant de parler d'usage en classe, il faudrait former les enseignants, et pas en "
+            "deux heures un mercredi après-midi.")
+    text = f"{long} Les élèves trichent déjà avec ChatGPT."
+    copied = long[:MAX_IDEA_CHARS]
+    e = _extract([_reply(_idea([1], copied), _idea([2], "Triche des élèves avec ChatGPT"))],
+                 text=text)
+    first, second = e.arguments[0], e.arguments[1]
+    assert first.text == long == first.quote
+    assert first.flags == ["reformulation_remplacee"]
+    # a reformulation, even cut, is no copy: it stays the model's words
+    assert second.text == "Triche des élèves avec ChatGPT" and second.flags == []
+
+
 def test_an_idea_said_again_inside_a_longer_one_on_the_same_segment_is_kept_once():
     e = _extract([_reply(_idea([2], "Les élèves trichent avec ChatGPT"),
                          _idea([2], "C'est grave, les élèves trichent avec ChatGPT"),
