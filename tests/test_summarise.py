@@ -10,6 +10,7 @@ from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
 from synthese.summarise import (
     PROMPTS,
+    SUMMARY_IDEA_CHARS,
     SUMMARY_IDEAS,
     brief_title,
     content_stems,
@@ -122,6 +123,18 @@ def test_a_summary_reads_the_most_central_ideas_in_stages_when_they_do_not_fit_o
     # the most central first: every one of them is read, none of the others
     assert all(f"Idée numéro {i} " in sent for i in range(SUMMARY_IDEAS))
     assert not any(f"Idée numéro {i} " in sent for i in range(SUMMARY_IDEAS, 60))
+
+
+def test_a_summary_is_shown_long_ideas_cut_at_a_whole_word():
+    long = ("Avant de parler d'usage en classe, il faudrait former les enseignants, et pas en "
+            "deux heures un mercredi après-midi.")
+    llm = FakeLLM()
+    summarise_theme([long, "Former les enseignants."], Q, CachedLLM(llm),
+                    load_prompt(*PROMPTS["summary"]), load_prompt(*PROMPTS["reduce"]))
+    sent = llm.calls[0]["messages"][-1]["content"]
+    shown = next(line[2:] for line in sent.splitlines() if line.startswith("- Avant"))
+    assert len(shown) <= SUMMARY_IDEA_CHARS and long.startswith(shown)
+    assert long[len(shown)] == " " and "- Former les enseignants." in sent
 
 
 def test_a_failed_summary_says_why_and_is_empty():

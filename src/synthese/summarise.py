@@ -35,6 +35,11 @@ SUMMARY_MAX_TOKENS = 320
 # theme's ideas (up to 2,475 prompt tokens on the demo), spent most of the summary stage
 # reading them and looped all the same (docs/quality.md, « Sixth pass »).
 SUMMARY_IDEAS = 30
+# Each idea is shown for a summary cut at its last whole word under this many characters:
+# an idea copied whole from a long sentence (extract._cut_copy) doubled the demo's summary
+# time (25 s a theme against 13 s) for no more subject; the summary is checked against
+# the whole ideas all the same.
+SUMMARY_IDEA_CHARS = 90
 TITLE_MAX_TOKENS = 40
 # The bounds make the grammar close the JSON before the token limit: with an unbounded
 # summary the 0.5B hit the limit on 10 of 20 demo themes, looping on one phrase.
@@ -117,9 +122,9 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v12", members_key, model_id,
+    return content_hash("summary-v13", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
-                        SUMMARY_IDEAS,
+                        SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         TITLE_MIN_OWN_SIMILARITY,
                         FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
@@ -456,6 +461,15 @@ def _budget(llm: LLM, prompt: Prompt) -> int:
     return max(256, llm.context_size - overhead - SUMMARY_MAX_TOKENS - 64)
 
 
+def shown_idea(idea: str) -> str:
+    """An idea as a summary call shows it: whole under ``SUMMARY_IDEA_CHARS``, else cut at
+    its last whole word before it."""
+    if len(idea) <= SUMMARY_IDEA_CHARS:
+        return idea
+    cut = idea[:SUMMARY_IDEA_CHARS + 1]
+    return cut[:cut.rfind(" ")].rstrip(" ,;:(-'") if " " in cut else cut[:-1]
+
+
 def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: Prompt,
                     reduce_prompt: Prompt, attempt: int = 1) -> ThemeSummary:
     """Summarise the ``SUMMARY_IDEAS`` most central of the ``arguments`` (ordered most
@@ -463,7 +477,7 @@ def summarise_theme(arguments: list[str], question: str, llm: LLM, map_prompt: P
     ``_ask_summary``). Each sentence is then checked against all of the theme's ideas."""
     if not arguments:
         return ThemeSummary("", 0)
-    arguments = arguments[:SUMMARY_IDEAS]
+    arguments = [shown_idea(a) for a in arguments[:SUMMARY_IDEAS]]
     keys: list[str] = []
     try:
         batches = batch_by_budget(arguments, llm, _budget(llm, map_prompt))
