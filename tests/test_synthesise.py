@@ -10,6 +10,7 @@ from synthese.prompts import load_prompt
 from synthese.synthesise import (
     MAX_THEMES_PER_SECTION,
     PROMPTS,
+    TITLE_QUOTE_MIN,
     Theme,
     compose_synthesis,
     free_synthesis,
@@ -402,6 +403,36 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
     assert cited and all(s.count("opportunité à saisir") == 1 for s in cited)
     assert any("« Une opportunité à saisir pour l'école, vraiment »" in s for s in cited)
+
+
+def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
+    # The demo's 0.5B titled a theme of conditions after one of its ideas; the quote chosen
+    # for it said another thing: « Les élèves doivent créer des comptes avec leur adresse
+    # personnelle : « Le plus important est d'apprendre aux élèves quand ne pas l'utiliser » ».
+    quotes = ["Le plus important est d'apprendre aux élèves quand ne pas l'utiliser.",
+              "Il faut apprendre aux élèves à savoir quand ne pas s'en servir."]
+    title = "Les élèves doivent créer des comptes avec leur adresse personnelle"
+    theme = Theme(5, title, quotes[0], 0.2, {"condition": 2}, quotes, EMBED.embed(quotes),
+                  quotes=quotes, idea_kinds=["condition"] * 2)
+    vectors = EMBED.embed([title, quotes[0].rstrip(".")])
+    assert float(vectors[0] @ vectors[1]) < TITLE_QUOTE_MIN
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+    assert cited and "« Le plus important est d'apprendre aux élèves" in cited[0]
+    assert "adresse personnelle" not in cited[0]
+    # and the conclusion names the theme by that quote, not by the title
+    conclusion = [s.text for s in draft.sentences if s.section == "conclusion"]
+    assert "« Le plus important est d'apprendre aux élèves" in conclusion[0]
+    assert not any("adresse personnelle" in s.text for s in draft.sentences)
+    # A title about its quote keeps both: « Titre : « quote » ».
+    near = Theme(5, "Apprendre aux élèves quand ne pas l'utiliser", quotes[0], 0.2,
+                 {"condition": 2}, quotes, EMBED.embed(quotes), quotes=quotes,
+                 idea_kinds=["condition"] * 2)
+    draft = compose_synthesis([near], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+    assert cited and "apprendre aux élèves quand ne pas l'utiliser : « " in cited[0]
 
 
 def test_the_connectives_of_a_full_section_never_repeat():

@@ -35,6 +35,7 @@ from synthese.prompts import Prompt
 from synthese.summarise import (
     brief_examples,
     content_stems,
+    idea_title,
     is_brief,
     majority_phrase,
     new_sentences,
@@ -113,6 +114,9 @@ class SynthesisDraft:
     failure: str | None
     call_keys: list[str] = field(default_factory=list)
     fallbacks: dict[str, int] = field(default_factory=dict)  # what replaced what, counted
+    # How the conclusion names a theme of a section when not by its title: (section, theme)
+    # -> the start of the quote given alone because the title was about something else.
+    named: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,9 +157,9 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v13", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v15", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
-                        OTHER_SECTION_IDEAS, QUOTE_CANDIDATES,
+                        OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN,
                         embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
@@ -366,7 +370,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # menace pour l'esprit critique » opened the opportunities) nor be unfinished: « Titre :
     # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
     # « Titre : première phrase du résumé » (itself checked), the title.
-    quote = representative_quote(theme, kind, embed([theme.title])[0] if theme.title else None)
+    title_vec = embed([theme.title])[0] if theme.title else None
+    quote = representative_quote(theme, kind, title_vec)
     if quote:
         # A fallback title is an idea in the respondent's words, and the quote closest to it
         # is then often the same words (« Une opportunité à saisir pour l'école : « Une
@@ -374,8 +379,15 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         # synthesis): the quote alone. Passing over it for the next central quote gave
         # quotes about something else (« Les élèves l'utilisent déjà massivement, souvent
         # pour tricher… : « À l'école primaire, aucun intérêt pour les élèves » »).
-        cited = f"« {quote} »" if repeats_title(theme.title, quote) else \
+        # A title about something else than the quote (« Les élèves doivent créer des
+        # comptes avec leur adresse personnelle : « Le plus important est d'apprendre aux
+        # élèves quand ne pas l'utiliser » », a demo condition of the eighth pass): the
+        # quote alone, what respondents said.
+        apart = title_vec is not None and float(embed([quote])[0] @ title_vec) < TITLE_QUOTE_MIN
+        cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) else \
             f"{theme.title} : « {quote} »"
+        if apart:
+            draft.named[(section, theme.cluster_id)] = idea_title(quote)
         candidates.append((cited, "repli" if llm is not None else "citation"))
     first = split_sentences(theme.summary)[:1]
     if first and _fold_words(first[0]) != _fold_words(theme.title):
@@ -405,6 +417,12 @@ QUOTE_WORDS = (5, 40)  # a quote a reader can take in at a glance, and that says
 # closest to the title: « L'IA est une mode comme les autres : « On nous demande d'intégrer
 # l'IA sans nous avoir formés » » read as a title and a quote about two things.
 QUOTE_CANDIDATES = 5
+# Under this cosine between a title and the quote chosen for it, the two are about different
+# things and the quote is given alone. In two demo syntheses of 5 December 2026, the pairs
+# that read as one subject scored 0.52-0.84; of those that did not, five scored 0.13-0.44
+# (« Synthétiser en une page une circulaire de trente pages : « En physique-chimie, elle
+# m'aide à concevoir des situations-problèmes… » », 0.13) and one 0.51.
+TITLE_QUOTE_MIN = 0.45
 
 
 def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None) -> str | None:
@@ -503,7 +521,8 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
     for section, label in (("opportunites", "les apports les plus cités sont"),
                            ("risques", "les risques les plus cités sont"),
                            ("conditions", "les conditions les plus demandées sont")):
-        top = [f"« {t.title} »" for t in sections[section][:2]]
+        top = [f"« {draft.named.get((section, t.cluster_id), t.title)} »"
+               for t in sections[section][:2]]
         if top:
             heads.append(f"{label} {' et '.join(top)}")
     cited = list(dict.fromkeys(t.cluster_id for s in sections.values() for t in s[:2]))
