@@ -406,9 +406,10 @@ CUT_COPY_SIMILARITY = 90
 def _cut_copy(idea: str, segment_text: str) -> bool:
     """Whether an idea the grammar cut at MAX_IDEA_CHARS is the segments' own text copied
     (« Avant de parler d'usage en classe, il faudrait former les enseignants, et pas en
-    deux »): 143 of the 934 demo ideas of the embedded 0.5B, published cut mid-phrase and
-    titling themes so (« Pour trouver des exemples concrets qui parlent aux élèves, c'est
-    assez »). Such an idea becomes the whole text it copies."""
+    deux »): 203 of the 934 demo ideas of the embedded 0.5B were 85-90 characters long,
+    most of them published cut mid-phrase and titling themes so (« Pour trouver des exemples
+    concrets qui parlent aux élèves, c'est assez »). Such an idea becomes the whole text it
+    copies (docs/quality.md, « Whole ideas »)."""
     if len(idea) < MAX_IDEA_CHARS - 1 or len(segment_text) <= len(idea):
         return False
     return fuzz.partial_ratio(_norm(idea), _norm(segment_text)) >= CUT_COPY_SIMILARITY

@@ -381,7 +381,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         # pour tricher… : « À l'école primaire, aucun intérêt pour les élèves » »).
         # A title about something else than the quote (« Les élèves doivent créer des
         # comptes avec leur adresse personnelle : « Le plus important est d'apprendre aux
-        # élèves quand ne pas l'utiliser » », a demo condition of the eighth pass): the
+        # élèves quand ne pas l'utiliser » », a demo condition on 5 December 2026): the
         # quote alone, what respondents said.
         apart = title_vec is not None and float(embed([quote])[0] @ title_vec) < TITLE_QUOTE_MIN
         cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) else \
