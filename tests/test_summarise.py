@@ -18,6 +18,8 @@ from synthese.summarise import (
     idea_title,
     is_brief,
     majority_phrase,
+    model_title_problem,
+    repeated_word,
     summarise_theme,
     tidy_summary,
     title_problem,
@@ -202,6 +204,25 @@ def test_a_title_whose_words_are_mostly_not_the_themes_is_refused():
     assert title_problem("La triche avec ChatGPT", [], idea_stems=stems, **kw) is None
     # Half of its own words suffice: a title may name what the ideas only describe.
     assert title_problem("La triche, un fléau", [], idea_stems=stems, **kw) is None
+
+
+def test_a_model_title_saying_a_word_twice_or_a_connective_is_asked_again():
+    llm = Titles(["Une formation claire et de formation", "Une formation claire"])
+    title = title_theme(IDEAS, Q, CachedLLM(llm), TITLE, lambda t: None, [])
+    assert title.rejected == [("Une formation claire et de formation", "mot répété")]
+    assert (title.text, title.origin) == ("Une formation claire", "modele")
+    assert repeated_word("L'élève et les élèves en difficulté") == "eleve"
+    # different words sharing their first letters, and short or function words said twice
+    for text in ("Les professeurs de lycée professionnel", "La formation des formateurs",
+                 "Le pour et le contre de l'IA", "Une aide pour et avec les élèves"):
+        assert repeated_word(text) is None
+    assert model_title_problem("Les élèves en revanche sont très partagés") == (
+        "connecteur d'une phrase")
+    assert model_title_problem("De plus en plus de copies identiques") is None
+    # the fallback, a respondent's own sentence, may say a word twice or hold a connective
+    llm = Titles(["La formation et la formation", "Formation, donc formation"])
+    said = ["Il faut une formation, une vraie formation."]
+    assert title_theme(said, Q, CachedLLM(llm), TITLE, lambda t: None, []).text == said[0][:-1]
 
 
 def test_a_title_cut_at_a_connective_is_refused():

@@ -122,7 +122,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v13", members_key, model_id,
+    return content_hash("summary-v14", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -220,6 +220,37 @@ def content_stems(text: str) -> set[str]:
 # revanche, mes collègues sont très partagés »).
 _CONNECTIVE_END = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|de plus|du coup"
                              r"|cependant|toutefois|pourtant|neanmoins|donc|alors|aussi)$")
+
+
+def repeated_word(title: str) -> str | None:
+    """A content word a title says twice (« Une formation claire et de formation », a demo
+    title of 4 December 2026), singular and plural alike; None when there is none."""
+    seen: set[str] = set()
+    for word in _fold(title).split():
+        if len(word) < 4 or word in FUNCTION_WORDS:
+            continue
+        bare = word[:-1] if word.endswith(("s", "x")) and len(word) > 4 else word
+        if bare in seen:
+            return bare
+        seen.add(bare)
+    return None
+
+
+# Connectives that carry a respondent's sentence into a title wherever they stand: « Les
+# élèves en revanche sont très partagés », a model title of the demo on 5 December 2026.
+# Not « de plus » (« De plus en plus de copies identiques »), « alors », « aussi ».
+_CONNECTIVE = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|du coup|cependant"
+                         r"|toutefois|pourtant|neanmoins|donc)\b")
+
+
+def model_title_problem(title: str) -> str | None:
+    """Why a title the model wrote is refused although a respondent's sentence (the
+    fallback) may do the same: a content word said twice, or a sentence's connective."""
+    if repeated_word(title):
+        return "mot répété"
+    if _CONNECTIVE.search(_fold(title)):
+        return "connecteur d'une phrase"
+    return None
 
 
 def example_title_stems(prompt: Prompt) -> set[str]:
@@ -360,6 +391,8 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
         # et des cars », titled pupils' phones at the sixth pass).
         if reason is None and content_stems(candidate) & examples - said:
             reason = "mots d'un exemple du prompt"
+        if reason is None:
+            reason = model_title_problem(candidate)
         if reason is None:
             title.text, title.origin = candidate, "modele"
             return title
