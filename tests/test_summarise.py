@@ -212,9 +212,11 @@ def test_a_model_title_saying_a_word_twice_or_a_connective_is_asked_again():
     assert title.rejected == [("Une formation claire et de formation", "mot répété")]
     assert (title.text, title.origin) == ("Une formation claire", "modele")
     assert repeated_word("L'élève et les élèves en difficulté") == "eleve"
-    # different words sharing their first letters, and short or function words said twice
+    # different words sharing their first letters, short or function words said twice, and a
+    # word said twice in one phrase
     for text in ("Les professeurs de lycée professionnel", "La formation des formateurs",
-                 "Le pour et le contre de l'IA", "Une aide pour et avec les élèves"):
+                 "Le pour et le contre de l'IA", "Une aide pour et avec les élèves",
+                 "Synthétiser en une page une circulaire de trente pages"):
         assert repeated_word(text) is None
     assert model_title_problem("Les élèves en revanche sont très partagés") == (
         "connecteur d'une phrase")

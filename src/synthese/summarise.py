@@ -223,16 +223,19 @@ _CONNECTIVE_END = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre
 
 
 def repeated_word(title: str) -> str | None:
-    """A content word a title says twice (« Une formation claire et de formation », a demo
-    title of 4 December 2026), singular and plural alike; None when there is none."""
-    seen: set[str] = set()
-    for word in _fold(title).split():
-        if len(word) < 4 or word in FUNCTION_WORDS:
-            continue
-        bare = word[:-1] if word.endswith(("s", "x")) and len(word) > 4 else word
-        if bare in seen:
-            return bare
-        seen.add(bare)
+    """A content word a title says on both sides of « et » or « ou » (« Une formation claire
+    et de formation », a demo title of 4 December 2026), singular and plural alike; None
+    when there is none. Said twice in one phrase, a word may be the subject (« Synthétiser en
+    une page une circulaire de trente pages »)."""
+    parts = re.split(r"\b(?:et|ou)\b", _fold(title))
+    seen: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        for word in part.split():
+            if len(word) < 4 or word in FUNCTION_WORDS:
+                continue
+            bare = word[:-1] if word.endswith(("s", "x")) and len(word) > 4 else word
+            if seen.setdefault(bare, i) != i:
+                return bare
     return None
 
 
