@@ -240,7 +240,8 @@ def repeated_word(title: str) -> str | None:
 
 
 # Connectives that carry a respondent's sentence into a title wherever they stand: « Les
-# élèves en revanche sont très partagés », a model title of the demo on 5 December 2026.
+# élèves en revanche sont très partagés », the 0.5B's title of a demo theme with a draft
+# title prompt (5 December 2026, benchmarks/prompts/title_theme_v3_rejected.md).
 # Not « de plus » (« De plus en plus de copies identiques »), « alors », « aussi ».
 _CONNECTIVE = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|du coup|cependant"
                          r"|toutefois|pourtant|neanmoins|donc)\b")
@@ -248,7 +249,8 @@ _CONNECTIVE = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|du 
 
 def model_title_problem(title: str) -> str | None:
     """Why a title the model wrote is refused although a respondent's sentence (the
-    fallback) may do the same: a content word said twice, or a sentence's connective."""
+    fallback) may do the same: a content word said on both sides of « et » or « ou »
+    (``repeated_word``), or a sentence's connective."""
     if repeated_word(title):
         return "mot répété"
     if _CONNECTIVE.search(_fold(title)):
