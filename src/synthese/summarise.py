@@ -210,16 +210,28 @@ FUNCTION_WORDS = frozenset([
 ])
 
 
+def _content_words(folded: str) -> list[str]:
+    """The content words of a folded text (``_fold``): four letters or more, not function
+    words."""
+    return [w for w in folded.split() if len(w) >= 4 and w not in FUNCTION_WORDS]
+
+
 def content_stems(text: str) -> set[str]:
     """The content words of a text (accents folded, function words out), cut to 5 letters."""
-    return {w[:5] for w in _fold(text).split() if len(w) >= 4 and w not in FUNCTION_WORDS}
+    return {w[:5] for w in _content_words(_fold(text))}
 
 
+# Connectives that carry a respondent's sentence into a title wherever they stand: « Les
+# élèves en revanche sont très partagés », the 0.5B's title of a demo theme with a draft
+# title prompt (5 December 2026, benchmarks/prompts/title_theme_v3_rejected.md).
+# Not « de plus » (« De plus en plus de copies identiques »), « alors », « aussi ».
+_CONNECTIVES = ("en revanche|par contre|par ailleurs|en outre|du coup|cependant|toutefois"
+                "|pourtant|neanmoins|donc")
+_CONNECTIVE = re.compile(rf"\b(?:{_CONNECTIVES})\b")
 # A title cut from a respondent's sentence at its connective: « Les élèves en revanche »,
 # the model's title of the demo's second theme at the sixth pass (« Pour les élèves en
-# revanche, mes collègues sont très partagés »).
-_CONNECTIVE_END = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|de plus|du coup"
-                             r"|cependant|toutefois|pourtant|neanmoins|donc|alors|aussi)$")
+# revanche, mes collègues sont très partagés »). At the end, these three are connectives too.
+_CONNECTIVE_END = re.compile(rf"\b(?:{_CONNECTIVES}|de plus|alors|aussi)$")
 
 
 def repeated_word(title: str) -> str | None:
@@ -230,21 +242,11 @@ def repeated_word(title: str) -> str | None:
     parts = re.split(r"\b(?:et|ou)\b", _fold(title))
     seen: dict[str, int] = {}
     for i, part in enumerate(parts):
-        for word in part.split():
-            if len(word) < 4 or word in FUNCTION_WORDS:
-                continue
+        for word in _content_words(part):
             bare = word[:-1] if word.endswith(("s", "x")) and len(word) > 4 else word
             if seen.setdefault(bare, i) != i:
                 return bare
     return None
-
-
-# Connectives that carry a respondent's sentence into a title wherever they stand: « Les
-# élèves en revanche sont très partagés », the 0.5B's title of a demo theme with a draft
-# title prompt (5 December 2026, benchmarks/prompts/title_theme_v3_rejected.md).
-# Not « de plus » (« De plus en plus de copies identiques »), « alors », « aussi ».
-_CONNECTIVE = re.compile(r"\b(?:en revanche|par contre|par ailleurs|en outre|du coup|cependant"
-                         r"|toutefois|pourtant|neanmoins|donc)\b")
 
 
 def model_title_problem(title: str) -> str | None:
