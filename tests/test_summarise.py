@@ -19,6 +19,7 @@ from synthese.summarise import (
     is_brief,
     majority_phrase,
     model_title_problem,
+    noun_then_infinitive,
     repeated_word,
     summarise_theme,
     tidy_summary,
@@ -225,6 +226,22 @@ def test_a_model_title_saying_a_word_twice_or_a_connective_is_asked_again():
     llm = Titles(["La formation et la formation", "Formation, donc formation"])
     said = ["Il faut une formation, une vraie formation."]
     assert title_theme(said, Q, CachedLLM(llm), TITLE, lambda t: None, []).text == said[0][:-1]
+
+
+def test_a_model_title_with_a_noun_then_an_infinitive_is_asked_again():
+    llm = Titles(["Les élèves tricher avec ChatGPT", "La triche avec ChatGPT"])
+    title = title_theme(IDEAS, Q, CachedLLM(llm), TITLE, lambda t: None, [])
+    assert title.rejected == [("Les élèves tricher avec ChatGPT", "nom suivi d'un infinitif")]
+    assert (title.text, title.origin) == ("La triche avec ChatGPT", "modele")
+    assert noun_then_infinitive("Les élèves reprendre confiance") == "élèves reprendre"
+    assert noun_then_infinitive("Un outil aider les élèves") == "outil aider"
+    # words that end like infinitives, and infinitives after a verb or a preposition
+    for text in ("Un cadre clair", "L'IA contre l'école", "Des usages divers",
+                 "L'IA doit rester un outil pour l'enseignant",
+                 "Les élèves doivent créer des comptes", "Le temps de préparer les cours",
+                 "Des outils pour apprendre", "Le pouvoir d'achat des familles",
+                 "Synthétiser en une page une circulaire de trente pages"):
+        assert noun_then_infinitive(text) is None, text
 
 
 def test_a_title_cut_at_a_connective_is_refused():

