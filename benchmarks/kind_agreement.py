@@ -3,6 +3,10 @@
     # the rules of kinds.py, on each labelled segment's text (no model, no database)
     PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py rules \\
         benchmarks/labels/demo_segment_kinds.csv benchmarks/labels/demo_segment_kinds_holdout.csv
+    # the same, then each observation in its answer (kinds.kind_in_context), the answers'
+    # texts read from a finished demo run (no model)
+    PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py rules --answers DB \\
+        benchmarks/labels/demo_segment_kinds_holdout2.csv
     # the kinds a finished run stored, for the ideas resting on each labelled segment
     PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py run DB \\
         benchmarks/labels/demo_segment_kinds_holdout.csv
@@ -27,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from synthese.extract import KINDS
-from synthese.kinds import kind_of
+from synthese.kinds import kind_in_context, kind_of
 
 
 def read_labels(path: Path) -> list[dict]:
@@ -67,6 +71,32 @@ def stored_kinds(db: Path) -> dict[tuple[str, int], str]:
         for number in list(r.segments if r.segments is not None else []):
             found.setdefault((r.answer_id, int(number)), r.kind)
     return found
+
+
+def answer_segments(db: Path) -> dict[str, dict[int, str]]:
+    """The content segments of each answer of the latest completed run, by number."""
+    from synthese.segments import split_segments
+    from synthese.storage import Store
+
+    store = Store(db, read_only=True)
+    run = store.query("SELECT run_id FROM core.runs WHERE status = 'completed' "
+                      "ORDER BY finished_at DESC LIMIT 1")["run_id"].iloc[0]
+    rows = store.query("SELECT DISTINCT answer_id, answer_text FROM marts.trace "
+                       "WHERE run_id = ?", [run])
+    store.close()
+    return {r.answer_id: {s.number: s.text for s in split_segments(r.answer_text) if s.content}
+            for r in rows.itertuples(index=False)}
+
+
+def rule_kind(row: dict, answers: dict[str, dict[int, str]] | None) -> str:
+    """The rules' kind of a labelled segment, in its answer when the answers are given."""
+    if answers is None:
+        return kind_of(row["text"])
+    if row["answer_id"] not in answers:
+        raise SystemExit(f"réponse {row['answer_id']} absente de la base : est-ce une base "
+                         "de la démo ?")
+    own, n = answers[row["answer_id"]], int(row["segment"])
+    return kind_in_context(row["text"], own.get(n - 1), own.get(n + 1))
 
 
 LABELS = REPO / "benchmarks" / "labels"
@@ -121,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("rules")
     r.add_argument("labels", type=Path, nargs="+")
+    r.add_argument("--answers", type=Path, default=None,
+                   help="a finished demo run's database: each segment in its answer")
     s = sub.add_parser("run")
     s.add_argument("db", type=Path)
     s.add_argument("labels", type=Path, nargs="+")
@@ -131,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         classifier(args.embedder)
         return 0
     kinds = stored_kinds(args.db) if args.command == "run" else None
+    answers = answer_segments(args.answers) if args.command == "rules" and args.answers else None
     for path in args.labels:
         rows = read_labels(path)
         if kinds is None:
-            pairs = [(r["label"], kind_of(r["text"])) for r in rows]
+            pairs = [(r["label"], rule_kind(r, answers)) for r in rows]
         else:
             pairs = [(r["label"], kinds[(r["answer_id"], int(r["segment"]))]) for r in rows
                      if (r["answer_id"], int(r["segment"])) in kinds]

@@ -120,6 +120,17 @@ def test_a_segment_no_idea_covers_is_kept_in_its_own_words_and_flagged():
     assert e.n_uncovered == 2
 
 
+def test_an_observation_said_after_a_fear_is_a_risk_and_says_why():
+    text = "Je suis très inquiet. C'est la fin des devoirs maison. J'enseigne en lycée."
+    e = _extract([_reply(_idea([1], "Une inquiétude"), _idea([2], "La fin des devoirs maison"),
+                         _idea([3], "Un enseignant de lycée"))], text=text)
+    by_quote = {a.quote: (a.kind, a.flags) for a in e.arguments}
+    assert by_quote["C'est la fin des devoirs maison."] == ("risque", ["nature_du_contexte"])
+    assert by_quote["Je suis très inquiet."] == ("risque", [])
+    # after an observation, nothing to take; a presentation stays what it is
+    assert by_quote["J'enseigne en lycée."] == ("constat", [])
+
+
 def test_an_idea_pointing_at_the_wrong_segment_is_moved_to_the_one_it_matches():
     e = _extract([_reply(_idea([1], "Il faut former les enseignants."),
                          _idea([2], "L'IA aide à préparer les cours."))])

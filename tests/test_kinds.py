@@ -2,7 +2,7 @@
 
 import pytest
 
-from synthese.kinds import kind_of
+from synthese.kinds import kind_in_context, kind_of
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -47,3 +47,27 @@ def test_a_lack_or_a_loss_reads_as_a_risk():
 def test_a_question_is_an_objection_unless_it_proposes():
     assert kind_of("Mais qui paie ?") == "risque"
     assert kind_of("Pourquoi ne pas proposer un outil public ?") == "condition"
+
+
+def test_an_observation_takes_the_view_said_just_before_it_else_just_after():
+    fact = "C'est la fin des devoirs maison."
+    assert kind_of(fact) == "constat"
+    fear, welcome = "Je suis très inquiet.", "L'IA m'aide à préparer mes cours."
+    assert kind_in_context(fact, fear, None) == "risque"
+    assert kind_in_context(fact, None, welcome) == "opportunite"
+    assert kind_in_context(fact, fear, welcome) == "risque"  # the one before first
+    assert kind_in_context(fact, "Il faut former les enseignants.", welcome) == "opportunite"
+    assert kind_in_context(fact, "J'enseigne en lycée.", None) == "constat"
+
+
+def test_only_an_observation_takes_its_neighbours_view():
+    assert kind_in_context("Il faut former les enseignants.", "Je suis très inquiet.",
+                           None) == "condition"
+    assert kind_in_context("L'IA m'aide à préparer mes cours.", "Je suis très inquiet.",
+                           None) == "opportunite"
+
+
+def test_a_respondent_saying_who_they_are_stays_an_observation():
+    for who in ("Je suis professeure de SVT en collège.", "J'enseigne le français en UPE2A.",
+                "Je suis CPE au collège."):
+        assert kind_in_context(who, None, "Les élèves trichent avec ChatGPT.") == "constat"

@@ -170,6 +170,7 @@ def derive_extraction(answer_id: str, text: str, representative_text: str,
         Argument,
         Extraction,
         _quote,
+        in_context,
         keep_injection,
         keep_uncovered,
     )
@@ -211,7 +212,7 @@ def derive_extraction(answer_id: str, text: str, representative_text: str,
                                              numbers, quote, start, end, flags + ["campagne"]))
         covered.update(numbers)
     keep_uncovered(extraction, own, covered)
-    return extraction
+    return in_context(extraction, own)
 
 
 def campaign_units(respondent_of: dict[str, str], campaigns: list[dict[str, Any]]

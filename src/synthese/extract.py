@@ -49,7 +49,7 @@ from synthese.injection import FLAG as INJECTION_FLAG
 from synthese.injection import VERSION as INJECTION_VERSION
 from synthese.injection import is_injection
 from synthese.keys import content_hash
-from synthese.kinds import KIND_RULES, kind_of
+from synthese.kinds import KIND_RULES, kind_in_context, kind_of
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 from synthese.segments import Segment, numbered, split_segments
@@ -342,6 +342,24 @@ def extract_answer(answer_id: str, text: str, question: str, llm: LLM,
         keep_uncovered(extraction, group, keep_ideas(extraction, parsed.arguments, group,
                                                      examples, text, question))
     extraction.flags = sorted(set(extraction.flags))
+    return in_context(extraction, segments)
+
+
+CONTEXT_FLAG = "nature_du_contexte"
+
+
+def in_context(extraction: Extraction, segments: list[Segment]) -> Extraction:
+    """Each observation next to a risk or a benefit in its answer takes that kind
+    (``kinds.kind_in_context``: its neighbours are the content segments just before its first
+    segment and just after its last), flagged ``nature_du_contexte``."""
+    content = {s.number: s.text for s in segments if s.content}
+    for arg in extraction.arguments:
+        if arg.kind != "constat" or not arg.segments:
+            continue
+        kind = kind_in_context(arg.quote, content.get(min(arg.segments) - 1),
+                               content.get(max(arg.segments) + 1))
+        if kind != arg.kind:
+            arg.kind, arg.flags = kind, [*arg.flags, CONTEXT_FLAG]
     return extraction
 
 
