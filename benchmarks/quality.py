@@ -43,7 +43,8 @@ DEMO_THEMES = {
     "inégalités": r"inégalit|fracture|équit|milieux? (défavoris|modeste)|zones? rurale",
     "données personnelles": r"données|rgpd|vie privée|confidentialit",
     "formation": r"formation|former|formés?",
-    "équipement": r"équipement|matériel|wifi|infrastructure|ordinateur|réseau|tablettes?|\btbi\b",
+    "équipement": r"équipement|matériel|wifi|infrastructure|ordinateur|réseau|tablettes?|\btbi\b"
+                   r"|informatique",
     "objectifs clairs": r"cadre|objectifs?|charte|consignes?|règles",
     "triche": r"trich|fraud|devoirs? (à la )?maison|plagiat",
     "peur du remplacement": r"remplac",
