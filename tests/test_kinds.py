@@ -71,3 +71,12 @@ def test_a_respondent_saying_who_they_are_stays_an_observation():
     for who in ("Je suis professeure de SVT en collège.", "J'enseigne le français en UPE2A.",
                 "Je suis CPE au collège."):
         assert kind_in_context(who, None, "Les élèves trichent avec ChatGPT.") == "constat"
+
+
+def test_an_observation_after_a_turn_does_not_carry_on_the_view_before_it():
+    welcome, fear = "L'IA m'aide à préparer mes cours.", "Je suis très inquiet."
+    turned = "Cela dit, les familles favorisées sauront accompagner leurs enfants."
+    assert kind_in_context(turned, welcome, None) == "constat"
+    assert kind_in_context(turned, welcome, fear) == "risque"
+    assert kind_in_context("C'est la fin des devoirs maison.", None,
+                           "Mais " + welcome[0].lower() + welcome[1:]) == "constat"
