@@ -28,8 +28,8 @@ import unicodedata
 
 KIND_RULES = 4  # the version of the rules below: a change gives new extractions
 
-_TURN = re.compile(r"\b(?:mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
-                   r"|sauf que|reste que)\b", re.IGNORECASE)
+_TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
+_TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
 _CONDITION = re.compile(
     r"\b(?:il faut|il faudrait|faudrait|faut qu|faut d|(?:il )?(?:devrai[et]n?t?|devrions)\b"
     r"|doi(?:t|vent) (?:être|rester|devenir|porter|mentionner|intégrer|négocier|valider)"
@@ -138,9 +138,8 @@ _PRESENTATION = re.compile(
 # A segment that opens on a turn (« Cela dit, les familles favorisées sauront accompagner
 # leurs enfants… » after a benefit, a demo answer) does not carry on the view before it.
 _OPENING_TURN = re.compile(
-    r"^(?:mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre|cela dit"
-    r"|ceci dit|d'un autre côté|malgré tout|en même temps|à l'inverse|au contraire)\b",
-    re.IGNORECASE)
+    rf"^(?:{_TURN_WORDS}|cela dit|ceci dit|d'un autre côté|malgré tout|en même temps"
+    r"|à l'inverse|au contraire)\b", re.IGNORECASE)
 
 
 def kind_in_context(text: str, before: str | None, after: str | None) -> str:
