@@ -55,17 +55,23 @@ def table(name: str, pairs: list[tuple[str, str]]) -> None:
         print(f"| {label} | " + " | ".join(str(counts[(label, k)]) for k in KINDS) + " |")
 
 
-def stored_kinds(db: Path) -> dict[tuple[str, int], str]:
-    """For each (answer id, segment) of the latest completed run, the kind of the first idea
-    resting on it."""
+def latest_trace(db: Path):
+    """The ideas of the latest completed run (``marts.trace``), by answer, in order."""
     from synthese.storage import Store
 
     store = Store(db, read_only=True)
     run = store.query("SELECT run_id FROM core.runs WHERE status = 'completed' "
                       "ORDER BY finished_at DESC LIMIT 1")["run_id"].iloc[0]
-    rows = store.query("SELECT answer_id, segments, kind FROM marts.trace WHERE run_id = ? "
-                       "ORDER BY answer_id, argument_id", [run])
+    rows = store.query("SELECT answer_id, answer_text, segments, kind FROM marts.trace "
+                       "WHERE run_id = ? ORDER BY answer_id, argument_id", [run])
     store.close()
+    return rows
+
+
+def stored_kinds(db: Path) -> dict[tuple[str, int], str]:
+    """For each (answer id, segment) of the latest completed run, the kind of the first idea
+    resting on it."""
+    rows = latest_trace(db)
     found: dict[tuple[str, int], str] = {}
     for r in rows.itertuples(index=False):
         for number in list(r.segments if r.segments is not None else []):
@@ -76,14 +82,8 @@ def stored_kinds(db: Path) -> dict[tuple[str, int], str]:
 def answer_segments(db: Path) -> dict[str, dict[int, str]]:
     """The content segments of each answer of the latest completed run, by number."""
     from synthese.segments import split_segments
-    from synthese.storage import Store
 
-    store = Store(db, read_only=True)
-    run = store.query("SELECT run_id FROM core.runs WHERE status = 'completed' "
-                      "ORDER BY finished_at DESC LIMIT 1")["run_id"].iloc[0]
-    rows = store.query("SELECT DISTINCT answer_id, answer_text FROM marts.trace "
-                       "WHERE run_id = ?", [run])
-    store.close()
+    rows = latest_trace(db).drop_duplicates("answer_id")
     return {r.answer_id: {s.number: s.text for s in split_segments(r.answer_text) if s.content}
             for r in rows.itertuples(index=False)}
 
