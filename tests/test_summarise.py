@@ -332,3 +332,25 @@ def test_a_fallback_title_of_title_length_comes_before_a_longer_more_central_sen
     # Only among the 5 most central: a short idea further down is not preferred.
     far = [long] + [f"{long} {n}" for n in range(4)] + ["Les éducateurs dans la rue"]
     assert fallback_title(far, problem, []) == long
+
+
+def test_a_respondent_presenting_themselves_never_titles_a_theme():
+    kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
+    for presentation in ("Enseignante en maternelle depuis quinze ans", "Je suis CPE en collège",
+                         "Professeur de lycée professionnel syndiqué", "Professeure d'anglais"):
+        assert title_problem(presentation, [], question_similarity=0.1, **kw) \
+            == "présentation d'un répondant", presentation
+    for title in ("Les enseignants en maternelle", "La formation des enseignants",
+                  "Professeurs et élèves face à l'IA"):
+        assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
+    # The model copies the start of the most central idea: asked again, then the fallback
+    # passes over the presentation to the next central idea.
+    ideas = ["Enseignante en maternelle depuis quinze ans", "Les petits sont trop jeunes pour l'IA",
+             "Les écrans n'ont rien à faire en maternelle"]
+    llm = Titles(["Enseignante en maternelle depuis quinze ans"] * 2)
+    title = title_theme(ideas, Q, CachedLLM(llm), TITLE, lambda t: _checks()(t, []), [])
+    assert [reason for _, reason in title.rejected] == ["présentation d'un répondant"] * 2
+    assert title.origin == "idee" and title.text == "Les petits sont trop jeunes pour l'IA"
+    # Even when no idea passes every check, a presentation is the last resort.
+    assert fallback_title(ideas[:2], lambda t: _checks(own=0.1, other=0.5)(t, []), []) \
+        == "Les petits sont trop jeunes pour l'IA"

@@ -124,7 +124,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v15", members_key, model_id,
+    return content_hash("summary-v16", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -310,6 +310,16 @@ def example_title_stems(prompt: Prompt) -> set[str]:
     return {s for s in stems if len(s) >= 5}  # nouns and adjectives, not « trop », « cars »
 
 
+# A respondent saying who they are is no theme's title (« Enseignante en maternelle depuis
+# quinze ans » titled a demo theme of 38 ideas on 5 December 2026: the model took the start
+# of its most central idea). Matched on the folded title: a role, at most one word, then a
+# preposition or « syndiqué » (« Professeur de lycée professionnel syndiqué »).
+_PRESENTATION_TITLE = re.compile(
+    r"^(?:je suis|j enseigne|(?:enseignante?|professeure?|profs?|cpe|directeur|directrice"
+    r"|principale?|proviseure?|documentaliste|conseillere?|inspecteur|inspectrice|formateur"
+    r"|formatrice|mere|pere)s? (?:\w+ )?(?:en|de|d|du|des|au|a|dans|depuis|syndiquee?)\b)")
+
+
 def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   question_threshold: float, own_similarity: float,
                   other_similarity: float, question: str = "",
@@ -330,6 +340,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     folded = _fold(title)
     if _CONNECTIVE_END.search(folded):
         return "se termine par un connecteur"
+    if _PRESENTATION_TITLE.match(folded):
+        return "présentation d'un répondant"
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
     if question_similarity >= question_threshold or (
@@ -477,9 +489,11 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
                 if c.endswith("…") == (not whole) and (
                         reason(c) is None or (length_aside and reason(c).endswith(" mots"))):
                     return c
-    # None passes: one that at least does not restate the question nor carry marks.
+    # None passes: one that at least does not restate the question, carry marks nor
+    # present a respondent.
     for c in free:
-        if reason(c) not in ("reprend la question", "marques de gabarit"):
+        if reason(c) not in ("reprend la question", "marques de gabarit",
+                             "présentation d'un répondant"):
             return c
     return free[0] if free else candidates[0] if candidates else "Thème"
 
