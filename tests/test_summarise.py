@@ -14,6 +14,7 @@ from synthese.summarise import (
     SUMMARY_IDEAS,
     brief_title,
     content_stems,
+    denied_in,
     fallback_title,
     idea_title,
     is_brief,
@@ -354,3 +355,16 @@ def test_a_respondent_presenting_themselves_never_titles_a_theme():
     # Even when no idea passes every check, a presentation is the last resort.
     assert fallback_title(ideas[:2], lambda t: _checks(own=0.1, other=0.5)(t, []), []) \
         == "Les petits sont trop jeunes pour l'IA"
+
+
+def test_a_model_title_saying_what_a_respondent_denies_is_asked_again():
+    ideas = ["Je ne dis pas que l'IA est une mode comme les autres",
+             "Les formations sur l'IA arrivent trop tard", "Il n'y a pas de formation sur l'IA"]
+    assert denied_in("L'IA est une mode comme les autres", ideas) == ideas[0]
+    # A subject named under a negation is still the theme's subject.
+    assert denied_in("Une formation sur l'IA", ideas) is None
+    llm = Titles(["L'IA est une mode comme les autres", "Des formations sur l'IA trop tardives"])
+    title = title_theme(ideas, Q, CachedLLM(llm), TITLE, lambda t: _checks()(t, []), [])
+    assert title.rejected == [("L'IA est une mode comme les autres",
+                               "contraire de ce que dit une idée")]
+    assert (title.origin, title.text) == ("modele", "Des formations sur l'IA trop tardives")

@@ -124,7 +124,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v16", members_key, model_id,
+    return content_hash("summary-v17", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -298,6 +298,29 @@ def model_title_problem(title: str) -> str | None:
     return None
 
 
+# A proposition a respondent denies (« Je ne dis pas que l'IA est une mode comme les
+# autres »): the model copied the clause without the denial and titled a demo theme
+# « L'IA est une mode comme les autres » on 5 December 2026, the opposite of what was said.
+_DENIED = re.compile(r"\b(?:pas|jamais|nullement|non)(?: seulement)? (?:que|qu)$|\bnon pas$")
+
+
+def denied_in(title: str, texts: list[str]) -> str | None:
+    """The text that says the title's words right after denying them (« …ne dis pas que
+    <title> »), or None. Only a whole proposition counts: a noun phrase named under a
+    negation (« il n'y a pas de formation » for « La formation ») is still its subject."""
+    folded = _fold(title)
+    if len(folded.split()) < 3:
+        return None
+    for text in texts:
+        padded = f" {_fold(text)} "
+        start = padded.find(f" {folded} ")
+        while start >= 0:
+            if _DENIED.search(padded[:start].rstrip()):
+                return text
+            start = padded.find(f" {folded} ", start + 1)
+    return None
+
+
 def example_title_stems(prompt: Prompt) -> set[str]:
     """The content words of five letters or more of the title prompt's few-shot titles."""
     stems: set[str] = set()
@@ -450,6 +473,8 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
             reason = "mots d'un exemple du prompt"
         if reason is None:
             reason = model_title_problem(candidate)
+        if reason is None and denied_in(candidate, seen + ideas):
+            reason = "contraire de ce que dit une idée"
         if reason is None:
             title.text, title.origin = candidate, "modele"
             return title
