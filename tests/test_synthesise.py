@@ -12,6 +12,7 @@ from synthese.synthesise import (
     PROMPTS,
     TITLE_QUOTE_MIN,
     Theme,
+    common_stems,
     compose_synthesis,
     free_synthesis,
     repeats_title,
@@ -433,6 +434,42 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
     assert cited and "apprendre aux élèves quand ne pas l'utiliser : « " in cited[0]
+
+
+def test_a_title_and_a_quote_that_share_only_a_word_said_everywhere_are_not_paired():
+    # « Les élèves en savent souvent plus que nous : « À l'école primaire, aucun intérêt
+    # pour les élèves eux-mêmes » », a demo risk of 5 December 2026, at cosine 0.47: close
+    # vectors, two subjects. Here each title has its quote's vector, so only words decide.
+    said = [["À l'école primaire, aucun intérêt pour les élèves eux-mêmes."],
+            ["Les élèves copient les réponses sans les lire, ils ne réfléchissent plus."],
+            ["Les élèves n'ont pas tous un ordinateur à la maison, c'est injuste."],
+            ["Les données des élèves partent chez des entreprises américaines."],
+            ["Les élèves délèguent leur réflexion à une machine, c'est grave."],
+            ["Avec prudence, mais il faut y aller, pour nos élèves aussi."]]
+    titles = ["Les élèves en savent souvent plus que nous", "La copie sans lecture",
+              "L'équipement des familles", "La fuite des données", "La réflexion déléguée",
+              "Il faut avancer prudemment"]
+    kinds = ["risque"] * 5 + ["condition"]
+    alias = {t: q[0].rstrip(".") for t, q in zip(titles, said, strict=True)}
+
+    def embed(texts):
+        return EMBED.embed([alias.get(t, t) for t in texts])
+
+    themes = [Theme(i, t, q[0], 0.3 - 0.02 * i, {k: 3}, q, EMBED.embed(q), quotes=q,
+                    idea_kinds=[k])
+              for i, (t, q, k) in enumerate(zip(titles, said, kinds, strict=True))]
+    assert "eleve" in common_stems(themes, Q)  # said in every theme
+    assert "eleve" not in common_stems(themes[:5], Q)  # five themes tell nothing apart
+    draft = compose_synthesis(themes, Q, CachedLLM(Sentences()), PROMPT, embed, SHARES,
+                              write=False)
+    cited = {s.cluster_ids[0]: s.text for s in draft.sentences
+             if s.origin != "code" and len(s.cluster_ids) == 1}
+    assert "« À l'école primaire, aucun intérêt pour les élèves eux-mêmes »" in cited[0]
+    assert "en savent souvent plus" not in cited[0]
+    # A title that shares a word of its own with the quote keeps it: « Titre : « quote » ».
+    assert "il faut avancer prudemment : « Avec prudence" in cited[5]
+    assert "la fuite des données : « Les données des élèves partent" in cited[3]
+    assert "la copie sans lecture : « Les élèves copient" in cited[1]
 
 
 def test_the_connectives_of_a_full_section_never_repeat():
