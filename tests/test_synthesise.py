@@ -19,6 +19,7 @@ from synthese.synthesise import (
     representative_quote,
     section_of,
     sentence_problem,
+    typical_words,
 )
 
 Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
@@ -493,3 +494,32 @@ def test_the_connectives_of_a_full_section_never_repeat():
     assert len(themed) == MAX_THEMES_PER_SECTION
     openers = [s.text.split(",")[0] for s in themed]
     assert len(set(openers)) == len(openers) and openers[-1] == "Enfin", openers
+
+
+def test_the_quote_says_the_word_a_themes_quotes_share_most():
+    # A demo theme of 5 December 2026: its most central quote is its most generic, while a
+    # third of its quotes say « gain de temps ».
+    quotes = ["Très utile pour préparer mes cours, vraiment.",
+              "Un outil formidable pour mes élèves, si on apprend.",
+              "Gain de temps énorme pour la préparation des cours !",
+              "Les élèves adorent ces nouvelles activités en classe.",
+              "Un vrai gain de temps sur les corrections des copies.",
+              "Tout le monde gagnera du temps sur les tâches répétitives."]
+    theme = Theme(1, "Très utile pour préparer mes cours", quotes[0], 0.3,
+                  {"opportunite": 6}, quotes, EMBED.embed(quotes), quotes=quotes,
+                  idea_kinds=["opportunite"] * 6)
+    other = _theme(2, "Les élèves trichent", ["Les élèves trichent aux devoirs maison."], 0.2,
+                   {"risque": 1})
+    # « temps » (3 quotes) outweighs « cours » and « élèves » (2 each, « élèves » said in the
+    # other theme too); a word said by one quote weighs nothing, nor a word said everywhere.
+    assert typical_words([theme, other], frozenset()) == {1: "temps"}
+    assert typical_words([theme, other], frozenset({"temps"}))[1] != "temps"
+    title = EMBED.embed([theme.title])[0]
+    assert representative_quote(theme, "opportunite", title) == quotes[0].rstrip(".")
+    assert representative_quote(theme, "opportunite", title, "temps") == quotes[2].rstrip(".")
+    # A word none of the central candidates says leaves the choice as it was.
+    assert representative_quote(theme, "opportunite", title, "wifi") == quotes[0].rstrip(".")
+    draft = compose_synthesis([theme, other], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                              SHARES, write=False)
+    cited = [s.text for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code"]
+    assert cited and "« Gain de temps énorme pour la préparation des cours ! »" in cited[0]

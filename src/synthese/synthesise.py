@@ -21,6 +21,7 @@ Two modes:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -120,6 +121,8 @@ class SynthesisDraft:
     named: dict[tuple[str, int], str] = field(default_factory=dict)
     # Content words too common to tie a title to its quote (``common_stems``).
     common: frozenset[str] = frozenset()
+    # The word each theme's quotes share most (``typical_words``), by theme id.
+    typical: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -160,10 +163,10 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v16", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v17", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
-                        embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
+                        TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
 def section_of(kinds: dict[str, int]) -> str | None:
@@ -240,7 +243,8 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
     share of respondents who expressed at least one idea of it (each theme's own, in
     ``Theme.kind_shares``, place and order it in the sections: ``sections_of``).
     """
-    draft = SynthesisDraft([], None, common=common_stems(themes, question))
+    common = common_stems(themes, question)
+    draft = SynthesisDraft([], None, common=common, typical=typical_words(themes, common))
     if not themes:
         draft.failure = "aucun thème à synthétiser"
         draft.sentences.append(SynthesisSentence(
@@ -374,7 +378,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
     # « Titre : première phrase du résumé » (itself checked), the title.
     title_vec = embed([theme.title])[0] if theme.title else None
-    quote = representative_quote(theme, kind, title_vec)
+    quote = representative_quote(theme, kind, title_vec, draft.typical.get(theme.cluster_id))
     if quote:
         # A fallback title is an idea in the respondent's words, and the quote closest to it
         # is then often the same words (« Une opportunité à saisir pour l'école : « Une
@@ -455,12 +459,44 @@ def common_stems(themes: list[Theme], question: str) -> frozenset[str]:
                      | content_stems(question))
 
 
-def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None) -> str | None:
+# A theme's most central quotes are often its most generic: a demo theme on time saved
+# preparing lessons was told by « Très utile pour préparer mes cours », its most central
+# quote, while « gain de temps » is said in a fifth of its quotes (docs/quality.md). The
+# quote is taken among those of the central candidates that say the word the theme's quotes
+# share most, if any does: the synthesis then names what its respondents have in common.
+# A word said by fewer than a tenth of a theme's quotes is not what they share (« perdu »,
+# in 3 of the 50 quotes of a demo theme that shares none).
+TYPICAL_MIN_SHARE = 0.1
+
+
+def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]:
+    """The content word each theme's quotes share most, weighed as in class-based TF-IDF:
+    the share of its distinct quotes saying it times log(quotes of all themes / quotes
+    saying it). Only words said by two quotes and ``TYPICAL_MIN_SHARE`` of the theme's or
+    more count, neither the question's nor those said everywhere (``common``); a theme with
+    none has no typical word."""
+    distinct = {t.cluster_id: list(dict.fromkeys(map(str, t.quotes))) for t in themes}
+    stems = {q: content_stems(q) for quotes in distinct.values() for q in quotes}
+    said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
+    total = sum(map(len, distinct.values()))
+    out: dict[int, str] = {}
+    for cluster_id, quotes in distinct.items():
+        counts = Counter(s for q in quotes for s in stems[q] - common)
+        weights = {s: n / len(quotes) * math.log(total / said[s])
+                   for s, n in counts.items() if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
+        if weights:
+            out[cluster_id] = max(sorted(weights), key=weights.__getitem__)
+    return out
+
+
+def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None,
+                         word: str | None = None) -> str | None:
     """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
     none of that kind) that reads as a whole sentence of 5 to 40 words, in the respondent's
     words, without its opening connective or final full stop; None if none. The most central
     one, or, given the ``title``'s vector, the one of the ``QUOTE_CANDIDATES`` most central
-    closest to it (ties to the more central)."""
+    closest to it (ties to the more central); given the theme's typical ``word``
+    (``typical_words``), only those of the candidates that say it, if any does."""
     kinds = theme.idea_kinds or [kind] * len(theme.quotes)
     chosen = [i for i, k in enumerate(kinds[:len(theme.quotes)]) if k == kind] or list(
         range(len(theme.quotes)))
@@ -473,6 +509,8 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     if not eligible:
         return None
     ranked = list(eligible.items())[:QUOTE_CANDIDATES]
+    if word is not None:
+        ranked = [e for e in ranked if word in content_stems(e[0])] or ranked
     if title is None or len(theme.vectors) != len(theme.quotes):
         return ranked[0][0]
     return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
