@@ -308,6 +308,11 @@ def test_without_a_quote_of_the_sections_kind_a_theme_falls_back_on_its_other_qu
                   EMBED.embed(["Oui.", "Très bien."]), quotes=["Oui.", "Très bien."],
                   idea_kinds=["opportunite", "opportunite"])
     assert representative_quote(short, "opportunite") is None  # under 5 words: no quote
+    # Six words, two content words, what « ça » is left unsaid: the next quote tells it.
+    vague = ["L'IA ne changera rien à ça.", "On parle d'IA alors qu'on manque d'imprimantes."]
+    theme = Theme(9, "L'alibi de l'État", vague[0], 0.1, {"risque": 2}, vague,
+                  EMBED.embed(vague), quotes=vague, idea_kinds=["risque", "risque"])
+    assert representative_quote(theme, "risque") == vague[1].rstrip(".")
 
 
 def test_the_citations_mode_asks_the_model_nothing_and_quotes_each_theme():

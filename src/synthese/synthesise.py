@@ -163,7 +163,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v17", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v18", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -428,6 +428,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
 
 
 QUOTE_WORDS = (5, 40)  # a quote a reader can take in at a glance, and that says something
+# and with MIN_CONTENT_WORDS content words or more: « L'IA ne changera rien à ça » (two)
+# told the demo's biggest theme of risks on 5 December 2026, with nothing a reader can use.
 # The quote under a title is taken among this many most central eligible quotes, the one
 # closest to the title: « L'IA est une mode comme les autres : « On nous demande d'intégrer
 # l'IA sans nous avoir formés » » read as a title and a quote about two things.
@@ -492,8 +494,9 @@ def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]
 def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None,
                          word: str | None = None) -> str | None:
     """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
-    none of that kind) that reads as a whole sentence of 5 to 40 words, in the respondent's
-    words, without its opening connective or final full stop; None if none. The most central
+    none of that kind) that reads as a whole sentence of 5 to 40 words, three content words
+    or more, in the respondent's words, without its opening connective or final full stop;
+    None if none. The most central
     one, or, given the ``title``'s vector, the one of the ``QUOTE_CANDIDATES`` most central
     closest to it (ties to the more central); given the theme's typical ``word``
     (``typical_words``), only those of the candidates that say it, if any does."""
@@ -504,6 +507,7 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     for i in chosen:
         text = strip_openers(" ".join(str(theme.quotes[i]).split())).rstrip(" .;:,")
         if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1]
+                and len(content_stems(text)) >= MIN_CONTENT_WORDS
                 and prose_problem(text) is None and "«" not in text):
             eligible.setdefault(text[:1].upper() + text[1:], i)
     if not eligible:
