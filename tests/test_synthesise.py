@@ -528,3 +528,24 @@ def test_the_quote_says_the_word_a_themes_quotes_share_most():
                               SHARES, write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code"]
     assert cited and "« Gain de temps énorme pour la préparation des cours ! »" in cited[0]
+
+
+def test_a_quote_given_alone_is_the_most_central_not_the_closest_to_a_title_it_leaves():
+    # The demo's biggest theme of risks on 5 December 2026: no quote pairs with its title,
+    # and the one closest to it (« Nous refusons que l'IA serve à supprimer des postes »)
+    # made job cuts its most cited risk, beside a campaign that says just that.
+    quotes = ["On nous demande d'intégrer l'IA sans nous avoir formés, comme d'habitude.",
+              "Nous refusons que l'État serve de prétexte pour supprimer des postes ici.",
+              "On parle d'IA alors qu'on manque d'imprimantes dans les salles."]
+    title = "Le désengagement de l'État"
+    theme = Theme(6, title, quotes[0], 0.3, {"risque": 3}, quotes, EMBED.embed(quotes),
+                  quotes=quotes, idea_kinds=["risque"] * 3)
+    vectors = EMBED.embed([title] + [q.rstrip(".") for q in quotes])
+    closeness = vectors[1:] @ vectors[0]
+    assert closeness.argmax() == 1 and closeness.max() < TITLE_QUOTE_MIN  # closest, yet apart
+    assert representative_quote(theme, "risque", vectors[0]) == quotes[1].rstrip(".")
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    cited = [s.text for s in draft.sentences if s.cluster_ids == [6] and s.origin != "code"]
+    assert cited and f"« {quotes[0].rstrip('.')} »" in cited[0]
+    assert "supprimer des postes" not in cited[0] and title not in cited[0]

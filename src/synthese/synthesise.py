@@ -163,7 +163,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v18", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v19", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -378,7 +378,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
     # « Titre : première phrase du résumé » (itself checked), the title.
     title_vec = embed([theme.title])[0] if theme.title else None
-    quote = representative_quote(theme, kind, title_vec, draft.typical.get(theme.cluster_id))
+    word = draft.typical.get(theme.cluster_id)
+    quote = representative_quote(theme, kind, title_vec, word)
     if quote:
         # A fallback title is an idea in the respondent's words, and the quote closest to it
         # is then often the same words (« Une opportunité à saisir pour l'école : « Une
@@ -396,9 +397,20 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         # (0.56) read as two subjects, while « Il faut avancer prudemment : « Avec prudence,
         # mais il faut y aller » » (0.57) reads as one. The title and its quote must also
         # share a content word that is neither the question's nor one said everywhere.
-        apart = title_vec is not None and (
-            float(embed([quote])[0] @ title_vec) < TITLE_QUOTE_MIN
-            or not content_stems(theme.title) & content_stems(quote) - draft.common)
+        def away(text: str) -> bool:
+            return title_vec is not None and (
+                float(embed([text])[0] @ title_vec) < TITLE_QUOTE_MIN
+                or not content_stems(theme.title) & content_stems(text) - draft.common)
+
+        apart = away(quote)
+        if apart:
+            # Given alone, the quote need not be the closest to a title it is not shown
+            # with: the most central one tells the theme. The closest to « L'IA devient
+            # l'alibi d'un désengagement de l'État », « Nous refusons que l'IA serve à
+            # supprimer des postes », made job cuts the demo's most cited risk, beside the
+            # union's campaign that says it (5 December 2026).
+            quote = representative_quote(theme, kind, None, word) or quote
+            apart = away(quote)
         cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) else \
             f"{theme.title} : « {quote} »"
         if apart:
