@@ -440,8 +440,10 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
 
 
 QUOTE_WORDS = (5, 40)  # a quote a reader can take in at a glance, and that says something
-# and with MIN_CONTENT_WORDS content words or more: « L'IA ne changera rien à ça » (two)
-# told the demo's biggest theme of risks on 5 December 2026, with nothing a reader can use.
+# A quote has MIN_CONTENT_WORDS content words or more too: « L'IA ne changera rien à ça »
+# (two) told the demo's biggest theme of risks on 5 December 2026, with nothing a reader
+# can use.
+
 # The quote under a title is taken among this many most central eligible quotes, the one
 # closest to the title: « L'IA est une mode comme les autres : « On nous demande d'intégrer
 # l'IA sans nous avoir formés » » read as a title and a quote about two things.
@@ -508,10 +510,10 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
     none of that kind) that reads as a whole sentence of 5 to 40 words, three content words
     or more, in the respondent's words, without its opening connective or final full stop;
-    None if none. The most central
-    one, or, given the ``title``'s vector, the one of the ``QUOTE_CANDIDATES`` most central
-    closest to it (ties to the more central); given the theme's typical ``word``
-    (``typical_words``), only those of the candidates that say it, if any does."""
+    None if none. Given the theme's typical ``word`` (``typical_words``), only those of the
+    ``QUOTE_CANDIDATES`` most central that say it are candidates, if any does; of the
+    candidates, the most central one, or, given the ``title``'s vector, the one closest to
+    it (ties to the more central)."""
     kinds = theme.idea_kinds or [kind] * len(theme.quotes)
     chosen = [i for i, k in enumerate(kinds[:len(theme.quotes)]) if k == kind] or list(
         range(len(theme.quotes)))
