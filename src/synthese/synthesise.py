@@ -409,8 +409,9 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             # l'alibi d'un désengagement de l'État », « Nous refusons que l'IA serve à
             # supprimer des postes », made job cuts the demo's most cited risk, beside the
             # union's campaign that says it (5 December 2026).
-            quote = representative_quote(theme, kind, None, word) or quote
-            apart = away(quote)
+            central = representative_quote(theme, kind, None, word) or quote
+            if central != quote:  # the same quote is embedded and checked once
+                quote, apart = central, away(central)
         cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) else \
             f"{theme.title} : « {quote} »"
         if apart:
