@@ -52,7 +52,7 @@ from synthese.keys import content_hash
 from synthese.kinds import KIND_RULES, kind_in_context, kind_of
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
-from synthese.segments import Segment, numbered, split_segments
+from synthese.segments import SEGMENTS_VERSION, Segment, numbered, split_segments
 
 PROMPT = ("extract_arguments", 2)  # JSON: the servers (Ollama, OpenAI-compatible)
 LINES_PROMPT = ("extract_arguments", 3)  # one line per idea: the embedded model (llama.cpp)
@@ -190,7 +190,7 @@ def extractor_key(model_id: str, prompt: Prompt) -> str:
     return content_hash("extract-segments-v5", model_id, prompt.sha256, MAX_IDEA_CHARS,
                         MAX_SEGMENTS_PER_IDEA, CHUNK_CHARS, KINDS, KIND_RULES,
                         f"injection-v{INJECTION_VERSION}", f"overlap-{MIN_OVERLAP}",
-                        f"short-{SHORT_ANSWER_WORDS}")
+                        f"short-{SHORT_ANSWER_WORDS}", f"segments-v{SEGMENTS_VERSION}")
 
 
 def _norm(text: str) -> str:

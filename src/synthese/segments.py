@@ -19,7 +19,7 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? … (with closing quotes or brackets) before a space, or at a line
 # break; many answers start their sentences in lower case. Abbreviations (M. Dupont, etc.)
 # are protected below.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]]*\s+(?=\S)|\s*\n\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]”]*\s+(?=\S)|\s*\n\s*")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Dr|Pr|St|Ste|cf|etc|ex|p|n°|art)\.|\b[A-Z]\.)$")
 _BULLET = re.compile(r"(?:[-–—•*·▪►]+|\d{1,2}[.)]|[a-z][.)])\s+")
 # Clause boundaries where a long sentence may be cut (the boundary word stays with what follows).
@@ -28,6 +28,18 @@ _CLAUSE = re.compile(
     r"|par contre|alors que|tandis que|sauf que|même si|d'autant plus que|car)\b)",
     re.IGNORECASE,
 )
+# Part of the extractor's key (extract.extractor_key): new segments give new ideas.
+# 2: no cut inside brackets, a sentence keeps its closing guillemets and brackets.
+SEGMENTS_VERSION = 2
+
+# A sentence end or a clause boundary inside brackets or guillemets closed further on the
+# same line cuts nothing: « parfois avec la phrase « En tant que modèle de langage... »
+# dedans » gave two segments, and « » dedans. » became an idea of its own (3 demo answers
+# and 14 of 200 Grand Débat comments were cut inside brackets, docs/quality.md). A bracket
+# never closed, or closed only after BRACKET_SPAN characters, protects nothing.
+_BRACKETS = {"«": "»", "(": ")", "[": "]", "“": "”"}
+BRACKET_SPAN = 200  # characters
+_CLOSERS = "»\")]”"
 LONG_SEGMENT = 180  # characters: a longer sentence is cut at its clause boundaries
 MIN_PART = 25  # characters: no part of a cut sentence is shorter than this
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -61,26 +73,57 @@ def is_content(text: str) -> bool:
     return _EMPTY.match(_fold(text).strip(" '")) is None
 
 
-def _spans(text: str, pattern: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
-    """Pieces of ``text[start:end]`` between the matches of ``pattern``."""
+def _bracketed(text: str) -> list[tuple[int, int]]:
+    """The (opening, closing) offsets of each bracket or guillemet of ``text`` closed on the
+    same line within ``BRACKET_SPAN`` characters (nested ones of its own kind counted)."""
+    spans = []
+    for i, opening in enumerate(text):
+        closing = _BRACKETS.get(opening)
+        if closing is None:
+            continue
+        depth = 0
+        for j in range(i + 1, min(len(text), i + 1 + BRACKET_SPAN)):
+            if text[j] == "\n":
+                break
+            if text[j] == opening:
+                depth += 1
+            elif text[j] == closing:
+                if depth == 0:
+                    spans.append((i, j))
+                    break
+                depth -= 1
+    return spans
+
+
+def _spans(text: str, pattern: re.Pattern[str], start: int, end: int,
+           inside: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pieces of ``text[start:end]`` between the matches of ``pattern``, except the matches
+    inside brackets (``inside``, from ``_bracketed``) that break no line. A sentence keeps
+    the guillemets and brackets that close it (« …impôts...) »)."""
     out, pos = [], start
+    ends = pattern is _SENTENCE_END
     for m in pattern.finditer(text, start, end):
         if m.start() <= pos:
             continue
-        if pattern is _SENTENCE_END and _ABBREVIATIONS.search(text[max(pos, m.start() - 6) : m.start()]):
+        mark = m.start() - 1 if ends else m.start()  # the sentence's last sign, or the boundary
+        if "\n" not in m.group() and any(a < mark < b for a, b in inside):
             continue
-        out.append((pos, m.start()))
+        if ends and _ABBREVIATIONS.search(text[max(pos, m.start() - 6) : m.start()]):
+            continue
+        cut = m.start() + len(m.group()) - len(m.group().lstrip(_CLOSERS)) if ends else m.start()
+        out.append((pos, cut))
         pos = m.end()
     out.append((pos, end))
     return out
 
 
-def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _clauses(text: str, start: int, end: int,
+             inside: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A long sentence cut at clause boundaries, no part shorter than MIN_PART."""
     if end - start <= LONG_SEGMENT:
         return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    for s, e in _spans(text, _CLAUSE, start, end):
+    for s, e in _spans(text, _CLAUSE, start, end, inside):
         if pieces and (e - s < MIN_PART or pieces[-1][1] - pieces[-1][0] < MIN_PART):
             pieces[-1] = (pieces[-1][0], e)  # too short: stays with the previous part
         else:
@@ -102,9 +145,10 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 def split_segments(text: str) -> list[Segment]:
     """The answer's segments, in order, with offsets such that ``text[start:end]`` is each."""
     out: list[Segment] = []
-    for s, e in _spans(text, _SENTENCE_END, 0, len(text)):
+    inside = _bracketed(text)
+    for s, e in _spans(text, _SENTENCE_END, 0, len(text), inside):
         s, e = _trimmed(text, s, e)
-        for cs, ce in _clauses(text, s, e) if e > s else ():
+        for cs, ce in _clauses(text, s, e, inside) if e > s else ():
             cs, ce = _trimmed(text, cs, ce)
             if ce > cs:
                 piece = text[cs:ce]
