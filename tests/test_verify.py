@@ -113,3 +113,35 @@ def test_a_supported_summary_sentence_in_english_or_cut_short_is_replaced_all_th
     assert (english.origin, english.text) == ("argument", "La triche avec ChatGPT.")
     assert (cut.origin, cut.text) == ("argument", "Les devoirs faits par l'IA.")
     assert english.model_text == sentences[0] and cut.model_text == sentences[1]
+
+
+def test_a_supported_summary_sentence_in_the_first_person_or_looping_is_replaced():
+    import pandas as pd
+
+    from synthese.verify import ground_summary, repeated_phrase, summary_problem
+
+    members = pd.DataFrame({"argument_id": ["a", "b", "c"],
+                            "text": ["l'IA aide à préparer les cours", "la peur pour le métier",
+                                     "le temps gagné"]})
+    ideas = np.eye(3, dtype=np.float32)
+    # Two respondents spliced into one voice, a loop, and a sentence fit to publish: all
+    # three fully "supported" by their idea.
+    sentences = ["L'IA m'a sauvé la mise, je suis très inquiète pour mon métier.",
+                 "L'IA sert à préparer les cours, à préparer les cours.",
+                 "Les enseignants disent gagner du temps."]
+
+    spliced, looping, kept = ground_summary(sentences, ideas, members, ideas)
+
+    assert (spliced.origin, spliced.text) == ("argument", "L'IA aide à préparer les cours.")
+    assert (looping.origin, looping.text) == ("argument", "La peur pour le métier.")
+    assert (kept.origin, kept.text) == ("modele", sentences[2])
+    assert spliced.model_text == sentences[0] and looping.model_text == sentences[1]
+    # What counts as the first person and as a loop, and what does not.
+    for text in ("J’ai essayé avec mes élèves.", "Il me semble utile.", "C'est ma classe."):
+        assert summary_problem(text) == "à la première personne", text
+    for text in ("Même les parents s'en servent.", "Les mesures manquent.",
+                 "Mme Durand en parle, moins souvent."):
+        assert summary_problem(text) is None, text
+    assert repeated_phrase("pour préparer mes cours, pour préparer mes cours") == \
+        "pour préparer mes cours"
+    assert repeated_phrase("de plus en plus, très très utile, vous vous en servez") is None

@@ -46,7 +46,7 @@ from synthese.summarise import (
     strip_openers,
     tidy_summary,
 )
-from synthese.verify import PROSE_CHECKS, SUPPORT_THRESHOLD, prose_problem
+from synthese.verify import FIRST_PERSON, PROSE_CHECKS, SUPPORT_THRESHOLD, prose_problem
 
 MODES = ("composee", "libre", "citations")
 # « citations » asks the model nothing: its prompt is only part of the synthesis key.
@@ -547,7 +547,6 @@ _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
 # Latin letters with their accents, digits, punctuation and the typographic signs of French.
 _FOREIGN = re.compile(r"[^\x20-\x7e\u00a0-\u017f\u2000-\u206f\u20ac\u2212]")
 _CONTRARY = {"opportunites": "risque", "risques": "opportunite"}
-_FIRST_PERSON = re.compile(r"\b(?:je|j'|j’|me|m'|m’|moi|mon|ma|mes)(?=\W)", re.IGNORECASE)
 MIN_CONTENT_WORDS = 3  # « Un outil intéressant » (2) says nothing a reader can use
 
 
@@ -567,7 +566,7 @@ def sentence_problem(sentence: str, section: str, question: str) -> str | None:
         return prose
     if sentence.rstrip().endswith("?"):  # a synthesis states, it does not ask
         return "question"
-    if _FIRST_PERSON.search(sentence):  # a respondent's sentence copied back
+    if FIRST_PERSON.search(sentence.replace("’", "'")):  # a respondent's sentence copied back
         return "à la première personne"
     stems = content_stems(sentence)
     if len(stems) < MIN_CONTENT_WORDS:

@@ -67,7 +67,7 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 3
+PROSE_CHECKS = 4  # 4: a summary's sentence in the first person or looping (summary_problem)
 
 _ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
                       r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
@@ -113,6 +113,40 @@ def prose_problem(text: str) -> str | None:
     return None
 
 
+# A summary speaks of the respondents. A sentence of the model in the first person singular
+# is a respondent's, copied back, often two spliced into one voice (« L'IA m'a sauvé la mise
+# plus d'une fois, enseignante en maternelle depuis quinze ans, je suis très inquiète… »):
+# 53 of the 294 distinct sentences the 0.5B wrote in the summaries of 30 stored demo and
+# Grand Débat runs (docs/quality.md). The synthesis refuses them too (synthesise).
+FIRST_PERSON = re.compile(r"\b(?:je|me|moi|mon|ma|mes)\b|\b[jm]'", re.IGNORECASE)
+_WORDS = re.compile(r"[\w']+")
+LOOP_WORDS = 8  # the longest phrase looked for said twice in a row
+
+
+def repeated_phrase(text: str) -> str | None:
+    """A phrase of two words or more, one of them longer than three letters, said twice in a
+    row: the small model looping (« pour préparer les cours, pour préparer les cours »)."""
+    words = _WORDS.findall(text.replace("’", "'").lower())
+    for n in range(2, LOOP_WORDS + 1):
+        for i in range(len(words) - 2 * n + 1):
+            if words[i:i + n] == words[i + n:i + 2 * n] and any(len(w) > 3 for w in words[i:i + n]):
+                return " ".join(words[i:i + n])
+    return None
+
+
+def summary_problem(text: str) -> str | None:
+    """Why a sentence the model wrote for a summary is not published whatever its support,
+    or None: a ``prose_problem``, in the first person singular, or looping."""
+    problem = prose_problem(text)
+    if problem:
+        return problem
+    if FIRST_PERSON.search(text.replace("’", "'")):
+        return "à la première personne"
+    if repeated_phrase(text):
+        return "répétition"
+    return None
+
+
 @dataclass(frozen=True)
 class Grounded:
     """A published sentence of a summary, and how it was checked."""
@@ -130,7 +164,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     """Check each summary sentence against the theme's ideas, and replace it when it fails.
 
     A sentence that no idea of the theme supports, or that is not fit to publish
-    (``prose_problem``: not French, unfinished), is replaced by the idea closest to it, in
+    (``summary_problem``: not French, unfinished, in the first person, looping), is replaced by the idea closest to it, in
     the respondent's words (``origin="argument"``, the model's sentence kept beside it), so
     that no unsupported sentence is published unflagged. A summary that came out empty is
     made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
@@ -141,7 +175,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     checked = support(sentence_vectors, member_vectors)
     for sentence, sup in zip(sentences, checked):
         ids = [members["argument_id"].iloc[i] for i in sup.best]
-        if sup.supported and prose_problem(sentence) is None:
+        if sup.supported and summary_problem(sentence) is None:
             grounded = Grounded(sentence, sup.score, True, ids, "modele", None)
         else:
             # the closest idea not said already; if every close one was, the model's sentence
