@@ -19,7 +19,8 @@ from dataclasses import dataclass
 # A sentence ends at . ! ? … (with closing quotes or brackets) before a space, or at a line
 # break; many answers start their sentences in lower case. Abbreviations (M. Dupont, etc.)
 # are protected below.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")\]”]*\s+(?=\S)|\s*\n\s*")
+_CLOSERS = "»\")]”"  # closing guillemets and brackets: they stay with the sentence they close
+_SENTENCE_END = re.compile(rf"(?<=[.!?…])[{re.escape(_CLOSERS)}]*\s+(?=\S)|\s*\n\s*")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:M|MM|Mme|Mmes|Mlle|Dr|Pr|St|Ste|cf|etc|ex|p|n°|art)\.|\b[A-Z]\.)$")
 _BULLET = re.compile(r"(?:[-–—•*·▪►]+|\d{1,2}[.)]|[a-z][.)])\s+")
 # Clause boundaries where a long sentence may be cut (the boundary word stays with what follows).
@@ -42,7 +43,7 @@ SEGMENTS_VERSION = 2
 # only after BRACKET_SPAN characters, protects nothing.
 _BRACKETS = {"«": "»", "(": ")", "[": "]", "“": "”"}
 BRACKET_SPAN = 200  # characters
-_CLOSERS = "»\")]”"
+_OPENING = re.compile("[" + re.escape("".join(_BRACKETS)) + "]")
 LONG_SEGMENT = 180  # characters: a longer sentence is cut at its clause boundaries
 MIN_PART = 25  # characters: no part of a cut sentence is shorter than this
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -80,10 +81,9 @@ def _bracketed(text: str) -> list[tuple[int, int]]:
     """The (opening, closing) offsets of each bracket or guillemet of ``text`` closed on the
     same line within ``BRACKET_SPAN`` characters (nested ones of its own kind counted)."""
     spans = []
-    for i, opening in enumerate(text):
-        closing = _BRACKETS.get(opening)
-        if closing is None:
-            continue
+    for m in _OPENING.finditer(text):
+        i, opening = m.start(), m.group()
+        closing = _BRACKETS[opening]
         depth = 0
         for j in range(i + 1, min(len(text), i + 1 + BRACKET_SPAN)):
             if text[j] == "\n":

@@ -566,7 +566,7 @@ def sentence_problem(sentence: str, section: str, question: str) -> str | None:
         return prose
     if sentence.rstrip().endswith("?"):  # a synthesis states, it does not ask
         return "question"
-    if FIRST_PERSON.search(sentence.replace("’", "'")):  # a respondent's sentence copied back
+    if FIRST_PERSON.search(sentence):  # a respondent's sentence copied back
         return "à la première personne"
     stems = content_stems(sentence)
     if len(stems) < MIN_CONTENT_WORDS:

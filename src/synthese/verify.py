@@ -118,7 +118,7 @@ def prose_problem(text: str) -> str | None:
 # plus d'une fois, enseignante en maternelle depuis quinze ans, je suis très inquiète… »):
 # 53 of the 294 distinct sentences the 0.5B wrote in the summaries of 30 stored demo and
 # Grand Débat runs (docs/quality.md). The synthesis refuses them too (synthesise).
-FIRST_PERSON = re.compile(r"\b(?:je|me|moi|mon|ma|mes)\b|\b[jm]'", re.IGNORECASE)
+FIRST_PERSON = re.compile(r"\b(?:je|me|moi|mon|ma|mes)\b|\b[jm]['’]", re.IGNORECASE)
 _WORDS = re.compile(r"[\w']+")
 LOOP_WORDS = 8  # the longest phrase looked for said twice in a row
 
@@ -140,7 +140,7 @@ def summary_problem(text: str) -> str | None:
     problem = prose_problem(text)
     if problem:
         return problem
-    if FIRST_PERSON.search(text.replace("’", "'")):
+    if FIRST_PERSON.search(text):
         return "à la première personne"
     if repeated_phrase(text):
         return "répétition"
@@ -164,10 +164,10 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     """Check each summary sentence against the theme's ideas, and replace it when it fails.
 
     A sentence that no idea of the theme supports, or that is not fit to publish
-    (``summary_problem``: not French, unfinished, in the first person, looping), is replaced by the idea closest to it, in
-    the respondent's words (``origin="argument"``, the model's sentence kept beside it), so
-    that no unsupported sentence is published unflagged. A summary that came out empty is
-    made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
+    (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
+    by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
+    sentence kept beside it), so that no unsupported sentence is published unflagged. A
+    summary that came out empty is made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
     ``member_vectors`` and are ordered most central first.
     """
     out: list[Grounded] = []
