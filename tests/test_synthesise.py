@@ -440,6 +440,16 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
     assert cited and "apprendre aux élèves quand ne pas l'utiliser : « " in cited[0]
+    # The same title cut short (a fallback idea, « … ») would break the sentence it opens:
+    # the quote alone.
+    cut = Theme(5, "Apprendre aux élèves quand ne pas l'utiliser ou à…", quotes[0], 0.2,
+                {"condition": 2}, quotes, EMBED.embed(quotes), quotes=quotes,
+                idea_kinds=["condition"] * 2)
+    draft = compose_synthesis([cut], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+    assert cited and "« Le plus important est d'apprendre aux élèves" in cited[0]
+    assert "…" not in cited[0] and " : « " not in cited[0]
 
 
 def test_a_title_and_a_quote_that_share_only_a_word_said_everywhere_are_not_paired():

@@ -163,7 +163,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v19", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v20", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -412,8 +412,11 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             central = representative_quote(theme, kind, None, word) or quote
             if central != quote:  # the same quote is embedded and checked once
                 quote, apart = central, away(central)
-        cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) else \
-            f"{theme.title} : « {quote} »"
+        # A title cut short (« Nous refusons l'intelligence artificielle pour supprimer des
+        # postes ou à alourdir… », a fallback of three demo runs of 1-5 December 2026)
+        # breaks the sentence it opens, before a quote that says it whole: the quote alone.
+        cited = f"« {quote} »" if apart or repeats_title(theme.title, quote) \
+            or theme.title.endswith("…") else f"{theme.title} : « {quote} »"
         if apart:
             draft.named[(section, theme.cluster_id)] = idea_title(quote)
         candidates.append((cited, "repli" if llm is not None else "citation"))
