@@ -145,3 +145,39 @@ def test_a_supported_summary_sentence_in_the_first_person_or_looping_is_replaced
     assert repeated_phrase("pour préparer mes cours, pour préparer mes cours") == \
         "pour préparer mes cours"
     assert repeated_phrase("de plus en plus, très très utile, vous vous en servez") is None
+
+
+def test_a_summary_sentence_that_says_again_what_the_summary_said_is_left_out():
+    import pandas as pd
+
+    from synthese.verify import SAID_AGAIN, ground_summary
+
+    members = pd.DataFrame({"argument_id": ["a", "b", "c"],
+                            "text": ["l'IA doit rester un outil pour l'enseignant",
+                                     "un outil pour le professeur, pas pour l'élève",
+                                     "il faut former les enseignants"]})
+    ideas = np.array([[1, 0, 0], [0.95, 0.3122, 0], [0, 0, 1]], dtype=np.float32)
+    assert float(ideas[0] @ ideas[1]) >= SAID_AGAIN[0]
+    # The 0.5B's demo summary, nearly word for word twice (0.80 with the default embedder),
+    # then a sentence of its own.
+    sentences = ["L'IA doit rester un outil pour l'enseignant, pas pour les enfants.",
+                 "Elle doit rester un outil pour l'enseignant, pas pour les enfants.",
+                 "Les enseignants demandent à être formés."]
+    vectors = np.array([[1, 0, 0], [0.8, 0.6, 0], [0, 0, 1]], dtype=np.float32)
+    out = ground_summary(sentences, vectors, members, ideas)
+    assert [g.text for g in out] == [sentences[0], sentences[2]]
+    # Other words that say the same (a cosine of 0.9 or more) are left out too; a sentence
+    # on the same subject that says something else is kept.
+    other = "Un outil pour le professeur et pas pour les élèves, voilà ce qu'on demande."
+    close = np.array([[1, 0, 0], [0.95, 0.3122, 0]], dtype=np.float32)
+    assert [g.text for g in ground_summary([sentences[0], other], close, members, ideas)] \
+        == [sentences[0]]
+    apart = np.array([[1, 0, 0], [0.8, 0.6, 0]], dtype=np.float32)
+    assert [g.text for g in ground_summary([sentences[0], other], apart, members, ideas)] \
+        == [sentences[0], other]
+    # A sentence replaced by an idea does not bring back what was said either: the closest
+    # idea says the first sentence again, so the next one is taken, or none.
+    english = "The teacher must keep it as a tool."
+    out = ground_summary([sentences[0], english], vectors[:2], members, ideas)
+    assert [(g.origin, g.text) for g in out] == [("modele", sentences[0]),
+                                                 ("argument", "Il faut former les enseignants.")]

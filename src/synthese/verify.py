@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz
 
 from synthese.extract import SHORT_FLAG
 from synthese.injection import FLAG as INJECTION_FLAG
@@ -67,7 +68,18 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 4  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 5  # 4: a summary's sentence in the first person or looping (summary_problem)
+# 5: a summary's sentence that says again one it already published (ground_summary)
+
+# A summary sentence this close to one the summary already published says it again and is
+# left out: a cosine of 0.9 (the synthesis's bound for two of its sentences), or the same
+# words to a few (rapidfuzz ratio): « L'IA doit rester un outil pour l'enseignant, pas pour
+# les enfants. Elle doit rester un outil pour l'enseignant, pas pour les enfants. » (a demo
+# summary of 5 December 2026) scores 0.80 with the default embedder, 94 in words. Each of
+# the 32 pairs of sentences of one summary at 85 or more in 561 stored summaries of 1-5
+# December 2026 is one sentence said twice (« …citoyens… » and « …candidats à savoir s'ils
+# répondent »; « encourageants » and « encourants »).
+SAID_AGAIN = (0.9, 85)  # cosine, words
 
 _ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
                       r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
@@ -167,26 +179,39 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
     sentence kept beside it), so that no unsupported sentence is published unflagged. A
-    summary that came out empty is made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
+    sentence that says again what the summary already published (the same words, or a
+    near words or vector, ``SAID_AGAIN``) is left out. A summary that came out empty is
+    made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
     ``member_vectors`` and are ordered most central first.
     """
     out: list[Grounded] = []
     seen: set[str] = set()
+    said: list[np.ndarray] = []  # the vectors of the sentences published so far
+
+    def said_again(text: str, vector: np.ndarray) -> bool:
+        cosine, words = SAID_AGAIN
+        return any(float(v @ vector) >= cosine for v in said) or any(
+            fuzz.ratio(text.lower(), t) >= words for t in seen)
+
     checked = support(sentence_vectors, member_vectors)
-    for sentence, sup in zip(sentences, checked):
+    for sentence, vector, sup in zip(sentences, sentence_vectors, checked):
         ids = [members["argument_id"].iloc[i] for i in sup.best]
         if sup.supported and summary_problem(sentence) is None:
-            grounded = Grounded(sentence, sup.score, True, ids, "modele", None)
+            grounded, vec = Grounded(sentence, sup.score, True, ids, "modele", None), vector
         else:
             # the closest idea not said already; if every close one was, the model's sentence
             # is published flagged, so that the reader sees it
-            ideas = [(_as_sentence(members["text"].iloc[i]), members["argument_id"].iloc[i])
+            ideas = [(_as_sentence(members["text"].iloc[i]), members["argument_id"].iloc[i], i)
                      for i in sup.best]
-            fresh = next(((t, a) for t, a in ideas if t.lower() not in seen), None)
-            grounded = (Grounded(fresh[0], 1.0, True, [fresh[1]], "argument", sentence) if fresh
-                        else Grounded(sentence, sup.score, False, ids, "modele", None))
-        if grounded.text.lower() not in seen:
+            fresh = next(((t, a, i) for t, a, i in ideas
+                          if not said_again(t, member_vectors[i])), None)
+            grounded, vec = ((Grounded(fresh[0], 1.0, True, [fresh[1]], "argument", sentence),
+                              member_vectors[fresh[2]]) if fresh
+                             else (Grounded(sentence, sup.score, False, ids, "modele", None),
+                                   vector))
+        if not said_again(grounded.text, vec):
             seen.add(grounded.text.lower())
+            said.append(vec)
             out.append(grounded)
     if not out:
         out = [Grounded(_as_sentence(members["text"].iloc[i]), 1.0, True,
