@@ -46,7 +46,7 @@ SYNTHESIS_STEP = {
     "citations": ("Synthèse composée par le code : parties (apports, risques, conditions) et "
                   "ordre des thèmes selon les effectifs, chaque thème présenté par son titre et "
                   "la citation d'un répondant la plus centrale du type de la partie (la "
-                  "citation seule si le titre parle d'autre chose) ; liaisons, "
+                  "citation seule si le titre est coupé ou parle d'autre chose) ; liaisons, "
                   "proportions et conclusion écrites par le code, sans appel au modèle"),
     "libre": ("Synthèse des résumés rédigée par le modèle de langage (apports, risques, "
               "conditions de réussite, conclusion), chaque phrase citant les thèmes dont elle "
