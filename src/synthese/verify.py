@@ -179,8 +179,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
     sentence kept beside it), so that no unsupported sentence is published unflagged. A
-    sentence that says again what the summary already published (the same words, or a
-    near words or vector, ``SAID_AGAIN``) is left out. A summary that came out empty is
+    sentence that says again what the summary already published (nearly the same words or
+    vector, ``SAID_AGAIN``) is left out. A summary that came out empty is
     made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
     ``member_vectors`` and are ordered most central first.
     """
