@@ -75,7 +75,7 @@ PROSE_CHECKS = 5  # 4: a summary's sentence in the first person or looping (summ
 # left out: a cosine of 0.9 (the synthesis's bound for two of its sentences), or the same
 # words to a few (rapidfuzz ratio): « L'IA doit rester un outil pour l'enseignant, pas pour
 # les enfants. Elle doit rester un outil pour l'enseignant, pas pour les enfants. » (a demo
-# summary of 5 December 2026) scores 0.80 with the default embedder, 94 in words. Each of
+# summary of 5 December 2026) scores 0.80 with the default embedder, 95 in words. Each of
 # the 32 pairs of sentences of one summary at 85 or more in 561 stored summaries of 1-5
 # December 2026 is one sentence said twice (« …citoyens… » and « …candidats à savoir s'ils
 # répondent »; « encourageants » and « encourants »).
