@@ -432,22 +432,20 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
     conclusion = [s.text for s in draft.sentences if s.section == "conclusion"]
     assert "« Le plus important est d'apprendre aux élèves" in conclusion[0]
     assert not any("adresse personnelle" in s.text for s in draft.sentences)
+
+    def cited_under(title: str) -> list[str]:
+        theme = Theme(5, title, quotes[0], 0.2, {"condition": 2}, quotes, EMBED.embed(quotes),
+                      quotes=quotes, idea_kinds=["condition"] * 2)
+        draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                                  SHARES, write=False)
+        return [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+
     # A title about its quote keeps both: « Titre : « quote » ».
-    near = Theme(5, "Apprendre aux élèves quand ne pas l'utiliser", quotes[0], 0.2,
-                 {"condition": 2}, quotes, EMBED.embed(quotes), quotes=quotes,
-                 idea_kinds=["condition"] * 2)
-    draft = compose_synthesis([near], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
-    cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+    cited = cited_under("Apprendre aux élèves quand ne pas l'utiliser")
     assert cited and "apprendre aux élèves quand ne pas l'utiliser : « " in cited[0]
     # The same title cut short (a fallback idea, « … ») would break the sentence it opens:
     # the quote alone.
-    cut = Theme(5, "Apprendre aux élèves quand ne pas l'utiliser ou à…", quotes[0], 0.2,
-                {"condition": 2}, quotes, EMBED.embed(quotes), quotes=quotes,
-                idea_kinds=["condition"] * 2)
-    draft = compose_synthesis([cut], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
-    cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
+    cited = cited_under("Apprendre aux élèves quand ne pas l'utiliser ou à…")
     assert cited and "« Le plus important est d'apprendre aux élèves" in cited[0]
     assert "…" not in cited[0] and " : « " not in cited[0]
 

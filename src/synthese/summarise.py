@@ -368,15 +368,15 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
         return "présentation d'un répondant"
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
-    if question_similarity >= question_threshold or (
-            question and not content_stems(title) - content_stems(question)):
+    own = content_stems(title) - content_stems(question)  # its words that are not the question's
+    if question_similarity >= question_threshold or (question and not own):
         return "reprend la question"
     # Every word, not most of them: of the 102 model titles published by the demo and Grand
     # Débat runs of 1-5 December 2026, three had one word absent from what their model saw,
     # two of them a word no respondent wrote (« carres », « écrans ») and one a fair
     # paraphrase (« trop complexes »). A refused title is asked again, then falls back to
     # an idea in the respondents' words.
-    if idea_stems is not None and content_stems(title) - content_stems(question) - idea_stems:
+    if idea_stems is not None and own - idea_stems:
         return "mots absents des idées du thème"
     if other_similarity > own_similarity:
         return "plus proche d'un autre thème"

@@ -46,7 +46,13 @@ from synthese.summarise import (
     strip_openers,
     tidy_summary,
 )
-from synthese.verify import FIRST_PERSON, PROSE_CHECKS, SUPPORT_THRESHOLD, prose_problem
+from synthese.verify import (
+    FIRST_PERSON,
+    PROSE_CHECKS,
+    SAID_AGAIN_COSINE,
+    SUPPORT_THRESHOLD,
+    prose_problem,
+)
 
 MODES = ("composee", "libre", "citations")
 # « citations » asks the model nothing: its prompt is only part of the synthesis key.
@@ -89,7 +95,6 @@ SENTENCE_SCHEMA: dict = {
     "required": ["phrase"], "additionalProperties": False,
 }
 SENTENCE_MAX_TOKENS = 90
-DUPLICATE_COSINE = 0.9
 IDEAS_SHOWN = 5
 
 
@@ -651,7 +656,8 @@ def _drop_repeats(draft: SynthesisDraft, embed: Callable[[list[str]], np.ndarray
     vectors = embed([s.body or s.text for s in draft.sentences])
     kept: list[int] = []
     for i, sentence in enumerate(draft.sentences):
-        twin = next((j for j in kept if float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE), None)
+        twin = next((j for j in kept if float(vectors[i] @ vectors[j]) >= SAID_AGAIN_COSINE),
+                    None)
         if twin is None:
             kept.append(i)
             continue

@@ -71,15 +71,16 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 PROSE_CHECKS = 5  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 
-# A summary sentence this close to one the summary already published says it again and is
-# left out: a cosine of 0.9 (the synthesis's bound for two of its sentences), or the same
-# words to a few (rapidfuzz ratio): « L'IA doit rester un outil pour l'enseignant, pas pour
-# les enfants. Elle doit rester un outil pour l'enseignant, pas pour les enfants. » (a demo
-# summary of 5 December 2026) scores 0.80 with the default embedder, 95 in words. Each of
-# the 32 pairs of sentences of one summary at 85 or more in 561 stored summaries of 1-5
-# December 2026 is one sentence said twice (« …citoyens… » and « …candidats à savoir s'ils
-# répondent »; « encourageants » and « encourants »).
-SAID_AGAIN = (0.9, 85)  # cosine, words
+# A sentence this close to one already published says it again: a cosine of 0.9 (the bound
+# of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
+# summary, the same words to a few (rapidfuzz ratio): « L'IA doit rester un outil pour
+# l'enseignant, pas pour les enfants. Elle doit rester un outil pour l'enseignant, pas pour
+# les enfants. » (a demo summary of 5 December 2026) scores 0.80 with the default embedder,
+# 95 in words. Each of the 32 pairs of sentences of one summary at 85 or more in 561 stored
+# summaries of 1-5 December 2026 is one sentence said twice (« …citoyens… » and
+# « …candidats à savoir s'ils répondent »; « encourageants » and « encourants »).
+SAID_AGAIN_COSINE = 0.9
+SAID_AGAIN_RATIO = 85
 
 _ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
                       r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
@@ -180,8 +181,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
     sentence kept beside it), so that no unsupported sentence is published unflagged. A
     sentence that says again what the summary already published (nearly the same words or
-    vector, ``SAID_AGAIN``) is left out. A summary that came out empty is
-    made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
+    vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``) is left out. A summary that came
+    out empty is made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
     ``member_vectors`` and are ordered most central first.
     """
     out: list[Grounded] = []
@@ -189,9 +190,11 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     said: list[np.ndarray] = []  # the vectors of the sentences published so far
 
     def said_again(text: str, vector: np.ndarray) -> bool:
-        cosine, words = SAID_AGAIN
-        return any(float(v @ vector) >= cosine for v in said) or any(
-            fuzz.ratio(text.lower(), t) >= words for t in seen)
+        return any(float(v @ vector) >= SAID_AGAIN_COSINE for v in said) or any(
+            fuzz.ratio(text.lower(), t) >= SAID_AGAIN_RATIO for t in seen)
+
+    def idea(i: int) -> str:
+        return _as_sentence(members["text"].iloc[i])
 
     checked = support(sentence_vectors, member_vectors)
     for sentence, vector, sup in zip(sentences, sentence_vectors, checked):
@@ -201,14 +204,14 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
         else:
             # the closest idea not said already; if every close one was, the model's sentence
             # is published flagged, so that the reader sees it
-            ideas = [(_as_sentence(members["text"].iloc[i]), members["argument_id"].iloc[i], i)
-                     for i in sup.best]
-            fresh = next(((t, a, i) for t, a, i in ideas
-                          if not said_again(t, member_vectors[i])), None)
-            grounded, vec = ((Grounded(fresh[0], 1.0, True, [fresh[1]], "argument", sentence),
-                              member_vectors[fresh[2]]) if fresh
-                             else (Grounded(sentence, sup.score, False, ids, "modele", None),
-                                   vector))
+            fresh = next((i for i in sup.best if not said_again(idea(i), member_vectors[i])),
+                         None)
+            if fresh is None:
+                grounded, vec = Grounded(sentence, sup.score, False, ids, "modele", None), vector
+            else:
+                grounded = Grounded(idea(fresh), 1.0, True, [members["argument_id"].iloc[fresh]],
+                                    "argument", sentence)
+                vec = member_vectors[fresh]
         if not said_again(grounded.text, vec):
             seen.add(grounded.text.lower())
             said.append(vec)
