@@ -92,7 +92,7 @@ def test_a_title_made_only_of_the_questions_words_restates_it_whatever_its_vecto
     kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
           "other_similarity": 0.2, "question": Q}
     assert title_problem("Intelligence artificielle dans les établissements", [], **kw) \
-        == "reprend la question"
+        == "seulement les mots de la question"
     assert title_problem("Intelligence artificielle et triche", [], **kw) is None
 
 
@@ -209,6 +209,54 @@ def test_a_title_with_a_word_that_is_not_the_themes_is_refused():
         == "mots absents des idées du thème"
     # The question's words and function words are not counted; plurals and genders are one.
     assert title_problem("Les triches des élèves avec ChatGPT", [], idea_stems=stems, **kw) is None
+
+
+def test_a_title_farther_from_its_theme_than_every_idea_is_refused():
+    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "other_similarity": 0.1}
+    # Far enough from its centroid in absolute terms, and closer to it than to any other
+    # theme, but farther than the theme's least typical idea (0.35).
+    assert title_problem("Les textes officiels", [], own_similarity=0.22, **kw) is None
+    assert title_problem("Les textes officiels", [], own_similarity=0.22, least_similarity=0.35,
+                         **kw) == "moins proche du thème que chacune de ses idées"
+    assert title_problem("La triche aux devoirs", [], own_similarity=0.6, least_similarity=0.35,
+                         **kw) is None
+    # Only the model's titles are checked so: asked again, then an idea stands.
+    far = "moins proche du thème que chacune de ses idées"
+    title = title_theme(IDEAS, Q, CachedLLM(Titles(["Les textes officiels"] * 2)), TITLE,
+                        lambda t: None, [], model_problem=lambda t: far)
+    assert [reason for _, reason in title.rejected] == [far] * 2
+    assert title.origin == "idee" and title.text == "Les élèves trichent avec ChatGPT"
+
+
+def test_the_stage_refuses_a_title_that_names_one_idea_of_its_theme_only():
+    """The demo's « Les textes officiels » titled a theme on pupils' copied homework from
+    the one idea that asked for official texts (5 December 2026)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from fakes import FakeEmbedder
+
+    from synthese.stages import _TitleChecks
+
+    cheating = ["Les élèves copient leurs devoirs sur ChatGPT sans les lire.",
+                "Des devoirs copiés sur ChatGPT, rendus parfaits par des élèves moyens.",
+                "Les rédactions faites à la maison sont copiées sur ChatGPT.",
+                "Les élèves photographient l'exercice et ChatGPT donne la solution des devoirs.",
+                "J'attends des textes officiels sur ChatGPT pour les devoirs des élèves."]
+    network = ["Le wifi ne fonctionne pas dans les salles.",
+               "Le réseau du collège tombe sans cesse, pas de wifi.",
+               "Les salles n'ont ni wifi ni ordinateurs pour cet usage."]
+    embedder = FakeEmbedder()
+    args = pd.DataFrame({"cluster_id": [0] * len(cheating) + [1] * len(network)})
+    checks = _TitleChecks(SimpleNamespace(embedder=embedder, question_label="Quel usage ?"),
+                          args, embedder.embed(cheating + network))
+    problem = checks.problem(0, cheating, model=True)
+    assert problem("Des textes officiels attendus") \
+        == "moins proche du thème que chacune de ses idées"
+    assert problem("Les devoirs copiés sur ChatGPT") is None
+    assert problem("Le wifi dans les salles") == "mots absents des idées du thème"
+    # A fallback title is one of the ideas, a reformulation or a cut: not checked so.
+    assert checks.problem(0, cheating)("Des textes officiels attendus") is None
 
 
 def test_a_model_title_saying_a_word_twice_or_a_connective_is_asked_again():
@@ -336,6 +384,48 @@ def test_a_fallback_title_of_title_length_comes_before_a_longer_more_central_sen
     # Only among the 5 most central: a short idea further down is not preferred.
     far = [long] + [f"{long} {n}" for n in range(4)] + ["Les éducateurs dans la rue"]
     assert fallback_title(far, problem, []) == long
+
+
+def test_a_fallback_idea_of_the_wrong_length_is_taken_only_when_its_length_is_all_that_fails():
+    """A theme on transport of 200 Grand Débat comments was titled by an idea of 12 words
+    closer to another theme (on cars in town centres): its length, checked first, hid it."""
+    car = "Taxer l'accès en voiture au centre des villes pour les non-résidents"
+    bus = "Aider les petites communes à développer les lignes de transport en commun"
+    ideas = [car, bus,
+             ("Encourager voire rendre obligatoire le ferroutage pour les camions qui "
+              "traversent le pays"),
+             "Au niveau local, développer les couloirs pour les vélos sur les rues et les routes",
+             "Multiplier les bus, les TER et les trams et les rendre gratuits pour les jeunes",
+             "Relocaliser les entreprises en France", "Développer les circuits courts"]
+
+    def problem(t):
+        return title_problem(t, [], question_similarity=0.1, question_threshold=0.6,
+                             own_similarity=0.5, other_similarity=0.6 if "voiture" in t else 0.3)
+    assert problem(car) == "plus proche d'un autre thème" and problem(bus) == "12 mots"
+    # Not the idea closer to another theme, nor a short idea further down: the central one
+    # whose length alone fails.
+    assert fallback_title(ideas, problem, []) == bus
+
+
+def test_when_no_idea_passes_one_of_its_theme_comes_before_one_of_another_theme():
+    """The demo's theme of a motion signed by 31 teachers: every central idea is near the
+    question in vector (it names « l'intelligence artificielle »), the next closer to
+    another theme."""
+    motion = "Nous refusons l'intelligence artificielle pour supprimer des postes"
+    other = "Les conditions de travail des enseignants"
+    words = "L'intelligence artificielle dans les établissements"
+
+    def problem(t):
+        near = "intelligence" in t
+        return title_problem(t, [], question_similarity=0.7 if near else 0.1,
+                             question_threshold=0.6, own_similarity=0.5,
+                             other_similarity=0.3 if near else 0.6, question=Q)
+    assert problem(motion) == "reprend la question"
+    assert problem(other) == "plus proche d'un autre thème"
+    assert problem(words) == "seulement les mots de la question"
+    assert fallback_title([motion, other], problem, []) == motion
+    # A title made of the question's words alone is still the very last resort.
+    assert fallback_title([words, other], problem, []) == other
 
 
 def test_a_respondent_presenting_themselves_never_titles_a_theme():

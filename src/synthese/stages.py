@@ -469,7 +469,13 @@ class _TitleChecks:
 
         self.question = self.embed([self.run.question_label])[0]
         args, vectors = self.args, self.vectors
-        self.centroids = centroids(vectors, args["cluster_id"].to_numpy()) if len(args) else {}
+        labels = args["cluster_id"].to_numpy() if len(args) else np.zeros(0, dtype=int)
+        self.centroids = centroids(vectors, labels) if len(args) else {}
+        # The cosine of each theme's least typical idea to its centroid: a model's title must
+        # be no farther (summarise.title_problem).
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        self.least = {int(t): float((unit[labels == t] @ c).min())
+                      for t, c in self.centroids.items()}
         # Calibrated per consultation: a title may be no closer to the question than 95 % of
         # the consultation's own ideas are, and never at 0.5 or more: where many answers
         # restate the question, their 95th percentile lets restating titles through
@@ -477,8 +483,10 @@ class _TitleChecks:
         sims = vectors @ self.question if len(args) else np.zeros(1)
         self.question_threshold = min(float(np.quantile(sims, 0.95)), QUESTION_MAX_SIMILARITY)
 
-    def problem(self, cluster_id: int, seen: list[str]) -> Any:
-        """The check of a title for this theme, whose model saw the texts ``seen``."""
+    def problem(self, cluster_id: int, seen: list[str], *, model: bool = False) -> Any:
+        """The check of a title for this theme, whose model saw the texts ``seen``; with
+        ``model``, of the model's titles, which must also be no farther from the theme's
+        centroid than its least typical idea (a fallback is one of the ideas)."""
         from synthese.summarise import content_stems, title_problem
 
         stems = set().union(*(content_stems(t) for t in seen))
@@ -492,7 +500,8 @@ class _TitleChecks:
                                  question_threshold=self.question_threshold,
                                  own_similarity=float(self.centroids[cluster_id] @ vec),
                                  other_similarity=max(others, default=-1.0),
-                                 question=self.run.question_label, idea_stems=stems)
+                                 question=self.run.question_label, idea_stems=stems,
+                                 least_similarity=self.least[cluster_id] if model else None)
         return check
 
 
@@ -567,7 +576,8 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         title = Title(brief_title(shown), "code")
     else:
         title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
-                            checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown)
+                            checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown,
+                            model_problem=checks.problem(int(c.cluster_id), seen, model=True))
     attempt = (latest["attempt"] if latest else 0) + 1
     summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
                               prompts["reduce"], attempt)

@@ -62,6 +62,13 @@ TITLE_IDEAS = 8  # central ideas shown to the model for a title
 # demo and 200 Grand Débat comments (docs/quality.md, seventh pass): every other model title
 # sat at 0.24 or more.
 TITLE_MIN_OWN_SIMILARITY = 0.17
+# Nor may a model's title sit farther from its theme's centroid than every one of the theme's
+# ideas (``least_similarity`` in ``title_problem``): such a title names no idea of the theme
+# better than its least typical one. A fallback title is one of the ideas: not checked so. Over the 41 demo and Grand Débat runs stored on 1-6 December
+# 2026, the 17 distinct model titles so placed each named one idea or none: « Les textes
+# officiels » for a theme on pupils' copied work and homework, « Développement des circuits
+# courts pour l'alimentation » for one on transport, « Synthèse en une page » for one on texts
+# adapted to each level (docs/quality.md).
 _SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"])")
 _REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
 NNBSP = "\u202f"
@@ -124,7 +131,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v18", members_key, model_id,
+    return content_hash("summary-v19", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -346,17 +353,17 @@ _PRESENTATION_TITLE = re.compile(
 def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   question_threshold: float, own_similarity: float,
                   other_similarity: float, question: str = "",
-                  idea_stems: set[str] | None = None) -> str | None:
+                  idea_stems: set[str] | None = None,
+                  least_similarity: float | None = None) -> str | None:
     """Why a title is refused, in French, or None when it passes every check. A title whose
     every content word is a word of the ``question`` restates it, however far its vector.
     With the ``idea_stems`` of the theme (``content_stems`` of its ideas and quotes), a title
     with another content word absent from them is refused: the small models carry their
     examples' words into titles (« Les transports en zone rurale » for pupils with dyslexia),
     invent a subject (« La perte de pouvoir d'achat ») or a word (« Les outils américains et
-    les carres », a demo title of 5 December 2026)."""
-    words = title.split()
-    if not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1]:
-        return f"{len(words)} mots"
+    les carres », a demo title of 5 December 2026). With ``least_similarity``, the cosine of
+    the theme's least typical idea to its centroid, a title farther from the centroid than
+    that is refused: it describes none of the theme's ideas better than the least typical."""
     if "·" in title or title.count(",") >= 2:
         return "liste de mots"
     if re.search(r"[{}\[\]<>|*#=_]", title):
@@ -369,8 +376,6 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
     own = content_stems(title) - content_stems(question)  # its words that are not the question's
-    if question_similarity >= question_threshold or (question and not own):
-        return "reprend la question"
     # Every word, not most of them: of the 102 model titles published by the demo and Grand
     # Débat runs of 1-5 December 2026, three had one word absent from what their model saw,
     # two of them a word no respondent wrote (« carres », « écrans ») and one a fair
@@ -382,6 +387,18 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
         return "plus proche d'un autre thème"
     if own_similarity < TITLE_MIN_OWN_SIMILARITY:
         return "loin de son thème"
+    if least_similarity is not None and own_similarity < least_similarity:
+        return "moins proche du thème que chacune de ses idées"
+    # The question and the length after the checks that the title belongs to its theme: a
+    # fallback idea that fails only these is taken before one about another theme
+    # (``fallback_title``).
+    if question and not own:
+        return "seulement les mots de la question"
+    if question_similarity >= question_threshold:
+        return "reprend la question"
+    words = title.split()
+    if not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1]:
+        return f"{len(words)} mots"
     return None
 
 
@@ -448,9 +465,11 @@ def idea_title(idea: str, max_words: int = 12) -> str:
 
 def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
                 problem: Callable[[str], str | None], taken: list[str],
-                shown: list[str] | None = None) -> Title:
+                shown: list[str] | None = None,
+                model_problem: Callable[[str], str | None] | None = None) -> Title:
     """Title a theme from its ideas (most central first). ``problem(title)`` gives the reason
-    a title is refused (see ``title_problem``); ``taken`` are the titles already given.
+    a title is refused (see ``title_problem``), ``model_problem`` the same for the model's
+    titles when they have more checks; ``taken`` are the titles already given.
     ``shown`` are the texts the model sees (the ideas by default); the fallback is one of
     the ``ideas``."""
     title = Title("", "idee")
@@ -469,7 +488,7 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
             title.unanswered += isinstance(exc, LLMError)
             title.rejected.append(("", f"pas de titre : {str(exc).splitlines()[0][:120]}"))
             continue
-        reason = problem(candidate)
+        reason = (model_problem or problem)(candidate)
         # A word of a few-shot title that none of the theme's texts says: the example
         # copied (« Les horaires des car et des téléphones », after « Les horaires des bus
         # et des cars », titled pupils' phones at the sixth pass).
@@ -489,15 +508,17 @@ def title_theme(ideas: list[str], question: str, llm: LLM, prompt: Prompt,
 
 FALLBACK_CANDIDATES = 20
 SHORT_FALLBACK_CANDIDATES = 5
+_LENGTH = re.compile(r"\d+ mots")  # title_problem's reason for a title of the wrong length
 
 
 def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
                    taken: list[str]) -> str:
-    """The title when the model's were refused: among the most central ideas, the first
+    """The title when the model's were refused: among the 5 most central ideas, the first
     that is not taken and passes every check, a whole idea before one cut short; then the
-    same with its length aside (a title of 3-10 words before a sentence of 11: « Rendez-vous
-    de carrière sont une vaste blague et on n'est jamais accompagnés » titled a demo theme);
-    else the first not taken; else the first."""
+    same with its length aside, when the length is all that fails (a title of 3-10 words
+    before a sentence of 11: « Rendez-vous de carrière sont une vaste blague et on n'est
+    jamais accompagnés » titled a demo theme); then both among the 20 most central; else
+    the first not taken; else the first."""
     folded = {_fold(t) for t in taken}
     candidates = [idea_title(i) for i in ideas[:FALLBACK_CANDIDATES]]
     free = [c for c in candidates if _fold(c) not in folded]
@@ -508,21 +529,27 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
             reasons[c] = problem(c)
         return reasons[c]
 
-    for length_aside in (False, True):
-        # A title of title length only among the few most central ideas: further down, the
-        # first one that passes can be about something else (« Remettre et développer les
-        # éducateurs dans la rue », 12th idea of a theme on ecological housing).
-        pool = free if length_aside else free[:SHORT_FALLBACK_CANDIDATES]
+    # The few most central ideas first, of title length, then of any length; only then the
+    # ideas further down, which can be about something else (« Remettre et développer les
+    # éducateurs dans la rue », 12th idea of a theme on ecological housing; « …développer
+    # les circuits courts pour l'alimentation », 9th of a theme on transport).
+    central = free[:SHORT_FALLBACK_CANDIDATES]
+    for pool, length_aside in ((central, False), (central, True), (free, False), (free, True)):
         for whole in (True, False):
             for c in pool:
                 if c.endswith("…") == (not whole) and (
-                        reason(c) is None or (length_aside and reason(c).endswith(" mots"))):
+                        reason(c) is None or (length_aside and _LENGTH.fullmatch(reason(c)))):
                     return c
-    # None passes: one that at least does not restate the question, carry marks nor
-    # present a respondent.
+    # None passes: one that belongs to its theme and has words of its own, though near the
+    # question in vector (« Nous refusons l'intelligence artificielle pour supprimer des
+    # postes… », a motion of 31 demo respondents) or of the wrong length; else one that at
+    # least does not restate the question, carry marks nor present a respondent.
     for c in free:
-        if reason(c) not in ("reprend la question", "marques de gabarit",
-                             "présentation d'un répondant"):
+        if reason(c) == "reprend la question" or _LENGTH.fullmatch(reason(c) or ""):
+            return c
+    for c in free:
+        if reason(c) not in ("reprend la question", "seulement les mots de la question",
+                             "marques de gabarit", "présentation d'un répondant"):
             return c
     return free[0] if free else candidates[0] if candidates else "Thème"
 
