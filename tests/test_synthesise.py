@@ -405,6 +405,10 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     assert repeats_title(theme.title, quotes[0]) and not repeats_title(theme.title, quotes[1])
     # A title the quote only ends on is not repeated: the quote says more.
     assert not repeats_title("L'esprit critique", "L'IA menace l'esprit critique des élèves")
+    # One word before the title's is still the title said again (a reformulation as title).
+    assert repeats_title("Préparer des textes adaptés à différents niveaux de lecture",
+                         "Pour préparer des textes adaptés à différents niveaux de lecture, "
+                         "c'est vraiment efficace")
     draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
