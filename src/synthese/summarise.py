@@ -64,11 +64,12 @@ TITLE_IDEAS = 8  # central ideas shown to the model for a title
 TITLE_MIN_OWN_SIMILARITY = 0.17
 # Nor may a model's title sit farther from its theme's centroid than every one of the theme's
 # ideas (``least_similarity`` in ``title_problem``): such a title names no idea of the theme
-# better than its least typical one. A fallback title is one of the ideas: not checked so. Over the 41 demo and Grand Débat runs stored on 1-6 December
-# 2026, the 17 distinct model titles so placed each named one idea or none: « Les textes
-# officiels » for a theme on pupils' copied work and homework, « Développement des circuits
-# courts pour l'alimentation » for one on transport, « Synthèse en une page » for one on texts
-# adapted to each level (docs/quality.md).
+# better than its least typical one. A fallback title is one of the ideas: not checked so.
+# In the 33 demo and Grand Débat databases stored on 1-6 December 2026, 18 of the 89 distinct
+# model titles sat so, none with all its words in more than 2 of its theme's ideas: « Les textes
+# officiels » for a theme on pupils' copied work, « Développement des circuits courts pour
+# l'alimentation » for one on transport, « Synthèse en une page » for one on texts adapted
+# to each level (docs/quality.md).
 _SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-ÖØ-Þ«\"])")
 _REPEATED = re.compile(r"(\w.{7,}?)(?:[\s,;]+\1\b){2,}", re.DOTALL)
 NNBSP = "\u202f"
