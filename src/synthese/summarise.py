@@ -543,10 +543,10 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
                     return c
     # None passes: one that belongs to its theme and has words of its own, though near the
     # question in vector (« Nous refusons l'intelligence artificielle pour supprimer des
-    # postes… », a motion of 31 demo respondents) or of the wrong length; else one that at
-    # least does not restate the question, carry marks nor present a respondent.
+    # postes… », a motion of 31 demo respondents); else one that at least does not restate
+    # the question, carry marks nor present a respondent.
     for c in free:
-        if reason(c) == "reprend la question" or _LENGTH.fullmatch(reason(c) or ""):
+        if reason(c) == "reprend la question":
             return c
     for c in free:
         if reason(c) not in ("reprend la question", "seulement les mots de la question",
