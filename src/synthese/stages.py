@@ -473,8 +473,9 @@ class _TitleChecks:
         self.centroids = centroids(vectors, labels) if len(args) else {}
         # The cosine of each theme's least typical idea to its centroid: a model's title must
         # be no farther (summarise.title_problem).
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        self.least = {int(t): float((unit[labels == t] @ c).min())
+        # The vectors are L2-normalised (embed.py), as the question's similarities below
+        # take them.
+        self.least = {int(t): float((vectors[labels == t] @ c).min())
                       for t, c in self.centroids.items()}
         # Calibrated per consultation: a title may be no closer to the question than 95 % of
         # the consultation's own ideas are, and never at 0.5 or more: where many answers
