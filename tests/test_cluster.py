@@ -20,7 +20,10 @@ from synthese.cluster import (
     ClusterResult,
     centroids,
     cluster_vectors,
+    clustering_key,
+    placement_texts,
     representatives,
+    subject_terms,
     vector_texts,
 )
 from synthese.errors import SyntheseError
@@ -405,6 +408,36 @@ def test_arguments_are_placed_by_their_quotes_or_by_their_text_without_one():
     assert vector_texts(args) == ["Il faut apprendre aux élèves à vérifier leurs sources.",
                                   "La triche", "Sans citation"]
     assert vector_texts(args.drop(columns="quote")) == list(args["text"])
+
+
+DEMO_Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
+
+
+def test_the_questions_subject_said_in_many_quotes_is_left_out_of_the_placement():
+    quotes = ["L'IA, franchement, on verra après.", "Pour l'IA, on verra après les vacances.",
+              "Les élèves trichent aux devoirs maison.", "Les IA génératives inventent des sources.",
+              "L'usage du téléphone est interdit.", "La formation des enseignants manque.",
+              "Le wifi ne marche pas en salle 12.", "Les données des élèves partent aux USA.",
+              "Les parents ne suivent pas.", "On manque de temps pour tout.",
+              "Les collègues sont perdus."]
+    # « IA » is the acronym of « intelligence artificielle », in 3 of 11 quotes; « usage » is
+    # in one quote only (under SUBJECT_MIN_SHARE); neither « pensez » nor « établissements »
+    # is said.
+    assert subject_terms(DEMO_Q, quotes) == ["IA"]
+    placed = placement_texts(quotes, ["IA"])
+    assert placed[0] == ", franchement, on verra après."
+    assert placed[3] == "Les génératives inventent des sources."
+    assert placed[2:3] + placed[4:] == quotes[2:3] + quotes[4:]
+    # a quote left with fewer than two words stays whole
+    assert placement_texts(["L'IA ?", "Non."], ["IA"]) == ["L'IA ?", "Non."]
+    # an acronym only in capitals: « ia » inside a word or in lower case is not the subject
+    assert placement_texts(["Une via ferrata, ia ou pas."], ["IA"]) == ["Une via ferrata, ia ou pas."]
+    # a question without text, or with no word its answers say often, leaves them whole
+    assert subject_terms("body", quotes) == [] and subject_terms(DEMO_Q, []) == []
+    assert placement_texts(quotes, []) == quotes
+    # the terms are part of the clustering's identity, and only when there are some
+    assert clustering_key(["a"], "m", 42, None, subject=["IA"]) != clustering_key(["a"], "m", 42, None)
+    assert clustering_key(["a"], "m", 42, None, subject=[]) == clustering_key(["a"], "m", 42, None)
 
 
 def test_umap_is_compiled_for_a_generic_cpu_so_that_themes_do_not_depend_on_the_machine():

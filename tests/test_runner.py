@@ -331,6 +331,32 @@ def test_themes_and_their_checks_use_the_vectors_of_the_quotes(small_export, tmp
     assert len(reworded) and not {content_hash(t) for t in reworded["text"]} & stored
 
 
+def test_themes_are_placed_without_the_questions_subject_and_checked_on_whole_quotes(
+        small_export, tmp_path, pseudonymiser):
+    from synthese.cluster import placement_texts
+    from synthese.keys import content_hash
+    from synthese.storage import Store
+
+    asked = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements ?"
+    done, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser, question_texts=(asked,))
+    with Store(tmp_path / "s.duckdb") as store:
+        quotes = list(store.query("SELECT quote FROM core.arguments")["quote"])
+        stored = set(store.query("SELECT text_hash FROM core.embeddings")["text_hash"])
+        params = store.clustering_params(done.row["clustering_id"])
+    # « IA » (« intelligence artificielle ») and « usage », each said in a tenth of the
+    # quotes or more, are left out of the placement; « établissements » is said in none.
+    # The whole quotes are embedded too, for every check against the themes.
+    assert params["subject_terms"] == ["IA", "usage"]
+    placed = placement_texts(quotes, ["IA", "usage"])
+    assert sum(p != q for p, q in zip(placed, quotes, strict=True)) >= 2
+    assert {content_hash(t) for t in quotes + placed} == stored
+    # without the question's text, nothing is left out and nothing more is embedded
+    again, _ = run(small_export, tmp_path / "plain", FakeLLM(), pseudonymiser)
+    with Store(tmp_path / "plain" / "s.duckdb") as store:
+        assert store.clustering_params(again.row["clustering_id"])["subject_terms"] == []
+        assert len(store.query("SELECT text_hash FROM core.embeddings")) == len(set(quotes))
+
+
 # --- respondent identity (issue 16) -------------------------------------------------------
 
 

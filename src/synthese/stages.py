@@ -261,6 +261,20 @@ def _vector_hashes(args: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
     return hashes, dict(zip(hashes, texts, strict=True))
 
 
+def _placement_hashes(run: Run, args: pd.DataFrame) -> tuple[list[str], dict[str, str], list[str]]:
+    """The key of the vector each argument is placed in a theme by (its vector text without
+    the question's subject, cluster.placement_texts), the text of each key, and the subject's
+    terms left out (none: the vector texts themselves)."""
+    from synthese.cluster import placement_texts, subject_terms, vector_texts
+    from synthese.keys import content_hash
+
+    texts = vector_texts(args)
+    terms = subject_terms(run.question_label, texts)
+    placed = placement_texts(texts, terms)
+    hashes = [content_hash(t) for t in placed]
+    return hashes, dict(zip(hashes, placed, strict=True)), terms
+
+
 def _vector_model(run: Run) -> str:
     """The identity of the argument vectors in the summary and synthesis keys."""
     from synthese.cluster import VECTOR_TEXT
@@ -271,7 +285,10 @@ def _vector_model(run: Run) -> str:
 def embed(run: Run, extract: Extracted) -> int:
     """Vectorise the arguments not yet embedded by this model; returns how many."""
     store, embedder = run.store, run.embedder
-    hashes, text_of = _vector_hashes(store.arguments(run.settings.questions, extract.extractor_key))
+    args = store.arguments(run.settings.questions, extract.extractor_key)
+    hashes, text_of = _vector_hashes(args)
+    placed, placed_text, _ = _placement_hashes(run, args)
+    hashes, text_of = hashes + placed, {**text_of, **placed_text}
     missing = sorted(store.missing_embeddings(list(dict.fromkeys(hashes)), embedder.model_id))
     if missing:
         run.log(f"Vectorisation : {len(missing)} arguments.")
@@ -291,15 +308,19 @@ def cluster(run: Run, extract: Extracted) -> Clustered:
 
     s, store, model_id = run.settings, run.store, run.embedder.model_id
     args = store.arguments(s.questions, extract.extractor_key)
+    placed, _, subject = _placement_hashes(run, args)
     key = clustering_key(list(args["argument_id"]), model_id, s.seed, s.min_cluster_size,
-                         s.themes, s.granularity)
+                         s.themes, s.granularity, subject)
     if store.has_clustering(key):
         return Clustered(key, True)
-    vectors = (store.get_embeddings(_vector_hashes(args)[0], model_id) if len(args)
+    # Placed by their quotes without the question's subject; every check against the
+    # themes (titles, support) takes the whole quotes' vectors (_argument_vectors).
+    vectors = (store.get_embeddings(placed, model_id) if len(args)
                else np.zeros((0, 8), dtype=np.float32))
     result = cluster_vectors(vectors, seed=s.seed, min_cluster_size=s.min_cluster_size,
                              kinds=list(args["kind"].fillna("constat")), themes=s.themes,
                              granularity=s.granularity)
+    result.params["subject_terms"] = subject
     previous = store.previous_clustering(list(args["argument_id"]), model_id, key)
     if previous is not None:
         result = _kept_in_place(run, args, vectors, result, *previous)
