@@ -461,3 +461,19 @@ def test_a_model_title_saying_what_a_respondent_denies_is_asked_again():
     assert title.rejected == [("L'IA est une mode comme les autres",
                                "contraire de ce que dit une idée")]
     assert (title.origin, title.text) == ("modele", "Des formations sur l'IA trop tardives")
+
+
+def test_a_last_resort_title_never_shows_pseudonymisation_marks():
+    # A demo theme of contact details (6 December 2026): every central idea carries marks,
+    # so every one is refused, and the last resort used to take the first as it was.
+    ideas = ["[PERSONNE_1], professeur de SES, [TELEPHONE].", "Mon numéro : [TELEPHONE].",
+             "Je suis CPE au [ETABLISSEMENT_1]."]
+
+    def problem(title):
+        return "marques de gabarit" if "[" in title else "présentation d'un répondant"
+
+    title = fallback_title(ideas, problem, [])
+    assert title == "Professeur de SES"
+    assert fallback_title(ideas, problem, [title]) == "Mon numéro"
+    # refused first for another reason (two commas read as a list), marks still never pass
+    assert fallback_title(ideas, lambda t: "liste de mots", []) == "Professeur de SES"

@@ -132,7 +132,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v19", members_key, model_id,
+    return content_hash("summary-v20", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -550,9 +550,24 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
             return c
     for c in free:
         if reason(c) not in ("reprend la question", "seulement les mots de la question",
-                             "marques de gabarit", "présentation d'un répondant"):
+                             "marques de gabarit", "présentation d'un répondant") \
+                and not _PLACEHOLDER.search(c):  # marks refused for another reason first
             return c
+    # Every idea carries marks: a theme of contact details (« [PERSONNE_1], professeur de
+    # SES, [TELEPHONE] », a demo theme when the question's subject is left out of the
+    # placement, 6 December 2026). The first without its pseudonymisation marks, when words
+    # are left, never the marks themselves as a title.
+    for c in free:
+        unmarked = clean_title(" ".join(_PLACEHOLDER.sub(" ", c).split()).strip(" ,;:()-"))
+        if (len(unmarked.split()) >= TITLE_WORDS[0] and not _PLACEHOLDER.search(unmarked)
+                and _fold(unmarked) not in folded):
+            return unmarked
     return free[0] if free else candidates[0] if candidates else "Thème"
+
+
+# A pseudonymisation mark (« [PERSONNE_1] », « [TELEPHONE] », « [UAI] »), with the punctuation
+# that tied it to its sentence.
+_PLACEHOLDER = re.compile(r"[(\[][A-Z_]+(?:_\d+)?[\])][\s,;:.)]*")
 
 
 # --- summaries ---------------------------------------------------------------------------
