@@ -409,6 +409,14 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     assert repeats_title("Préparer des textes adaptés à différents niveaux de lecture",
                          "Pour préparer des textes adaptés à différents niveaux de lecture, "
                          "c'est vraiment efficace")
+    # After words that say nothing, too (a model's title copied from its quote).
+    assert repeats_title("Un potentiel énorme, encore faut-il nous laisser le temps",
+                         "Il y a un potentiel énorme, encore faut-il nous laisser le temps "
+                         "d'expérimenter")
+    # Not after words with content: the quote says more than the title.
+    assert not repeats_title("L'esprit critique des élèves",
+                             "L'IA menace l'esprit critique des élèves")
+    assert not repeats_title("Un potentiel", "Il y a un potentielle erreur")  # inside a word
     draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]

@@ -168,7 +168,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v21", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v22", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -546,12 +546,23 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
 def repeats_title(title: str, quote: str) -> bool:
     """Whether the quote opens with the title's words (a title taken from it, whole or cut),
     or does after one word (« Préparer des textes adaptés à différents niveaux de lecture »,
-    a model's reformulation, from « Pour préparer des textes adaptés… »); a title the quote
+    a model's reformulation, from « Pour préparer des textes adaptés… ») or after words
+    without content (« Il y a un potentiel énorme… »); a title the quote
     only ends on (« L'IA menace l'esprit critique des élèves » under « L'esprit critique des
     élèves ») is not repeated: the quote says more."""
     words = _fold_words(title.replace("…", " "))
     said = _fold_words(strip_openers(quote))
-    return bool(words) and (said.startswith(words) or said.partition(" ")[2].startswith(words))
+    if not words:
+        return False
+    if said.startswith(words) or said.partition(" ")[2].startswith(words):
+        return True
+    # Or after words that say nothing: « Un potentiel énorme, encore faut-il nous laisser le
+    # temps d'expérimenter », a model's title copied from « Il y a un potentiel énorme,
+    # encore faut-il… », was published before its quote (6 December 2026).
+    at = said.find(words)
+    end = at + len(words)
+    return (at > 0 and said[at - 1] == " " and not content_stems(said[:at])
+            and (end == len(said) or not said[end].isalnum()))
 
 
 _TEMPLATE_MARKS = re.compile(r"[{}\[\]<>|*#=_]|\+\+")
