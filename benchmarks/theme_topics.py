@@ -1,5 +1,6 @@
 """Do the themes gather one subject each? Vectors of the quotes against vectors of the
-reformulations, on the arguments of a finished run.
+reformulations, and of the quotes without the question's subject (what the run clusters on,
+``cluster.placement_texts``), on the arguments of a finished run.
 
     PYTHONPATH=src .venv/bin/python benchmarks/theme_topics.py data/processed/synthese.duckdb
 
@@ -21,6 +22,7 @@ not as an absolute quality.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections import Counter
@@ -33,7 +35,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from synthese.cluster import cluster_vectors, vector_texts
+from synthese.cluster import cluster_vectors, placement_texts, subject_terms, vector_texts
 from synthese.embed import make_embedder
 from synthese.storage import Store
 
@@ -90,20 +92,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43])
     args = parser.parse_args(argv)
     store = Store(args.db, read_only=True)
-    run = store.query("SELECT run_id FROM core.runs WHERE status = 'completed' "
-                      "ORDER BY finished_at DESC LIMIT 1")["run_id"][0]
+    latest = store.query("SELECT run_id, config FROM core.runs WHERE status = 'completed' "
+                         "ORDER BY finished_at DESC LIMIT 1")
+    run = latest["run_id"][0]
+    question = " / ".join(json.loads(latest["config"][0]).get("question_texts") or [])
     trace = store.query("SELECT DISTINCT argument_id, argument_text, quote, kind FROM marts.trace "
                         "WHERE run_id = ? ORDER BY argument_id", [run])
     store.close()
-    texts = {"reformulations": list(trace["argument_text"]),
-             "quotes": vector_texts(trace.rename(columns={"argument_text": "text"}))}
+    quotes = vector_texts(trace.rename(columns={"argument_text": "text"}))
+    terms = subject_terms(question, quotes)
+    texts = {"reformulations": list(trace["argument_text"]), "quotes": quotes}
+    sources = {**texts, f"quotes without {', '.join(terms) or 'nothing'}":
+               placement_texts(quotes, terms)}
     embedder = make_embedder()
     kinds = list(trace["kind"].fillna("constat"))
     print(f"{len(trace)} arguments of run {run}; embedder {embedder.name}\n")
     print("| vectors of | topics set on | seed | themes | NMI | ARI | topics recovered "
           "| biggest theme | autres |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for source, words in texts.items():
+    for source, words in sources.items():
         vectors = embedder.embed(words)
         for seed in args.seeds:
             labels = cluster_vectors(vectors, seed=seed, kinds=kinds).labels

@@ -345,9 +345,10 @@ def vector_text(text: str, quote: str | None) -> str:
 # placed by the quote without the question's terms that at least SUBJECT_MIN_SHARE of the
 # quotes say (``subject_terms``): a word of the question, or the acronym of two or three of
 # its consecutive words (« IA »). Measured on the demo's 924 ideas (seeds 42, 43; topics by
-# word patterns, benchmarks/theme_topics.py; docs/quality.md): NMI 0.37/0.36 -> 0.43/0.42,
-# topics recovered 7/6 -> 8/9. Removing every word of the question scored 0.45/0.42 for 5 to
-# 9 % of ideas in « autres »; removing the question's vector from the vectors, 0.38/0.36.
+# word patterns, benchmarks/theme_topics.py; docs/quality.md): NMI 0.37/0.36 -> 0.45/0.43,
+# ARI 0.13/0.14 -> 0.20/0.18. In a scratch comparison, removing every word of the question
+# left 5 to 9 % of the ideas in « autres », and removing the question's vector from the
+# vectors gained nothing (NMI 0.38/0.36).
 # The checks against the themes (titles, support) keep the whole quote's vectors.
 SUBJECT_MIN_SHARE = 0.1
 _QUESTION_WORD = re.compile(r"[^\W\d_]{4,}")
