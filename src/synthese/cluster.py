@@ -364,9 +364,9 @@ def subject_terms(question: str, texts: list[str]) -> list[str]:
     said = [t for t in texts if isinstance(t, str)]
     if not said:
         return []
-    terms = sorted({w.lower() for w in words} | acronyms)
-    return [t for t in terms
-            if sum(bool(_term(t).search(x)) for x in said) >= SUBJECT_MIN_SHARE * len(said)]
+    patterns = {t: _term(t) for t in sorted({w.lower() for w in words} | acronyms)}
+    return [t for t, pattern in patterns.items()
+            if sum(bool(pattern.search(x)) for x in said) >= SUBJECT_MIN_SHARE * len(said)]
 
 
 def _term(term: str) -> re.Pattern[str]:
