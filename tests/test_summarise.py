@@ -13,6 +13,7 @@ from synthese.summarise import (
     SUMMARY_IDEA_CHARS,
     SUMMARY_IDEAS,
     brief_title,
+    brief_words,
     content_stems,
     denied_in,
     fallback_title,
@@ -344,6 +345,22 @@ def test_a_theme_of_brief_answers_is_told_by_its_quotes_and_titled_with_two_of_t
     # Distinct answers, as written, without their final punctuation.
     assert brief_title(["Plutôt pour.", "plutôt pour !", "Très mauvaise idée."]) \
         == "Réponses brèves : « Plutôt pour », « Très mauvaise idée »"
+
+
+def test_brief_answers_give_the_nouns_most_of_them_say_and_how_many_say_each():
+    brief = ["Triche généralisée.", "triche", "Risque de triche.", "Les élèves trichent.",
+             "Un outil de plus.", "Outils puissants.", "Dépendance à l'outil.",
+             "Un usage de plus.", "Usage solitaire.", "Usage à encadrer.", "Plutôt pour.",
+             "Par exemple :", "par exemple.", "Ce n'est qu'un exemple.", "Grande méfiance.",
+             "Méfiance.", "Non."]
+    # Nouns only (« trichent » is a verb), singular and plural alike, most said first; ties
+    # in the answers' order; « par exemple » only links. Three answers at least.
+    assert brief_words(brief) == [("triche", 3), ("outil", 3), ("usage", 3)]
+    # The question's words are not news: « usage » is left out.
+    assert brief_words(brief, frozenset(content_stems(Q))) == [("triche", 3), ("outil", 3)]
+    # Said by fewer than a twentieth of the answers, a word is not what they repeat.
+    assert brief_words(brief + ["Oui."] * 50) == []
+    assert brief_words([]) == []
 
 
 def test_a_failed_summary_is_tried_again_with_new_calls_not_the_stored_answers(tmp_path):

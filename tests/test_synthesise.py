@@ -201,6 +201,20 @@ def test_brief_answers_are_counted_apart_by_code_not_as_an_opportunity_or_a_risk
         "développer (« Plutôt pour », « Je reste sceptique ») : parmi ces réponses, 37 "
         "favorables, 42 réservées ou inquiètes, 10 autres.")
     assert brief.title not in llm.calls  # no model sentence is asked for it
+    # The nouns most of its answers say are named with how many say them, none of the
+    # question's (« usage »).
+    said = ["Triche généralisée.", "triche", "Risque de triche.", "Usage solitaire.",
+            "Un usage de plus.", "L'usage, encore.", "Grande méfiance.", "Plutôt pour.",
+            "Je reste sceptique.", "Voilà mon avis.", "Franchement, non.", "Très favorable.",
+            "On verra.", "Prudence.", "Vaste sujet.", "Sentiments mitigés.", "Pas convaincu.",
+            "Bof."]
+    repeated = Theme(8, "Réponses brèves", said[0], 0.2, {"risque": 12, "opportunite": 6},
+                     said, EMBED.embed(said), quotes=said)
+    assert repeated.brief
+    told = next(s.text for s in _compose(Sentences(), [repeated, *THEMES]).sentences
+                if 8 in s.cluster_ids)
+    assert told.endswith("parmi ces réponses, 6 favorables, 12 réservées ou inquiètes ; le mot "
+                         "qui y revient le plus : « triche » (3 réponses).")
     one = Theme(6, "Réponses brèves", "Oui.", 0.05, {"opportunite": 1, "risque": 1}, ["Oui."],
                 EMBED.embed(["Oui."]), quotes=["Oui.", "Non."])
     last = _compose(Sentences(), [one, *THEMES]).sentences

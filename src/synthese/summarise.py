@@ -180,6 +180,49 @@ def brief_examples(quotes: list[str], k: int = 2) -> list[str]:
     return list(out.values())
 
 
+# The words a theme of brief answers repeats: the demo's 101 brief answers of risks and
+# observations say « triche » 7 times (« Triche généralisée », « ia = triche »), which two
+# examples did not show (6 December 2026). Nouns only (spaCy's French tagger): « reste »,
+# « dépend », « fera » are verbs there. A word counts when at least this many of the theme's
+# answers and this share of them say it; at most this many words are given.
+BRIEF_WORDS = (3, 0.05, 3)  # fewest answers, least share, most words
+# Nouns inside phrases that only link or hedge (« par exemple : », four brief answers of 200
+# Grand Débat comments; « pour l'instant »), taken out before counting.
+_HEDGES = re.compile(r"\b(?:par exemple|en fait|en effet|à la fois|du reste|de toute façon"
+                     r"|en tout cas|pour l'instant|pour le moment|à mon avis|à part)\b",
+                     re.IGNORECASE)
+
+
+def brief_words(quotes: list[str], common: frozenset[str] | set[str] = frozenset()
+                ) -> list[tuple[str, int]]:
+    """The nouns said by the most of a theme's brief answers, with how many answers say
+    each, most said first (ties in the order of the answers): singular and plural alike,
+    accents folded to count, shown as the answers most often write them. A noun whose
+    content stem is in ``common`` (the question's words, those said everywhere) is left
+    out."""
+    fewest, least, most = BRIEF_WORDS
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    texts = [" ".join(_PLACEHOLDER.sub(" ", _HEDGES.sub(" ", str(q))).split()) for q in quotes]
+    for doc in _french_tagger().pipe(texts) if texts else []:
+        said: dict[str, str] = {}
+        for token in doc:
+            # A capitalised first word is often tagged a name (« Triche généralisée. »).
+            if token.pos_ not in ("NOUN", "PROPN") or not content_stems(token.text):
+                continue
+            folded = _fold(token.text)
+            bare = folded[:-1] if folded.endswith(("s", "x")) and len(folded) > 4 else folded
+            name = (token.pos_ == "PROPN" and token.i > 0) or not token.text[1:].islower()
+            if not content_stems(bare) & common:
+                said.setdefault(bare, token.text if name else token.text.lower())
+        for bare, form in said.items():
+            forms.setdefault(bare, Counter())[form] += 1
+        counts.update(list(said))
+    enough = max(fewest, least * len(texts))
+    return [(forms[w].most_common(1)[0][0], n) for w, n in counts.most_common()
+            if n >= enough][:most]
+
+
 def brief_title(quotes: list[str]) -> str:
     """« Réponses brèves : « Plutôt pour », « Très mauvaise idée » »."""
     examples = brief_examples(quotes)

@@ -35,7 +35,9 @@ from synthese.kinds import kind_of
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 from synthese.summarise import (
+    BRIEF_WORDS,
     brief_examples,
+    brief_words,
     content_stems,
     idea_title,
     is_brief,
@@ -168,10 +170,10 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v22", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v23", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
-                        TYPICAL_MIN_SHARE, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
+                        TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
 
 
 def section_of(kinds: dict[str, int]) -> str | None:
@@ -602,8 +604,9 @@ class _SentenceOut(BaseModel):
     phrase: str = Field(min_length=1)
 
 
-def _brief_sentence(theme: Theme) -> str:
-    """A theme of brief answers in figures, by code: how many of its ideas lean which way."""
+def _brief_sentence(theme: Theme, common: frozenset[str] = frozenset()) -> str:
+    """A theme of brief answers in figures, by code: how many of its ideas lean which way,
+    and the nouns most of them say (``brief_words``; none of ``common``)."""
     favourable, wary = theme.kinds.get("opportunite", 0), theme.kinds.get("risque", 0)
     others = sum(theme.kinds.values()) - favourable - wary
     who = majority_phrase(theme.share)
@@ -614,8 +617,13 @@ def _brief_sentence(theme: Theme) -> str:
         (favourable, "favorable", "favorables"),
         (wary, "réservée ou inquiète", "réservées ou inquiètes"),
         (others, "autre", "autres")) if n] or ["0 autre"]
+    words = [f"« {w} » ({n} réponses)" if i == 0 else f"« {w} » ({n})"
+             for i, (w, n) in enumerate(brief_words(theme.quotes, common))]
+    repeated = (f" ; {'le mot' if len(words) == 1 else 'les mots'} qui y revien"
+                f"{'t' if len(words) == 1 else 'nent'} le plus : {', '.join(words)}"
+                if words else "")
     return (f"{who[:1].upper()}{who[1:]} des répondants répondent aussi en quelques mots, sans "
-            f"développer ({examples}) : parmi ces réponses, {', '.join(counted)}.")
+            f"développer ({examples}) : parmi ces réponses, {', '.join(counted)}{repeated}.")
 
 
 def _counted(n: int, one: str, many: str) -> str:
@@ -643,7 +651,8 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
         position += 1
     for theme in brief:
         draft.sentences.append(SynthesisSentence(
-            "conclusion", paragraph, position, _brief_sentence(theme), [theme.cluster_id],
+            "conclusion", paragraph, position, _brief_sentence(theme, draft.common),
+            [theme.cluster_id],
             "code", "code", 1.0, True))
         position += 1
     if aside:
