@@ -19,6 +19,7 @@ from synthese.synthesise import (
     representative_quote,
     section_of,
     sentence_problem,
+    typical_partners,
     typical_words,
 )
 
@@ -562,6 +563,41 @@ def test_the_quote_says_the_word_a_themes_quotes_share_most():
                               SHARES, write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code"]
     assert cited and "« Gain de temps énorme pour la préparation des cours ! »" in cited[0]
+
+
+def test_the_quote_says_the_typical_word_in_the_sense_most_quotes_share():
+    # A demo theme of 6 December 2026: « temps » is its typical word, and its most central
+    # quote says it in another sense than the « gain de temps » of four of its quotes.
+    quotes = ["Il y a un potentiel énorme, encore faut-il nous laisser le temps d'essayer.",
+              "Gain de temps énorme pour la préparation des cours !",
+              "Un vrai gain de temps sur les corrections des copies.",
+              "Un gain de temps pour les bulletins et les courriels.",
+              "Tout le monde gagnera du temps, vraiment, partout.",
+              "Une opportunité à saisir pour notre école publique."]
+    theme = Theme(1, "Un potentiel énorme, encore faut-il nous laisser le temps d'essayer",
+                  quotes[0], 0.3, {"opportunite": 6}, quotes, EMBED.embed(quotes),
+                  quotes=quotes, idea_kinds=["opportunite"] * 6)
+    cheat = ["Les élèves trichent aux devoirs maison.", "Copier-coller sans même relire.",
+             "La triche devient massive au lycée.", "Les rédactions sont toutes identiques.",
+             "On ne peut plus noter les devoirs.", "ChatGPT écrit les dissertations.",
+             "Les copies se ressemblent toutes.", "Aucun outil pour prouver la fraude."]
+    other = _theme(2, "Les élèves trichent", cheat, 0.2, {"risque": 8})
+    typical = typical_words([theme, other], frozenset())
+    assert typical[1] == "temps"
+    # « gain » goes with « temps » in three quotes, « enorm » in two.
+    assert typical_partners([theme, other], frozenset(), typical)[1] == "gain"
+    assert 1 not in typical_partners([theme, other], frozenset({"gain", "enorm"}), typical)
+    title = EMBED.embed([theme.title])[0]
+    assert representative_quote(theme, "opportunite", title, "temps") == quotes[0].rstrip(".")
+    picked = representative_quote(theme, "opportunite", title, "temps", "gain")
+    assert picked in {q.rstrip(".") for q in quotes[1:4]}
+    # A partner no candidate says with the word leaves the word's choice.
+    assert representative_quote(theme, "opportunite", title, "temps", "wifi") \
+        == quotes[0].rstrip(".")
+    draft = compose_synthesis([theme, other], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                              SHARES, write=False)
+    cited = next(s.text for s in draft.sentences if s.cluster_ids == [1] and s.origin != "code")
+    assert "gain de temps" in cited.lower() and "laisser le temps" not in cited
 
 
 def test_a_quote_given_alone_is_the_most_central_not_the_closest_to_a_title_it_leaves():

@@ -130,6 +130,8 @@ class SynthesisDraft:
     common: frozenset[str] = frozenset()
     # The word each theme's quotes share most (``typical_words``), by theme id.
     typical: dict[int, str] = field(default_factory=dict)
+    # The word said most often with it (``typical_partners``), by theme id.
+    partners: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,7 +172,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v23", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v24", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -251,7 +253,9 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
     ``Theme.kind_shares``, place and order it in the sections: ``sections_of``).
     """
     common = common_stems(themes, question)
-    draft = SynthesisDraft([], None, common=common, typical=typical_words(themes, common))
+    typical = typical_words(themes, common)
+    draft = SynthesisDraft([], None, common=common, typical=typical,
+                           partners=typical_partners(themes, common, typical))
     if not themes:
         draft.failure = "aucun thème à synthétiser"
         draft.sentences.append(SynthesisSentence(
@@ -385,8 +389,8 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
     # « what a respondent wrote » » (the most central quote of the section's kind, verbatim),
     # « Titre : première phrase du résumé » (itself checked), the title.
     title_vec = embed([theme.title])[0] if theme.title else None
-    word = draft.typical.get(theme.cluster_id)
-    quote = representative_quote(theme, kind, title_vec, word)
+    word, partner = draft.typical.get(theme.cluster_id), draft.partners.get(theme.cluster_id)
+    quote = representative_quote(theme, kind, title_vec, word, partner)
     if quote:
         # A fallback title is an idea in the respondent's words, and the quote closest to it
         # is then often the same words (« Une opportunité à saisir pour l'école : « Une
@@ -416,7 +420,7 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             # l'alibi d'un désengagement de l'État », « Nous refusons que l'IA serve à
             # supprimer des postes », made job cuts the demo's most cited risk, beside the
             # union's campaign that says it (5 December 2026).
-            central = representative_quote(theme, kind, None, word) or quote
+            central = representative_quote(theme, kind, None, word, partner) or quote
             if central != quote:  # the same quote is embedded and checked once
                 quote, apart = central, away(central)
         # A title cut short (« Nous refusons l'intelligence artificielle pour supprimer des
@@ -516,15 +520,43 @@ def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]
     return out
 
 
+# A theme's typical word is said in several senses: a demo theme on time saved (« gain de
+# temps » in 4 of its 30 distinct quotes) was told by « Il y a un potentiel énorme, encore
+# faut-il nous laisser le temps d'expérimenter », its most central quote saying « temps »
+# (6 December 2026). The word said most often with it, by as many quotes as a typical word
+# needs (``TYPICAL_MIN_SHARE``), tells which sense the theme shares: the quote is then taken
+# among the candidates that say both, if any does.
+def typical_partners(themes: list[Theme], common: frozenset[str],
+                     typical: dict[int, str]) -> dict[int, str]:
+    """For each theme with a typical word (``typical_words``), the content word its quotes
+    say most often with it (weighed as there), when enough of them do; neither the
+    question's nor one said everywhere (``common``)."""
+    distinct = {t.cluster_id: list(dict.fromkeys(map(str, t.quotes))) for t in themes}
+    stems = {q: content_stems(q) for quotes in distinct.values() for q in quotes}
+    said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
+    total = sum(map(len, distinct.values()))
+    out: dict[int, str] = {}
+    for cluster_id, word in typical.items():
+        quotes = distinct.get(cluster_id, [])
+        counts = Counter(s for q in quotes if word in stems[q] for s in stems[q] - common
+                         - {word})
+        weights = {s: n * math.log(total / said[s]) for s, n in counts.items()
+                   if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
+        if weights:
+            out[cluster_id] = max(sorted(weights), key=weights.__getitem__)
+    return out
+
+
 def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = None,
-                         word: str | None = None) -> str | None:
+                         word: str | None = None, partner: str | None = None) -> str | None:
     """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
     none of that kind) that reads as a whole sentence of 5 to 40 words, three content words
     or more, in the respondent's words, without its opening connective or final full stop;
     None if none. Given the theme's typical ``word`` (``typical_words``), only those of the
     ``QUOTE_CANDIDATES`` most central that say it are candidates, if any does; of the
     candidates, the most central one, or, given the ``title``'s vector, the one closest to
-    it (ties to the more central)."""
+    it (ties to the more central). Given the word's ``partner`` too (``typical_partners``),
+    those that say both, if any does, before those that say the word."""
     kinds = theme.idea_kinds or [kind] * len(theme.quotes)
     chosen = [i for i, k in enumerate(kinds[:len(theme.quotes)]) if k == kind] or list(
         range(len(theme.quotes)))
@@ -539,7 +571,8 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
         return None
     ranked = list(eligible.items())[:QUOTE_CANDIDATES]
     if word is not None:
-        ranked = [e for e in ranked if word in content_stems(e[0])] or ranked
+        saying = [e for e in ranked if word in content_stems(e[0])]
+        ranked = [e for e in saying if partner in content_stems(e[0])] or saying or ranked
     if title is None or len(theme.vectors) != len(theme.quotes):
         return ranked[0][0]
     return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
