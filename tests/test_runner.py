@@ -239,6 +239,41 @@ def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
     assert "nan" not in re.sub(r"<script.*?</script>", "", report.read_text("utf-8"), flags=re.DOTALL).split()
 
 
+def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path, pseudonymiser):
+    from synthese.storage import Store
+
+    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
+              "La formation continue des enseignants manque cruellement",
+              "Les données personnelles des élèves partent chez des entreprises américaines"]
+    # Answers of a few words, none of which the fake embedder tells apart: one theme.
+    brief = ["Très bien.", "Pas pour.", "Tout à fait.", "Pas du tout.", "Pour.", "Bien.",
+             "Comme ça.", "Et vous ?", "Pas pour nous.", "Aussi."]
+    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
+                       for i in range(12)] + [f"B{i};{b}" for i, b in enumerate(brief * 2)]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    _, report = run(export, tmp_path, FakeLLM(), pseudonymiser)
+    store = Store(tmp_path / "s.duckdb", read_only=True)
+    summaries = store.query("SELECT summary_key, title, title_origin, summary, call_keys "
+                            "FROM core.summaries")
+    brief_rows = summaries[summaries["title"].str.startswith("Réponses brèves")]
+    assert len(brief_rows) == 1 and len(summaries) > 1
+    theme = brief_rows.iloc[0]
+    # No model call for its title or its summary: code counts how its answers lean.
+    assert theme["title_origin"] == "code" and len(theme["call_keys"]) == 0
+    assert re.fullmatch(r"\d+ réponses de quelques mots, sans développer : .+\.",
+                        theme["summary"])
+    sentences = store.query("SELECT origin, supported FROM core.summary_sentences "
+                            "WHERE summary_key = ?", [theme["summary_key"]])
+    assert len(sentences) and (sentences["origin"] == "code").all() and sentences["supported"].all()
+    # The other themes are still summed up by the model, and the report marks code's sentence.
+    others = summaries[summaries["summary_key"] != theme["summary_key"]]
+    assert all(len(k) for k in others["call_keys"])
+    html = report.read_text("utf-8")
+    assert "réponses de quelques mots, sans développer" in html
+    assert 'Phrase écrite par le code à partir des réponses du thème' in html
+
+
 class LazyFakeLLM:
     """Like llm.LazyLLM: its identity is known at once, the model loads on first use."""
 

@@ -12,6 +12,7 @@ from synthese.summarise import (
     PROMPTS,
     SUMMARY_IDEA_CHARS,
     SUMMARY_IDEAS,
+    brief_summary,
     brief_title,
     brief_words,
     content_stems,
@@ -361,6 +362,21 @@ def test_brief_answers_give_the_nouns_most_of_them_say_and_how_many_say_each():
     # Said by fewer than a twentieth of the answers, a word is not what they repeat.
     assert brief_words(brief + ["Oui."] * 50) == []
     assert brief_words([]) == []
+
+
+def test_a_theme_of_brief_answers_is_summed_up_by_code_with_the_answers_behind_its_words():
+    brief = ["Triche généralisée.", "Plutôt pour.", "triche", "Grande méfiance.",
+             "Risque de triche.", "Je reste sceptique.", "Un usage de plus."]
+    kinds = ["risque", "opportunite", "risque", "risque", "risque", "constat", "constat"]
+    first, words = brief_summary(brief, kinds, frozenset(content_stems(Q)))
+    assert first == (("7 réponses de quelques mots, sans développer : 1 favorable, "
+                     "4 réservées ou inquiètes, 2 autres."), [])
+    # The answers that say the word, for the report to link to; « usage » is the question's.
+    assert words == ("Le mot qui y revient le plus : « triche » (3 réponses).", [0, 2, 4])
+    # No word said by three answers: the counts alone.
+    assert brief_summary(["Oui.", "Non."], ["opportunite", "risque"]) == [
+        (("2 réponses de quelques mots, sans développer : 1 favorable, 1 réservée ou "
+         "inquiète."), [])]
 
 
 def test_a_failed_summary_is_tried_again_with_new_calls_not_the_stored_answers(tmp_path):

@@ -570,13 +570,16 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     from synthese.summarise import (
         FALLBACK_CANDIDATES,
         TITLE_IDEAS,
+        ThemeSummary,
         Title,
+        brief_summary,
         brief_title,
+        content_stems,
         is_brief,
         summarise_theme,
         title_theme,
     )
-    from synthese.verify import check_key
+    from synthese.verify import Grounded, check_key
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))
     if not len(members):  # only answers addressing the model: named by code, not summarised
@@ -592,21 +595,34 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     shown = list(dict.fromkeys(vector_texts(members)))
     # What a title may draw its words from: the texts shown, and the fallback's candidates.
     seen = shown[:2 * TITLE_IDEAS] + title_ideas[:FALLBACK_CANDIDATES]
+    brief = is_brief(shown)
     if kept_title is not None:  # kept in place with its members: its title too
         title = Title(*kept_title)
-    elif is_brief(shown):
+    elif brief:
         title = Title(brief_title(shown), "code")
     else:
         title = title_theme(title_ideas, run.question_label, llm, prompts["title"],
                             checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown,
                             model_problem=checks.problem(int(c.cluster_id), seen, model=True))
     attempt = (latest["attempt"] if latest else 0) + 1
-    summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
-                              prompts["reduce"], attempt)
+    if brief:
+        # Answers of a few words on no common subject: the model has nothing to sum up (it
+        # gave « Question complexe. L'IA, franchement... », three of them, for the demo's
+        # quarter of brief answers). Code counts how they lean and the nouns they repeat.
+        summary = ThemeSummary("", 0)
+        grounded = [Grounded(text, 1.0, True, list(members["argument_id"].iloc[at]), "code",
+                             None)
+                    for text, at in brief_summary(list(vector_texts(members)),
+                                                  list(members["kind"].fillna("constat")),
+                                                  frozenset(content_stems(run.question_label)))]
+    else:
+        summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
+                                  prompts["reduce"], attempt)
     failure = summary.failed or ("titre : le modèle n'a pas répondu" if title.unanswered else None)
     if failure:  # published with its fallbacks; tried again at the next run
         run.log(f"Résumé du thème {c.cluster_id} en échec : {failure}")
-    grounded = _grounded(summary.summary, run.embedder.embed, members, member_vectors)
+    if not brief:
+        grounded = _grounded(summary.summary, run.embedder.embed, members, member_vectors)
     check = check_key(key, run.embedder.model_id)
     run.store.write_summary({
         "summary_key": key, "attempt": attempt,

@@ -132,13 +132,13 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v20", members_key, model_id,
+    return content_hash("summary-v21", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
                         TITLE_MIN_OWN_SIMILARITY,
                         FALLBACK_CANDIDATES, SHORT_FALLBACK_CANDIDATES,
-                        BRIEF_MAX_STEMS, BRIEF_MAX_SHARED,
+                        BRIEF_MAX_STEMS, BRIEF_MAX_SHARED, BRIEF_WORDS,
                         embed_model_id, support_threshold, PROSE_CHECKS)
 
 
@@ -193,18 +193,15 @@ _HEDGES = re.compile(r"\b(?:par exemple|en fait|en effet|à la fois|du reste|de 
                      re.IGNORECASE)
 
 
-def brief_words(quotes: list[str], common: frozenset[str] | set[str] = frozenset()
-                ) -> list[tuple[str, int]]:
-    """The nouns said by the most of a theme's brief answers, with how many answers say
-    each, most said first (ties in the order of the answers): singular and plural alike,
-    accents folded to count, shown as the answers most often write them. A noun whose
-    content stem is in ``common`` (the question's words, those said everywhere) is left
-    out."""
+def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
+                  ) -> list[tuple[str, int, list[int]]]:
+    """``brief_words``, with the positions of the quotes that say each word."""
     fewest, least, most = BRIEF_WORDS
     counts: Counter[str] = Counter()
     forms: dict[str, Counter[str]] = {}
+    where: dict[str, list[int]] = {}
     texts = [" ".join(_PLACEHOLDER.sub(" ", _HEDGES.sub(" ", str(q))).split()) for q in quotes]
-    for doc in _french_tagger().pipe(texts) if texts else []:
+    for i, doc in enumerate(_french_tagger().pipe(texts) if texts else []):
         said: dict[str, str] = {}
         for token in doc:
             # A capitalised first word is often tagged a name (« Triche généralisée. »).
@@ -217,10 +214,59 @@ def brief_words(quotes: list[str], common: frozenset[str] | set[str] = frozenset
                 said.setdefault(bare, token.text if name else token.text.lower())
         for bare, form in said.items():
             forms.setdefault(bare, Counter())[form] += 1
+            where.setdefault(bare, []).append(i)
         counts.update(list(said))
     enough = max(fewest, least * len(texts))
-    return [(forms[w].most_common(1)[0][0], n) for w, n in counts.most_common()
+    return [(forms[w].most_common(1)[0][0], n, where[w]) for w, n in counts.most_common()
             if n >= enough][:most]
+
+
+def brief_words(quotes: list[str], common: frozenset[str] | set[str] = frozenset()
+                ) -> list[tuple[str, int]]:
+    """The nouns said by the most of a theme's brief answers, with how many answers say
+    each, most said first (ties in the order of the answers): singular and plural alike,
+    accents folded to count, shown as the answers most often write them. A noun whose
+    content stem is in ``common`` (the question's words, those said everywhere) is left
+    out."""
+    return [(word, n) for word, n, _ in _brief_counts(quotes, common)]
+
+
+def leanings(kinds: dict[str, int]) -> str:
+    """« 37 favorables, 42 réservées ou inquiètes, 10 autres »: how many ideas lean which way,
+    only the leanings present (« 0 autre » when there is none)."""
+    favourable, wary = kinds.get("opportunite", 0), kinds.get("risque", 0)
+    others = sum(kinds.values()) - favourable - wary
+    return ", ".join([f"{n} {one if n < 2 else many}" for n, one, many in (
+        (favourable, "favorable", "favorables"),
+        (wary, "réservée ou inquiète", "réservées ou inquiètes"),
+        (others, "autre", "autres")) if n] or ["0 autre"])
+
+
+def brief_said(words: list[tuple[str, int]]) -> str:
+    """« les mots qui y reviennent le plus : « triche » (8 réponses), « outil » (6) »."""
+    listed = [f"« {w} » ({n} réponses)" if i == 0 else f"« {w} » ({n})"
+              for i, (w, n) in enumerate(words)]
+    one = len(listed) == 1
+    return (f"{'le mot qui y revient' if one else 'les mots qui y reviennent'} le plus : "
+            + ", ".join(listed))
+
+
+def brief_summary(quotes: list[str], kinds: list[str], common: frozenset[str] | set[str]
+                  = frozenset()) -> list[tuple[str, list[int]]]:
+    """The summary of a theme of brief answers, written by code, not asked of the model:
+    how many answers and how they lean (``kinds``, one per quote), then the nouns most of
+    them say (``brief_words``). Each sentence comes with the positions of the quotes it
+    rests on (none for the first: all of them)."""
+    n = len(quotes)
+    first = (f"{n} {'réponse' if n < 2 else 'réponses'} de quelques mots, sans développer : "
+             f"{leanings(Counter(kinds))}.")
+    out = [(first, [])]
+    counted = _brief_counts(quotes, common)
+    if counted:
+        said = brief_said([(w, k) for w, k, _ in counted])
+        out.append((said[:1].upper() + said[1:] + ".",
+                    sorted({i for _, _, at in counted for i in at})))
+    return out
 
 
 def brief_title(quotes: list[str]) -> str:

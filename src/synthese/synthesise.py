@@ -37,10 +37,12 @@ from synthese.prompts import Prompt
 from synthese.summarise import (
     BRIEF_WORDS,
     brief_examples,
+    brief_said,
     brief_words,
     content_stems,
     idea_title,
     is_brief,
+    leanings,
     majority_phrase,
     new_sentences,
     percent,
@@ -640,28 +642,14 @@ class _SentenceOut(BaseModel):
 def _brief_sentence(theme: Theme, common: frozenset[str] = frozenset()) -> str:
     """A theme of brief answers in figures, by code: how many of its ideas lean which way,
     and the nouns most of them say (``brief_words``; none of ``common``)."""
-    favourable, wary = theme.kinds.get("opportunite", 0), theme.kinds.get("risque", 0)
-    others = sum(theme.kinds.values()) - favourable - wary
     who = majority_phrase(theme.share)
     examples = ", ".join(f"« {e} »" for e in brief_examples(theme.quotes))
     # Only the leanings present: ideas of one kind group are clustered apart (cluster.BY_KIND),
     # so a theme of brief risks and observations held no favourable one (« 0 favorable »).
-    counted = [_counted(n, one, many) for n, one, many in (
-        (favourable, "favorable", "favorables"),
-        (wary, "réservée ou inquiète", "réservées ou inquiètes"),
-        (others, "autre", "autres")) if n] or ["0 autre"]
-    words = [f"« {w} » ({n} réponses)" if i == 0 else f"« {w} » ({n})"
-             for i, (w, n) in enumerate(brief_words(theme.quotes, common))]
-    repeated = (f" ; {'le mot' if len(words) == 1 else 'les mots'} qui y revien"
-                f"{'t' if len(words) == 1 else 'nent'} le plus : {', '.join(words)}"
-                if words else "")
+    words = brief_words(theme.quotes, common)
+    repeated = f" ; {brief_said(words)}" if words else ""
     return (f"{who[:1].upper()}{who[1:]} des répondants répondent aussi en quelques mots, sans "
-            f"développer ({examples}) : parmi ces réponses, {', '.join(counted)}{repeated}.")
-
-
-def _counted(n: int, one: str, many: str) -> str:
-    """« 1 favorable », « 14 réservées ou inquiètes » (French: plural from 2)."""
-    return f"{n} {one if n < 2 else many}"
+            f"développer ({examples}) : parmi ces réponses, {leanings(theme.kinds)}{repeated}.")
 
 
 def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: list[Theme],
