@@ -343,6 +343,11 @@ def test_a_theme_of_brief_answers_is_told_by_its_quotes_and_titled_with_two_of_t
     assert not is_brief(["Formation indispensable.", "Former les enseignants.", "Plutôt pour.",
                          "Une formation concrète.", "Grande méfiance.", "Voilà mon avis."])
     assert not is_brief([])
+    # A phrase that only links (« par exemple : ») is no shared subject.
+    hedged = ["Oui.", "Évidemment oui.", "Par exemple :", "Par exemple :", "Bonne idée.",
+              "Excellente proposition !", "Oui, bien sûr.", "OUI", "Non.", "Je suis pour."]
+    assert is_brief(hedged)
+    assert not is_brief([h.replace("Par exemple", "Le vote blanc") for h in hedged])
     # Distinct answers, as written, without their final punctuation.
     assert brief_title(["Plutôt pour.", "plutôt pour !", "Très mauvaise idée."]) \
         == "Réponses brèves : « Plutôt pour », « Très mauvaise idée »"

@@ -595,7 +595,12 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     shown = list(dict.fromkeys(vector_texts(members)))
     # What a title may draw its words from: the texts shown, and the fallback's candidates.
     seen = shown[:2 * TITLE_IDEAS] + title_ideas[:FALLBACK_CANDIDATES]
-    brief = is_brief(shown)
+    # Judged on every quote, repeated ones included, as the synthesis judges it
+    # (synthesise.Theme.brief): on the distinct quotes alone, a demo theme of « Plutôt
+    # pour. » and « Globalement positif. » was titled and summed up by the model, then
+    # reported as brief answers by the synthesis (« utilis… » in 8 of 43 distinct quotes,
+    # 8 of 48 in all; 6 December 2026).
+    brief = is_brief(list(vector_texts(members)))
     if kept_title is not None:  # kept in place with its members: its title too
         title = Title(*kept_title)
     elif brief:

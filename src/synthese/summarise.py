@@ -132,7 +132,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v21", members_key, model_id,
+    return content_hash("summary-v22", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -161,7 +161,9 @@ def is_brief(quotes: list[str]) -> bool:
     """Whether a theme is one of brief answers: the median of its quotes has at most
     ``BRIEF_MAX_STEMS`` content words, and no content word is in more than
     ``BRIEF_MAX_SHARED`` of them."""
-    stems = [content_stems(q) for q in quotes]
+    # Without the phrases that only link or hedge: « par exemple : », twice repeated, made
+    # a Grand Débat theme of « Oui » and « Évidemment » share « exemple » (6 December 2026).
+    stems = [content_stems(_HEDGES.sub(" ", str(q))) for q in quotes]
     if not stems or sorted(map(len, stems))[(len(stems) - 1) // 2] > BRIEF_MAX_STEMS:
         return False
     counts = Counter(w for s in stems for w in s)
