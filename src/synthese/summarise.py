@@ -183,7 +183,7 @@ def brief_examples(quotes: list[str], k: int = 2) -> list[str]:
 
 
 # The words a theme of brief answers repeats: the demo's 101 brief answers of risks and
-# observations say « triche » 7 times (« Triche généralisée », « ia = triche »), which two
+# observations say « triche » 8 times (« Triche généralisée », « ia = triche »), which two
 # examples did not show (6 December 2026). Nouns only (spaCy's French tagger): « reste »,
 # « dépend », « fera » are verbs there. A word counts when at least this many of the theme's
 # answers and this share of them say it; at most this many words are given.

@@ -523,7 +523,7 @@ def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]
 
 
 # A theme's typical word is said in several senses: a demo theme on time saved (« gain de
-# temps » in 4 of its 30 distinct quotes) was told by « Il y a un potentiel énorme, encore
+# temps » in 4 of its 31 distinct quotes) was told by « Il y a un potentiel énorme, encore
 # faut-il nous laisser le temps d'expérimenter », its most central quote saying « temps »
 # (6 December 2026). The word said most often with it, by as many quotes as a typical word
 # needs (``TYPICAL_MIN_SHARE``), tells which sense the theme shares: the quote is then taken
