@@ -7,6 +7,7 @@ from fakes import FakeEmbedder, FakeLLM
 from synthese.calls import CachedLLM
 from synthese.llm import LLMResult
 from synthese.prompts import load_prompt
+from synthese.summarise import brief_summary, content_stems
 from synthese.synthesise import (
     MAX_THEMES_PER_SECTION,
     PROMPTS,
@@ -224,6 +225,29 @@ def test_brief_answers_are_counted_apart_by_code_not_as_an_opportunity_or_a_risk
         next(s.text for s in last if 6 in s.cluster_ids)
     heads = next(s for s in draft.sentences if s.text.startswith("En conclusion"))
     assert 5 not in heads.cluster_ids
+
+
+def test_brief_answers_name_the_same_words_in_the_synthesis_as_in_their_summary():
+    # « élèves » is said in every theme: the synthesis's quotes pass over it
+    # (``common_stems``), but the brief answers that say it are named as their theme's
+    # summary names them, which is written before the themes are known together.
+    themes = [_theme(i, f"Thème {i}", [f"Les élèves et le sujet {w} numéro un.",
+                                       f"Les élèves parlent du sujet {w} aussi."], 0.1,
+                     {"risque": 2}) for i, w in enumerate(
+                         ["cantine", "piscine", "bibliothèque", "gymnase", "musique", "jardin"])]
+    said = ["Les élèves d'abord.", "Élèves perdus.", "Pauvres élèves.", "Plutôt pour.",
+            "Grande méfiance.", "Je reste sceptique.", "Voilà mon avis.", "Franchement, non.",
+            "Très favorable.", "On verra.", "Prudence.", "Vaste sujet.", "Sentiments mitigés.",
+            "Pas convaincu.", "Bof.", "Encore un questionnaire.", "Merci.", "Top."]
+    brief = Theme(9, "Réponses brèves", said[0], 0.2, {"risque": 18}, said, EMBED.embed(said),
+                  quotes=said)
+    assert brief.brief
+    draft = compose_synthesis([brief, *themes], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
+                              SHARES, write=False)
+    assert "eleve" in draft.common
+    told = next(s.text for s in draft.sentences if 9 in s.cluster_ids)
+    summary = brief_summary(said, ["risque"] * len(said), frozenset(content_stems(Q)))
+    assert "« élèves » (3 réponses)" in told and "« élèves » (3 réponses)" in summary[1][0]
 
 
 def test_an_empty_section_says_where_its_ideas_are_or_that_there_are_none():

@@ -174,7 +174,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v24", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v25", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS)
@@ -273,7 +273,7 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
                      prompt, embed, kind_shares, home)
         else:
             _empty_section(draft, section, paragraph, themes, kind_shares)
-    _conclusion(draft, sections, aside, themes, brief)
+    _conclusion(draft, sections, aside, themes, brief, question)
     _drop_repeats(draft, embed)
     if draft.fallbacks.get("phrase_sans_reponse"):
         # Published with its fallbacks, and tried again at the next run: a model that did
@@ -641,7 +641,8 @@ class _SentenceOut(BaseModel):
 
 def _brief_sentence(theme: Theme, common: frozenset[str] = frozenset()) -> str:
     """A theme of brief answers in figures, by code: how many of its ideas lean which way,
-    and the nouns most of them say (``brief_words``; none of ``common``)."""
+    and the nouns most of them say (``brief_words``; none of ``common``, the question's
+    words)."""
     who = majority_phrase(theme.share)
     examples = ", ".join(f"« {e} »" for e in brief_examples(theme.quotes))
     # Only the leanings present: ideas of one kind group are clustered apart (cluster.BY_KIND),
@@ -653,7 +654,7 @@ def _brief_sentence(theme: Theme, common: frozenset[str] = frozenset()) -> str:
 
 
 def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: list[Theme],
-                themes: list[Theme], brief: list[Theme]) -> None:
+                themes: list[Theme], brief: list[Theme], question: str = "") -> None:
     heads = []
     for section, label in (("opportunites", "les apports les plus cités sont"),
                            ("risques", "les risques les plus cités sont"),
@@ -670,11 +671,14 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
         draft.sentences.append(SynthesisSentence("conclusion", paragraph, position, text, cited,
                                                  "code", "code", 1.0, True))
         position += 1
+    # The brief answers' words leave out the question's words only, as their theme's summary
+    # does (summarise.brief_summary, written before the themes are known together): the
+    # report's theme and the synthesis name the same words.
+    asked = frozenset(content_stems(question))
     for theme in brief:
         draft.sentences.append(SynthesisSentence(
-            "conclusion", paragraph, position, _brief_sentence(theme, draft.common),
-            [theme.cluster_id],
-            "code", "code", 1.0, True))
+            "conclusion", paragraph, position, _brief_sentence(theme, asked),
+            [theme.cluster_id], "code", "code", 1.0, True))
         position += 1
     if aside:
         share = max(t.share for t in aside)
