@@ -592,7 +592,8 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     title_ideas = [i for i, _ in sorted(zip(ideas, raw, strict=True), key=lambda p: p[1])]
     # The model sees what the most central respondents wrote (the quotes the theme was
     # built on); the 0.5B's reformulations gave it too little to name (docs/quality.md).
-    shown = list(dict.fromkeys(vector_texts(members)))
+    quotes = list(vector_texts(members))
+    shown = list(dict.fromkeys(quotes))
     # What a title may draw its words from: the texts shown, and the fallback's candidates.
     seen = shown[:2 * TITLE_IDEAS] + title_ideas[:FALLBACK_CANDIDATES]
     # Judged on every quote, repeated ones included, as the synthesis judges it
@@ -600,7 +601,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
     # pour. » and « Globalement positif. » was titled and summed up by the model, then
     # reported as brief answers by the synthesis (« utilis… » in 8 of 43 distinct quotes,
     # 8 of 48 in all; 6 December 2026).
-    brief = is_brief(list(vector_texts(members)))
+    brief = is_brief(quotes)
     if kept_title is not None:  # kept in place with its members: its title too
         title = Title(*kept_title)
     elif brief:
@@ -617,7 +618,7 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         summary = ThemeSummary("", 0)
         grounded = [Grounded(text, 1.0, True, list(members["argument_id"].iloc[at]), "code",
                              None)
-                    for text, at in brief_summary(list(vector_texts(members)),
+                    for text, at in brief_summary(quotes,
                                                   list(members["kind"].fillna("constat")),
                                                   frozenset(content_stems(run.question_label)))]
     else:

@@ -255,9 +255,10 @@ def compose_synthesis(themes: list[Theme], question: str, llm: LLM, prompt: Prom
     ``Theme.kind_shares``, place and order it in the sections: ``sections_of``).
     """
     common = common_stems(themes, question)
-    typical = typical_words(themes, common)
+    counted = QuoteStems.of(themes)
+    typical = typical_words(themes, common, counted)
     draft = SynthesisDraft([], None, common=common, typical=typical,
-                           partners=typical_partners(themes, common, typical))
+                           partners=typical_partners(themes, common, typical, counted))
     if not themes:
         draft.failure = "aucun thème à synthétiser"
         draft.sentences.append(SynthesisSentence(
@@ -502,18 +503,35 @@ def common_stems(themes: list[Theme], question: str) -> frozenset[str]:
 TYPICAL_MIN_SHARE = 0.1
 
 
-def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]:
+@dataclass(frozen=True)
+class QuoteStems:
+    """The themes' distinct quotes and their content words, counted once for
+    ``typical_words`` and ``typical_partners``."""
+
+    distinct: dict[int, list[str]]  # each theme's distinct quotes, in order
+    stems: dict[str, set[str]]  # each quote's content words
+    said: Counter[str]  # how many distinct quotes of all themes say each word
+    total: int  # distinct quotes of all themes
+
+    @classmethod
+    def of(cls, themes: list[Theme]) -> QuoteStems:
+        distinct = {t.cluster_id: list(dict.fromkeys(map(str, t.quotes))) for t in themes}
+        stems = {q: content_stems(q) for quotes in distinct.values() for q in quotes}
+        said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
+        return cls(distinct, stems, said, sum(map(len, distinct.values())))
+
+
+def typical_words(themes: list[Theme], common: frozenset[str],
+                  counted: QuoteStems | None = None) -> dict[int, str]:
     """The content word each theme's quotes share most, weighed as in class-based TF-IDF:
     the share of its distinct quotes saying it times log(quotes of all themes / quotes
     saying it). Only words said by two quotes and ``TYPICAL_MIN_SHARE`` of the theme's or
     more count, neither the question's nor those said everywhere (``common``); a theme with
-    none has no typical word."""
-    distinct = {t.cluster_id: list(dict.fromkeys(map(str, t.quotes))) for t in themes}
-    stems = {q: content_stems(q) for quotes in distinct.values() for q in quotes}
-    said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
-    total = sum(map(len, distinct.values()))
+    none has no typical word. ``counted``: ``QuoteStems.of(themes)``, when already made."""
+    counted = counted or QuoteStems.of(themes)
+    stems, said, total = counted.stems, counted.said, counted.total
     out: dict[int, str] = {}
-    for cluster_id, quotes in distinct.items():
+    for cluster_id, quotes in counted.distinct.items():
         counts = Counter(s for q in quotes for s in stems[q] - common)
         weights = {s: n / len(quotes) * math.log(total / said[s])
                    for s, n in counts.items() if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
@@ -528,18 +546,16 @@ def typical_words(themes: list[Theme], common: frozenset[str]) -> dict[int, str]
 # (6 December 2026). The word said most often with it, by as many quotes as a typical word
 # needs (``TYPICAL_MIN_SHARE``), tells which sense the theme shares: the quote is then taken
 # among the candidates that say both, if any does.
-def typical_partners(themes: list[Theme], common: frozenset[str],
-                     typical: dict[int, str]) -> dict[int, str]:
+def typical_partners(themes: list[Theme], common: frozenset[str], typical: dict[int, str],
+                     counted: QuoteStems | None = None) -> dict[int, str]:
     """For each theme with a typical word (``typical_words``), the content word its quotes
     say most often with it (weighed as there), when enough of them do; neither the
-    question's nor one said everywhere (``common``)."""
-    distinct = {t.cluster_id: list(dict.fromkeys(map(str, t.quotes))) for t in themes}
-    stems = {q: content_stems(q) for quotes in distinct.values() for q in quotes}
-    said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
-    total = sum(map(len, distinct.values()))
+    question's nor one said everywhere (``common``). ``counted``: as for ``typical_words``."""
+    counted = counted or QuoteStems.of(themes)
+    stems, said, total = counted.stems, counted.said, counted.total
     out: dict[int, str] = {}
     for cluster_id, word in typical.items():
-        quotes = distinct.get(cluster_id, [])
+        quotes = counted.distinct.get(cluster_id, [])
         counts = Counter(s for q in quotes if word in stems[q] for s in stems[q] - common
                          - {word})
         weights = {s: n * math.log(total / said[s]) for s, n in counts.items()
