@@ -8,6 +8,7 @@ from fakes import FakeEmbedder, FakeLLM
 from marts_digest import run_costs_blanked
 from runs import run as run_stages
 
+from synthese.calls import CachedLLM
 from synthese.llm import LLMError
 
 
@@ -272,6 +273,25 @@ def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path
     html = report.read_text("utf-8")
     assert "réponses de quelques mots, sans développer" in html
     assert 'Phrase écrite par le code à partir des réponses du thème' in html
+    # A reviewer who asks for its summary again gets code's, as in the run, with no call.
+    from synthese import stages
+
+    store.close()
+    llm = FakeLLM()
+    with Store(tmp_path / "s.duckdb") as writable:
+        view = stages.load_review(writable)
+        cid = int(view.rows.themes.loc[view.rows.themes["title"].str.startswith(
+            "Réponses brèves"), "cluster_id"].iloc[0])
+        other = int(view.rows.themes.loc[view.rows.themes["cluster_id"] >= 0, "cluster_id"]
+                    .loc[lambda ids: ids != cid].iloc[0])
+        again = stages.regenerate_summary(writable, CachedLLM(llm), FakeEmbedder(), view, cid)
+        assert llm.calls == []
+        assert again["origin"] == "code" and again["summary"] == theme["summary"]
+        assert {s["origin"] for s in again["sentences"]} == {"code"}
+        # another theme is still summed up by the model
+        assert stages.regenerate_summary(writable, CachedLLM(llm), FakeEmbedder(), view,
+                                         other)["origin"] == "modele"
+        assert llm.calls
 
 
 class LazyFakeLLM:

@@ -358,6 +358,9 @@ def _done(event: dict[str, Any], view: Any) -> str:
     composed = config.get("synthesis") == "citations"
     if event["action"] == "regenerate_synthesis" and composed:
         return "Synthèse recomposée par le code à partir des thèmes relus."
+    if event["action"] == "regenerate_summary" and \
+            json.loads(event["after"]).get("origin") == "code":
+        return "Résumé refait par le code : ce thème réunit des réponses de quelques mots."
     if event["action"] == "kind":
         return ("Nature corrigée : les effectifs par nature sont recomptés ; la synthèse range "
                 "les thèmes dans ses parties une fois "

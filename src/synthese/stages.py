@@ -990,19 +990,31 @@ def sentence_support(store: Any, embedder: Any, view: ReviewView, text: str,
 def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
                        cluster_id: int) -> dict[str, Any]:
     """A new summary of a reviewed theme from its current arguments, checked like the run's
-    (verify.ground_summary). The same arguments give the cached answer."""
+    (verify.ground_summary). The same arguments give the cached answer. A theme of brief
+    answers (``summarise.is_brief``) is summed up by code, as in the run, with no call."""
+    from synthese.cluster import vector_texts
     from synthese.errors import SyntheseError
-    from synthese.summarise import PROMPTS, summarise_theme
+    from synthese.summarise import PROMPTS, brief_summary, content_stems, is_brief, summarise_theme
 
     prompts = {k: load_prompt(*PROMPTS[k]) for k in ("summary", "reduce")}
     members, vectors = _reviewed_members(store, embedder, view.rows.arguments, [cluster_id])
+    quotes = list(vector_texts(members)) if len(members) else []
+    if quotes and is_brief(quotes):
+        # As in the run (``_summarise_theme``): the model has nothing to sum up in answers
+        # of a few words; it wrote « Question complexe. L'IA, franchement... » for the demo's.
+        made = brief_summary(quotes, list(members["kind"].fillna("constat")),
+                             frozenset(content_stems(view.described["question"])))
+        return {"summary": " ".join(text for text, _ in made), "origin": "code",
+                "sentences": [{"text": text, "support": 1.0, "supported": True,
+                               "argument_ids": list(members["argument_id"].iloc[at]),
+                               "origin": "code", "model_text": None} for text, at in made]}
     stage = llm.for_stage("summary", *prompts.values())
     summary = summarise_theme(list(members["text"]), view.described["question"], stage,
                               prompts["summary"], prompts["reduce"])
     if summary.failed:
         raise SyntheseError(f"Le modèle n'a pas pu résumer ce thème : {summary.failed}")
     grounded = _grounded(summary.summary, embedder.embed, members, vectors)
-    return {"summary": " ".join(g.text for g in grounded),
+    return {"summary": " ".join(g.text for g in grounded), "origin": "modele",
             "sentences": [{"text": g.text, "support": g.support, "supported": g.supported,
                            "argument_ids": list(g.argument_ids), "origin": g.origin,
                            "model_text": g.model_text} for g in grounded]}
