@@ -68,6 +68,34 @@ def test_french_typography_makes_the_spaces_no_break_and_adds_none_to_quotes():
     assert french_typography("a\x00b\x0c") == "a\ufffdb\ufffd"  # XML cannot hold them
 
 
+def test_each_summary_sentence_and_title_says_who_wrote_it_as_the_html_badges_do():
+    """A summary sentence taken from a respondent's idea, or written by code, and a title
+    given by code are marked in the editable documents, which are the ones published."""
+    from report_sample import sample_report_data
+
+    from synthese.documents import Heading, Para, document_blocks
+    from synthese.report import report_context
+
+    data = sample_report_data()
+    theme = next(t for t in data["themes"] if len(t["summary_sentences"]) >= 2)
+    first, second = theme["summary_sentences"][:2]
+    first["origin"], second["origin"] = "code", "argument"
+    other = next(t for t in data["themes"] if t is not theme and t["summary_sentences"])
+    third = other["summary_sentences"][0]
+    third["origin"] = "modele"
+    theme["title_origin"] = "code"
+    blocks = document_blocks(report_context(data))
+    at = next(i for i, b in enumerate(blocks)
+              if isinstance(b, Heading) and b.level == 2 and b.text.endswith(theme["label"]))
+    paras = ["".join(r.text for r in b.runs) for b in blocks[at + 1:at + 5] if isinstance(b, Para)]
+    summary = next(p for p in paras if p.startswith("Résumé : "))
+    assert f"{first['text']} [code]" in summary
+    assert f"{second['text']} [idée d'un répondant]" in summary
+    text = "\n".join("".join(r.text for r in b.runs) for b in blocks if isinstance(b, Para))
+    assert third["text"] in text and f"{third['text']} [" not in text  # the model's, unmarked
+    assert any(p.startswith("Titre donné par le code") for p in paras)
+
+
 def test_a_cell_holds_text_cut_visibly_and_never_an_illegal_character():
     long = "x" * (MAX_CELL + 10)
     cut = cell_value(long)
@@ -98,6 +126,9 @@ def marts(done):
                                      "entity_type IN ('PERSONNE', 'EMAIL', 'TELEPHONE')"),
             "raw": store.query("SELECT r.metadata, i.identifying_columns FROM raw.respondents r "
                                "JOIN raw.imports i USING (import_id)"),
+            "summary_sentences": store.query(
+                "SELECT s.text, s.origin FROM core.summary_sentences s JOIN core.run_themes t "
+                "USING (summary_key) WHERE t.run_id = ?", [done.run_id]),
         }
 
 
@@ -203,12 +234,26 @@ def test_the_document_says_what_duckdb_holds(fmt, files, marts, done):
     for r in themes.itertuples():  # each theme has its heading, numbered as in the table
         assert (2, f"{ref[int(r.cluster_id)]} — {french_typography(r.label)}") in headings
 
-    # every synthesis sentence, in its section, followed by the themes it cites
+    # every synthesis sentence, in its section, followed by the themes it cites and, as the
+    # HTML report's badges, by who wrote it
     text = "\n".join(paras)
+    marks = {"code": " [code]", "citation": " [citation]", "repli": " [repli]"}
+    assert set(marts["synthesis"]["origin"]) & set(marks)
     for s in marts["synthesis"].itertuples():
         refs = sorted({ref[int(c)] for c in s.cluster_ids}, key=lambda t: int(t[1:]))
         cited = f"({', '.join(refs)})" if refs else "(sans thème)"
-        assert f"{french_typography(s.text)}{NBSP}{cited}" in text, s.text
+        assert f"{french_typography(s.text)}{NBSP}{cited}{marks.get(s.origin, '')}" in text, s.text
+    assert any(p.startswith("Chaque phrase est suivie des thèmes") and "[code] marque" in p
+               for p in paras)
+    # a summary sentence taken from a respondent's idea, or written by code, says so
+    for s in marts["summary_sentences"].itertuples():
+        mark = {"argument": " [idée d'un répondant]", "code": " [code]"}.get(s.origin)
+        if mark:
+            assert f"{french_typography(s.text)}{mark}" in text, s.text
+    # and so does a title taken from an idea: the note follows the theme's heading
+    for r in themes[themes["title_origin"] == "idee"].itertuples():
+        at = items.index(("heading", 2, f"{ref[int(r.cluster_id)]} — {french_typography(r.label)}"))
+        assert ("para", "Titre repris de l'idée la plus centrale du thème.") in items[at:at + 4]
 
     # the method note: the models and the calls per stage, as stored
     models = next(t for t in tables if t[0][0] == "Rôle")

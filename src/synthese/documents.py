@@ -207,6 +207,31 @@ def _notice(ctx: dict[str, Any]) -> list[Block]:
     return out
 
 
+# Who wrote what, as the HTML report's badges say it (_synthese.html.j2, _themes.html.j2):
+# the editable documents are the ones that get published.
+SYNTHESIS_MADE = {
+    "citations": "Les parties, l'ordre des thèmes, les proportions et les liaisons sont "
+                 "calculés par le code ; chaque thème est présenté par son titre et la citation "
+                 "d'un répondant, telle qu'il l'a écrite : aucune phrase n'est rédigée par le "
+                 "modèle, qui n'a nommé que les thèmes. [code] marque une phrase écrite par le "
+                 "code, [citation] un thème présenté par une citation, [repli] une phrase de "
+                 "repli.",
+    "composee": "Les parties, l'ordre des thèmes, les proportions et les liaisons sont "
+                "calculés par le code ; le modèle rédige une phrase par thème, que le code "
+                "contrôle. [code] marque une phrase écrite par le code, [repli] une phrase de "
+                "repli.",
+    "libre": "Le modèle a rédigé toute la synthèse à partir des résumés des thèmes ; le code "
+             "a contrôlé chaque phrase contre les thèmes cités.",
+}
+SENTENCE_MARKS = {"code": "code", "citation": "citation", "repli": "repli"}
+SUMMARY_MARKS = {"code": "code", "argument": "idée d'un répondant"}
+TITLE_NOTES = {
+    "idee": "Titre repris de l'idée la plus centrale du thème.",
+    "code": "Titre donné par le code : les réponses de ce thème tiennent en quelques mots, sans "
+            "sujet commun à nommer ; le titre en cite les deux plus centrales.",
+}
+
+
 def _synthesis(ctx: dict[str, Any]) -> list[Block]:
     out: list[Block] = [Heading(1, "Synthèse")]
     if not ctx["sections"]:
@@ -214,7 +239,9 @@ def _synthesis(ctx: dict[str, Any]) -> list[Block]:
     out.append(_p(Text("Chaque phrase est suivie des thèmes sur lesquels elle s'appuie, "
                        "numérotés comme dans le tableau des thèmes (T1 est le plus cité) ; "
                        "« non étayée » signale une phrase que les thèmes cités ne soutiennent "
-                       "pas clairement.", italic=True), small=True))
+                       "pas clairement. " + SYNTHESIS_MADE[ctx.get("synthesis_mode")
+                                                           or "composee"], italic=True),
+                  small=True))
     for section in ctx["sections"]:
         out.append(Heading(2, section["title"]))
         if not section["paragraphs"]:
@@ -224,6 +251,8 @@ def _synthesis(ctx: dict[str, Any]) -> list[Block]:
             for i, s in enumerate(paragraph):
                 runs.append(Text(("" if i == 0 else " ") + s["text"] + NBSP))
                 runs.append(Text(theme_refs(s["refs"]), italic=True))
+                if s.get("origin") in SENTENCE_MARKS:
+                    runs.append(Text(f" [{SENTENCE_MARKS[s['origin']]}]", italic=True))
                 if s.get("supported") is False:
                     runs.append(Text(" [non étayée]", bold=True))
             out.append(Para(tuple(runs)))
@@ -277,10 +306,14 @@ def _themes(ctx: dict[str, Any]) -> list[Block]:
         if t.get("shared"):
             facts.append("avis partagés")
         out.append(_p(" ; ".join(facts) + ".", small=True))
+        if t.get("title_origin") in TITLE_NOTES:
+            out.append(_p(Text(TITLE_NOTES[t["title_origin"]], italic=True), small=True))
         if t["summary_rows"]:
             runs = [Text("Résumé : ", bold=True)]
             for i, s in enumerate(t["summary_rows"]):
                 runs.append(Text(("" if i == 0 else " ") + s["text"]))
+                if s.get("origin") in SUMMARY_MARKS:
+                    runs.append(Text(f" [{SUMMARY_MARKS[s['origin']]}]", italic=True))
                 if s.get("supported") is False:
                     runs.append(Text(" [non étayée]", bold=True))
             out.append(Para(tuple(runs)))
