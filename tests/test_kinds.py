@@ -80,3 +80,31 @@ def test_an_observation_after_a_turn_does_not_carry_on_the_view_before_it():
     assert kind_in_context(turned, welcome, fear) == "risque"
     assert kind_in_context("C'est la fin des devoirs maison.", None,
                            "Mais " + welcome[0].lower() + welcome[1:]) == "constat"
+
+
+@pytest.mark.parametrize("text", [
+    "Interdire aux supermarchés de faire des marges indécentes sur le bio",  # « indécent »
+    "Taxer toutes les entreprises étrangères qui font du chiffre d'affaire en France",
+    "- developper les pistes cyclables",
+    "-limiter les emballages plastique afin de réduire les déchets",
+    "Développer le télétravail.",  # « développ » is no benefit word, but a proposal
+    "D'abord réduire la TVA payée par tous au même taux sans référence aux revenus.",
+    "Surtout limiter le nombre de mandats pour éviter que la politique devienne un métier.",
+    "Garder les mairies et les régions... Mais supprimer les départements",
+    "être instauré à l'initiative d'une motion regroupant au moins un tiers des parlementaires.",
+])
+def test_a_proposal_said_as_an_infinitive_is_a_condition(text):
+    assert kind_of(text) == "condition"
+
+
+@pytest.mark.parametrize("text, kind", [
+    # an infinitive subject of a conjugated verb: the verb's sentence decides
+    ("Faire repérer les erreurs d'une IA est un excellent exercice.", "opportunite"),
+    ("Rédiger une demande de subvention prend deux fois moins de temps.", "opportunite"),
+    ("Introduire cette question dans ce grand débat me semble très dommageable.", "constat"),
+    # a noun ending like an infinitive
+    ("Danger pour l'esprit critique des élèves.", "risque"),
+    ("Hier, un élève m'a rendu un devoir écrit par ChatGPT.", "constat"),
+])
+def test_an_infinitive_with_a_conjugated_verb_or_a_noun_is_not_a_proposal(text, kind):
+    assert kind_of(text) == kind

@@ -11,8 +11,10 @@ the hand labels on 31 % of them, calling nine ideas in ten « risque »
 of words; these lists are generic (no consultation's topic in them) and are measured against
 hand labels and against the human types of an-egalite-dev (docs/quality.md).
 
-Rules, in order: in a sentence with « mais », « cependant »…, the clause after the last one
-decides (« c'est une bonne chose, mais ils trichent » is a risk); a demand (« il faut »,
+Rules, in order: a proposal, said as an infinitive with no conjugated verb of its own
+(« Interdire les pesticides », « Taxer les entreprises étrangères qui font du chiffre en
+France »), is a condition (``is_proposal``); in a sentence with « mais », « cependant »…, the
+clause after the last one decides (« c'est une bonne chose, mais ils trichent » is a risk); a demand (« il faut »,
 « devrait », « à condition ») makes a condition; otherwise risk words against benefit words
 decide, negations counted (« je ne suis pas contre » is not a risk); nothing: an observation.
 Then, in its answer (``kind_in_context``), an observation said right after, or else right
@@ -23,10 +25,12 @@ sentence is a risk, though it has no risk word.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import Any
 
-KIND_RULES = 4  # the version of the rules below: a change gives new extractions
+KIND_RULES = 5  # the version of the rules below: a change gives new extractions
 
 _TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
 _TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
@@ -96,9 +100,61 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("’", "'")
 
 
+# A proposal opens on an infinitive (« Interdire… », « - developper les pistes cyclables »,
+# « D'abord réduire la TVA… »): only segments with one among their first words are parsed.
+_INFINITIVE_END = re.compile(r"[^\W\d_]+(?:er|ir|re|oir)$", re.IGNORECASE)
+_FIRST_LETTER = re.compile(r"[^\W\d_]")
+# What may come before the infinitive: « Surtout limiter… », « Et taxer… », « Ne pas… ».
+_BEFORE_PROPOSAL = ("ADV", "CCONJ", "INTJ", "PUNCT", "SYM", "NUM", "X", "SPACE")
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Any:
+    import spacy
+
+    return spacy.load("fr_core_news_md", exclude=["ner", "lemmatizer"])
+
+
+def is_proposal(text: str) -> bool:
+    """Whether the idea is a proposal said as an infinitive: its first word, after adverbs
+    and conjunctions (« D'abord », « Surtout », « Et »), is an infinitive (spaCy's French
+    tagger, the text's first letter put in lower case: « Taxer » capitalised is tagged a
+    noun) and no verb is conjugated but in a relative clause (« Taxer les entreprises qui
+    font… » is one; « Faire repérer les erreurs d'une IA est un excellent exercice » and
+    « Apprendre aux élèves… me semble indispensable » are not)."""
+    if not any(_INFINITIVE_END.match(w) for w in re.findall(r"[^\W\d_]+", text[:80])[:4]):
+        return False
+    first = _FIRST_LETTER.search(text)
+    if first is None:
+        return False
+    # from its first letter: « -limiter les emballages » is one token, a punctuation mark
+    doc = _parser()(text[first.start()].lower() + text[first.start() + 1:])
+    words = list(doc)
+    while words and (words[0].pos_ in _BEFORE_PROPOSAL or (
+            words[0].lower_ in ("d'", "d’") and len(words) > 1 and words[1].lower_ == "abord")):
+        words = words[1:]
+    if not words or words[0].pos_ not in ("VERB", "AUX") \
+            or "Inf" not in words[0].morph.get("VerbForm"):
+        return False
+
+    def subordinate(verb: Any) -> bool:  # « …qui font », « …éviter que la politique devienne »
+        return (verb.dep_ == "acl:relcl" and any("Rel" in c.morph.get("PronType")
+                                                 for c in verb.children)) \
+            or any(c.dep_ == "mark" for c in verb.children)
+
+    return not any(t.pos_ in ("VERB", "AUX")
+                   and not {"Inf", "Part", "Ger"} & set(t.morph.get("VerbForm"))
+                   and not (subordinate(t) or subordinate(t.head)) for t in doc)
+
+
 def kind_of(text: str) -> str:
     """The kind of an idea from its words (see the module docstring)."""
     text = _fold(text).strip()
+    # 104 of the 620 distinct ideas of 200 Grand Débat comments are proposals said so; by
+    # their words, 54 read as observations, 28 as risks (« interdire aux supermarchés de
+    # faire des marges indécentes sur le bio ») and 19 as benefits (6 December 2026).
+    if is_proposal(text):
+        return "condition"
     turns = list(_TURN.finditer(text))
     if turns:
         after = text[turns[-1].end():]
