@@ -188,27 +188,3 @@ def _database_at(path, version: int):
         con.execute(sql)
         con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [n])
     return con
-
-
-def test_the_ideas_come_in_an_order_the_extractor_version_does_not_change(small_export, tmp_path):
-    """Themes depend on the order of the ideas they are clustered from: by answer, then by
-    rank in the answer, not by ``argument_id``, which hashes the extractor key."""
-    from fakes import FakeLLM
-    from runs import run
-
-    from synthese.pseudonymise import Pseudonymiser
-
-    done = run(small_export, tmp_path, FakeLLM(), pseudonymiser=Pseudonymiser())
-    with Store(done.settings.db) as store:
-        key = store.scalar("SELECT any_value(extractor_key) FROM core.arguments")
-        args = store.arguments(["q"], key)
-        assert len(args) > 3 and args["answer_id"].nunique() > 2
-        order = list(zip(args["answer_id"], args["position"]))
-        assert order == sorted(order)
-        # the same ideas under another extractor key come in the same order
-        store.con.execute("CREATE TEMP TABLE copy AS SELECT * FROM core.arguments")
-        store.con.execute("UPDATE copy SET extractor_key = 'autre', argument_id = "
-                          "md5(argument_id || 'autre')")
-        store.con.execute("INSERT INTO core.arguments SELECT * FROM copy")
-        again = store.arguments(["q"], "autre")
-    assert list(zip(again["answer_id"], again["position"])) == order

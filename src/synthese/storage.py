@@ -806,17 +806,12 @@ class Store:
         return dict(zip(names, (int(v) for v in row)))
 
     def arguments(self, questions: Sequence[str], extractor_key: str) -> pd.DataFrame:
-        """Every argument of this extractor for the questions, with its respondent, in an
-        order that does not depend on the extractor: by answer (a hash of its content), then
-        by rank in its answer. Themes depend on the order of the ideas they are clustered
-        from; by ``argument_id``, which hashes the extractor key, a new version of the kind
-        rules reordered every idea and gave the demo other themes, its opportunities
-        included, though one idea's kind had changed (docs/quality.md, 6 December 2026)."""
+        """Every argument of this extractor for the questions, with its respondent."""
         return self.query(
             f"SELECT g.*, a.respondent_id FROM core.arguments g "
             f"JOIN staging.answers a ON a.answer_id = g.answer_id "
             f"WHERE g.extractor_key = ? AND a.question IN ({_marks(questions)}) "
-            f"ORDER BY g.answer_id, g.position, g.argument_id",
+            f"ORDER BY g.argument_id",
             [extractor_key, *questions],
         )
 
