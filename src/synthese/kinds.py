@@ -30,7 +30,7 @@ import re
 import unicodedata
 from typing import Any
 
-KIND_RULES = 5  # the version of the rules below: a change gives new extractions
+KIND_RULES = 6  # the version of the rules below: a change gives new extractions
 
 _TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
 _TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
