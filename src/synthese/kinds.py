@@ -13,9 +13,9 @@ hand labels and against the human types of an-egalite-dev (docs/quality.md).
 
 Rules, in order: a proposal, said as an infinitive with no conjugated verb of its own
 (« Interdire les pesticides », « Taxer les entreprises étrangères qui font du chiffre en
-France »), is a condition (``is_proposal``); in a sentence with « mais », « cependant »…, the
-clause after the last one decides (« c'est une bonne chose, mais ils trichent » is a risk); a demand (« il faut »,
-« devrait », « à condition ») makes a condition; otherwise risk words against benefit words
+France »), is a condition (``is_proposal``); in a sentence with « mais », « cependant »…,
+the clause after the last one decides (« c'est une bonne chose, mais ils trichent » is a
+risk); a demand (« il faut », « devrait », « à condition ») makes a condition; otherwise risk words against benefit words
 decide, negations counted (« je ne suis pas contre » is not a risk); nothing: an observation.
 Then, in its answer (``kind_in_context``), an observation said right after, or else right
 before, a risk or a benefit takes that kind, unless a turn (« cela dit », « mais ») stands
@@ -134,8 +134,9 @@ def is_proposal(text: str) -> bool:
     conseils de classe ?? » is an objection), and no verb is conjugated nor a subject
     pronoun said but in a clause opened by a relative or subordinating word, up to the next
     comma (« Taxer les entreprises qui font… » is one; « Faire repérer les erreurs d'une IA
-    est un excellent exercice », « Adapter un document… en deux minutes : c'est là que l'IA est vraiment utile » and
-    « Aussi, synthétiser une circulaire…, franchement, ça aide » are not)."""
+    est un excellent exercice », « Adapter un document… en deux minutes : c'est là que
+    l'IA est vraiment utile » and « Aussi, synthétiser une circulaire…, franchement, ça
+    aide » are not)."""
     text = text.replace("’", "'").strip()
     if text.endswith("?") or not any(_INFINITIVE_END.match(w) for w in
                                      re.findall(r"[^\W\d_]+", text[:80])[:4]):
@@ -167,9 +168,10 @@ def is_proposal(text: str) -> bool:
 def kind_of(text: str) -> str:
     """The kind of an idea from its words (see the module docstring)."""
     text = _fold(text).strip()
-    # 104 of the 620 distinct ideas of 200 Grand Débat comments are proposals said so; by
-    # their words, 54 read as observations, 28 as risks (« interdire aux supermarchés de
-    # faire des marges indécentes sur le bio ») and 19 as benefits (6 December 2026).
+    # 145 of the 620 distinct ideas of 200 Grand Débat comments are proposals said so; by
+    # their words, 78 read as observations, 36 as risks (« interdire aux supermarchés de
+    # faire des marges indécentes sur le bio »), 25 as benefits and 6 as conditions
+    # (6 December 2026, docs/quality.md).
     if is_proposal(text):
         return "condition"
     turns = list(_TURN.finditer(text))
