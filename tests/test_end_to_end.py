@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 # not inside a word: content hashes (hex keys) may hold ten digits in a row
-PHONE = re.compile(r"(?<!\w)(?:\+33 ?|0)[1-9](?:[ .-]?\d{2}){4}(?!\w)")  # on one line: a keyed label
+PHONE = re.compile(r"(?<!\w)(?<!\d\.)(?:\+33 ?|0)[1-9](?:[ .-]?\d{2}){4}(?!\w)")  # on one line: a keyed label
 # (« R-06644603 ») at the end of a dumped row and the next row's id are not a phone number
 
 

@@ -27,8 +27,40 @@ def _run(export, tmp_path, llm):
     return run(export, tmp_path, llm, pseudonymise=False)
 
 
-def test_an_invented_summary_sentence_is_never_published_as_the_models(small_export, tmp_path):
-    p = _run(small_export, tmp_path, FakeLLM(invent=INVENTED))
+def _themed_export(tmp_path):
+    """Three subjects, each said in six different ways, each way by two respondents: themes
+    whatever the order of the ideas (the ten answers of ``small_export`` are few enough that
+    one order gave a single theme of brief answers, summed up by code), and ideas distinct
+    enough to replace a planted sentence with one not said already."""
+    topics = [
+        ["ChatGPT et la triche : les devoirs maison sont copiés.",
+         "Avec ChatGPT la triche devient massive au lycée.",
+         "La triche via ChatGPT fausse toutes les notes.",
+         "ChatGPT rend la triche indétectable en rédaction.",
+         "Triche généralisée grâce à ChatGPT, même en sixième.",
+         "Contre la triche par ChatGPT, rien n'est prévu."],
+        ["Formation des professeurs : rien de sérieux proposé.",
+         "Aucune formation pour les professeurs du premier degré.",
+         "Les professeurs attendent une vraie formation pratique.",
+         "Une formation courte ne suffira pas aux professeurs.",
+         "Une formation obligatoire des professeurs avant tout usage.",
+         "Sans formation, les professeurs bricolent seuls."],
+        ["Les données des élèves partent vers des entreprises américaines.",
+         "Données personnelles livrées aux entreprises américaines : inacceptable.",
+         "Aucune garantie sur les données confiées aux entreprises.",
+         "Nos données face aux géants et aux entreprises étrangères, quel risque.",
+         "Les entreprises collectent nos données sans contrôle.",
+         "Qui garde les données ? Des entreprises américaines."],
+    ]
+    rows = ["id;q"] + [f"R{t}{i}{k};{text}" for t, texts in enumerate(topics)
+                       for i, text in enumerate(texts) for k in range(2)]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return export
+
+
+def test_an_invented_summary_sentence_is_never_published_as_the_models(tmp_path):
+    p = _run(_themed_export(tmp_path), tmp_path, FakeLLM(invent=INVENTED))
     store = p.store()
     rows = store.query("SELECT text, supported, origin, model_text, argument_ids "
                        "FROM core.summary_sentences")
