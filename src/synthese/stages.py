@@ -537,6 +537,19 @@ def _grounded(summary: str, embed: Any, members: pd.DataFrame, vectors: np.ndarr
                           else np.zeros((0, 1), dtype=np.float32), members, vectors)
 
 
+def _brief_grounded(members: pd.DataFrame, quotes: list[str], question: str) -> list[Any]:
+    """The summary of a theme of brief answers (``summarise.is_brief``), written by code
+    (``summarise.brief_summary``): each sentence with the ideas behind its words, support 1,
+    origin ``code``. The model has nothing to sum up in answers of a few words: it gave
+    « Question complexe. L'IA, franchement... », three of them, for the demo's."""
+    from synthese.summarise import brief_summary, content_stems
+    from synthese.verify import Grounded
+
+    return [Grounded(text, 1.0, True, list(members["argument_id"].iloc[at]), "code", None)
+            for text, at in brief_summary(quotes, list(members["kind"].fillna("constat")),
+                                          frozenset(content_stems(question)))]
+
+
 def _kept_titles(run: Run, clustering_id: str, model_id: str,
                  prompts: dict) -> dict[int, tuple[str, str]]:
     """The title (and its origin) of each theme kept in place from the previous clustering
@@ -572,14 +585,12 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
         TITLE_IDEAS,
         ThemeSummary,
         Title,
-        brief_summary,
         brief_title,
-        content_stems,
         is_brief,
         summarise_theme,
         title_theme,
     )
-    from synthese.verify import Grounded, check_key
+    from synthese.verify import check_key
 
     members, member_vectors = _members(args, vectors, int(c.cluster_id))
     if not len(members):  # only answers addressing the model: named by code, not summarised
@@ -611,16 +622,9 @@ def _summarise_theme(run: Run, llm: Any, prompts: dict, c: Any, key: str, latest
                             checks.problem(int(c.cluster_id), seen), checks.taken, shown=shown,
                             model_problem=checks.problem(int(c.cluster_id), seen, model=True))
     attempt = (latest["attempt"] if latest else 0) + 1
-    if brief:
-        # Answers of a few words on no common subject: the model has nothing to sum up (it
-        # gave « Question complexe. L'IA, franchement... », three of them, for the demo's
-        # quarter of brief answers). Code counts how they lean and the nouns they repeat.
+    if brief:  # code counts how they lean and the nouns they repeat
         summary = ThemeSummary("", 0)
-        grounded = [Grounded(text, 1.0, True, list(members["argument_id"].iloc[at]), "code",
-                             None)
-                    for text, at in brief_summary(quotes,
-                                                  list(members["kind"].fillna("constat")),
-                                                  frozenset(content_stems(run.question_label)))]
+        grounded = _brief_grounded(members, quotes, run.question_label)
     else:
         summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
                                   prompts["reduce"], attempt)
@@ -994,27 +998,23 @@ def regenerate_summary(store: Any, llm: Any, embedder: Any, view: ReviewView,
     answers (``summarise.is_brief``) is summed up by code, as in the run, with no call."""
     from synthese.cluster import vector_texts
     from synthese.errors import SyntheseError
-    from synthese.summarise import PROMPTS, brief_summary, content_stems, is_brief, summarise_theme
+    from synthese.summarise import PROMPTS, is_brief, summarise_theme
 
     prompts = {k: load_prompt(*PROMPTS[k]) for k in ("summary", "reduce")}
     members, vectors = _reviewed_members(store, embedder, view.rows.arguments, [cluster_id])
     quotes = list(vector_texts(members)) if len(members) else []
-    if quotes and is_brief(quotes):
-        # As in the run (``_summarise_theme``): the model has nothing to sum up in answers
-        # of a few words; it wrote « Question complexe. L'IA, franchement... » for the demo's.
-        made = brief_summary(quotes, list(members["kind"].fillna("constat")),
-                             frozenset(content_stems(view.described["question"])))
-        return {"summary": " ".join(text for text, _ in made), "origin": "code",
-                "sentences": [{"text": text, "support": 1.0, "supported": True,
-                               "argument_ids": list(members["argument_id"].iloc[at]),
-                               "origin": "code", "model_text": None} for text, at in made]}
-    stage = llm.for_stage("summary", *prompts.values())
-    summary = summarise_theme(list(members["text"]), view.described["question"], stage,
-                              prompts["summary"], prompts["reduce"])
-    if summary.failed:
-        raise SyntheseError(f"Le modèle n'a pas pu résumer ce thème : {summary.failed}")
-    grounded = _grounded(summary.summary, embedder.embed, members, vectors)
-    return {"summary": " ".join(g.text for g in grounded), "origin": "modele",
+    question = view.described["question"]
+    if quotes and is_brief(quotes):  # as in the run (``_summarise_theme``)
+        grounded, origin = _brief_grounded(members, quotes, question), "code"
+    else:
+        stage = llm.for_stage("summary", *prompts.values())
+        summary = summarise_theme(list(members["text"]), question, stage, prompts["summary"],
+                                  prompts["reduce"])
+        if summary.failed:
+            raise SyntheseError(f"Le modèle n'a pas pu résumer ce thème : {summary.failed}")
+        grounded = _grounded(summary.summary, embedder.embed, members, vectors)
+        origin = "modele"
+    return {"summary": " ".join(g.text for g in grounded), "origin": origin,
             "sentences": [{"text": g.text, "support": g.support, "supported": g.supported,
                            "argument_ids": list(g.argument_ids), "origin": g.origin,
                            "model_text": g.model_text} for g in grounded]}
