@@ -73,10 +73,24 @@ def test_a_respondent_saying_who_they_are_stays_an_observation():
         assert kind_in_context(who, None, "Les élèves trichent avec ChatGPT.") == "constat"
 
 
-def test_an_observation_after_a_turn_does_not_carry_on_the_view_before_it():
+def test_the_clause_after_but_turns_against_the_view_before_it_when_its_words_say_nothing():
+    # Neither « relire et corriger… prend autant de temps » nor « elle comble un vide » has
+    # a word of risk or benefit: « mais » says which way they go.
+    assert kind_of("On nous vend un gain de temps, mais relire et corriger ce que produit "
+                   "l'outil prend autant de temps que de le faire soi-même.") == "risque"
+    assert kind_of("L'IA ne remplace pas une formation, mais en attendant, elle comble un "
+                   "vide que l'institution a laissé.") == "opportunite"
+    # with no view before it, nothing to turn against
+    assert kind_of("Je suis en collège, mais je vais bientôt changer.") == "constat"
+
+
+def test_an_observation_after_a_turn_turns_against_the_view_before_it():
     welcome, fear = "L'IA m'aide à préparer mes cours.", "Je suis très inquiet."
     turned = "Cela dit, les familles favorisées sauront accompagner leurs enfants."
-    assert kind_in_context(turned, welcome, None) == "constat"
+    assert kind_of(turned) == "constat"
+    assert kind_in_context(turned, welcome, None) == "risque"
+    assert kind_in_context(turned, fear, None) == "opportunite"
+    assert kind_in_context(turned, "J'enseigne en lycée.", None) == "constat"
     assert kind_in_context(turned, welcome, fear) == "risque"
     assert kind_in_context("C'est la fin des devoirs maison.", None,
                            "Mais " + welcome[0].lower() + welcome[1:]) == "constat"

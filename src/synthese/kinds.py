@@ -15,12 +15,14 @@ Rules, in order: a proposal, said as an infinitive with no conjugated verb of it
 (« Interdire les pesticides », « Taxer les entreprises étrangères qui font du chiffre en
 France »), is a condition (``is_proposal``); in a sentence with « mais », « cependant »…,
 the clause after the last one decides (« c'est une bonne chose, mais ils trichent » is a
-risk); a demand (« il faut », « devrait », « à condition ») makes a condition; otherwise risk words against benefit words
+risk), and when its words say nothing it turns against the view before it (« on nous vend un
+gain de temps, mais relire… prend autant de temps » is a risk); a demand (« il faut », « devrait », « à condition ») makes a condition; otherwise risk words against benefit words
 decide, negations counted (« je ne suis pas contre » is not a risk); nothing: an observation.
 Then, in its answer (``kind_in_context``), an observation said right after, or else right
 before, a risk or a benefit takes that kind, unless a turn (« cela dit », « mais ») stands
 between them: in « Je suis très inquiet. C'est la fin des devoirs maison. » the second
-sentence is a risk, though it has no risk word.
+sentence is a risk, though it has no risk word. An observation that opens on a turn takes
+the view opposite to the one said just before it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import re
 import unicodedata
 from typing import Any
 
-KIND_RULES = 6  # the version of the rules below: a change gives new extractions
+KIND_RULES = 7  # the version of the rules below: a change gives new extractions
 
 _TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
 _TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
@@ -179,6 +181,13 @@ def kind_of(text: str) -> str:
         after = text[turns[-1].end():]
         if _CONDITION.search(after) or _RISK.search(after) or _BENEFIT.search(after):
             text = after
+        elif (before := text[:turns[-1].start()].strip(" ,;:")) and (
+                view := kind_of(before)) in VIEWS:
+            # « p, mais q »: q outweighs p and turns against it, whatever its words. « On
+            # nous vend un gain de temps, mais relire et corriger ce que produit l'outil
+            # prend autant de temps » is a risk; « L'IA ne remplace pas une formation, mais
+            # en attendant, elle comble un vide » a benefit.
+            return _OPPOSITE[view]
     demand = _CONDITION.search(text)
     # « J'y vois un moyen de…, à condition de… »: a demand after a view keeps the view.
     if demand and not (demand.start() > 0.5 * len(text) and _BENEFIT.search(text[:demand.start()])):
@@ -201,6 +210,7 @@ def kind_of(text: str) -> str:
 # The kinds an observation takes from its neighbour; a condition next to it says nothing of
 # the respondent's view of it (measured: taking conditions too lost 1 point, docs/quality.md).
 VIEWS = ("risque", "opportunite")
+_OPPOSITE = {"risque": "opportunite", "opportunite": "risque"}
 # A respondent saying who they are (« Je suis CPE au collège… », « J'enseigne en zone
 # rurale ») states no view, whatever the next sentence says.
 _PRESENTATION = re.compile(
@@ -211,7 +221,8 @@ _PRESENTATION = re.compile(
 
 
 # A segment that opens on a turn (« Cela dit, les familles favorisées sauront accompagner
-# leurs enfants… » after a benefit, a demo answer) does not carry on the view before it.
+# leurs enfants… » after a benefit, a demo answer) does not carry on the view before it: it
+# turns against it.
 _OPENING_TURN = re.compile(
     rf"^(?:{_TURN_WORDS}|cela dit|ceci dit|d'un autre côté|malgré tout|en même temps"
     r"|à l'inverse|au contraire)\b", re.IGNORECASE)
@@ -221,8 +232,9 @@ def kind_in_context(text: str, before: str | None, after: str | None) -> str:
     """The kind of an idea in its answer: ``kind_of(text)``, except that an observation
     (``constat``) takes the view of the segment said just before it, or else just after it,
     when that segment is a risk or a benefit (``kind_of``) and no turn (« cela dit »,
-    « mais »…) opens the later of the two; a respondent's presentation of themselves stays
-    an observation. Measured on the 561 demo segments labelled by hand that no rule was
+    « mais »…) opens the later of the two, and one that opens on a turn takes the view
+    opposite to the one before it; a respondent's presentation of themselves stays an
+    observation. Measured on the 561 demo segments labelled by hand that no rule was
     written on: 55.4 % agreement with ``kind_of`` alone, 61.5 % with this (docs/quality.md)."""
     folded = _fold(text).strip()
     kind = kind_of(folded)
@@ -234,4 +246,11 @@ def kind_in_context(text: str, before: str | None, after: str | None) -> str:
     if after is not None and not _OPENING_TURN.search(_fold(after).strip()) and (
             found := kind_of(after)) in VIEWS:
         return found
+    # Opening on a turn, it turns against the view before it, as the clause after « mais »
+    # does in one sentence (``kind_of``): in « J'ai monté une séance avec les 4e…, et ça
+    # marche très bien. Mais je suis seule pour 700 élèves, avec deux heures de créneaux en
+    # classe par niveau et par an. » (a demo answer), the second sentence is a risk.
+    if before is not None and _OPENING_TURN.search(folded) and (
+            found := kind_of(before)) in VIEWS:
+        return _OPPOSITE[found]
     return kind
