@@ -130,3 +130,17 @@ def test_a_proposal_said_as_an_infinitive_is_a_condition(text):
 ])
 def test_an_infinitive_with_a_conjugated_verb_or_a_noun_is_not_a_proposal(text, kind):
     assert kind_of(text) == kind
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Prudence, prudence.", "condition"),
+    ("Outil puissant, à manier avec précaution.", "condition"),
+    ("J'attends des textes officiels qui précisent les usages autorisés.", "condition"),
+    ("Vivement qu'on ait des outils institutionnels !", "condition"),
+    ("Encore faut-il que tous les élèves y aient accès.", "condition"),
+    ("Formation indispensable.", "condition"),
+    ("Très inquiétant pour les plus jeunes.", "risque"),  # « é »: « inquiétant »
+    ("Attention aux données des élèves.", "risque"),
+])
+def test_caution_and_waiting_ask_for_something_and_a_warning_is_a_risk(text, kind):
+    assert kind_of(text) == kind

@@ -32,7 +32,7 @@ import re
 import unicodedata
 from typing import Any
 
-KIND_RULES = 7  # the version of the rules below: a change gives new extractions
+KIND_RULES = 8  # the version of the rules below: a change gives new extractions
 
 _TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
 _TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
@@ -51,10 +51,15 @@ _CONDITION = re.compile(
     r"|^(?:pas|non) (?:pour|avant|en|à|au)\b|^(?:en|au|à la|à l'|avant le) [\w' -]+, non\b"
     r"|pourquoi ne pas|\bon pourrait\b|\bquand (?:aurons|aura|allons|va)-(?:nous|t-on|on)"
     r"|\bdoi(?:t|vent) \w+(?:er|ir|re)\b|serait (?:plus|mieux|bien|souhaitable)"
-    r"|\bd'abord\s*!|\b(?:arrêt|arret)(?:ez|ons)\b|\b(?:donnez|cessez|formez|écoutez)\b)",
+    r"|\bd'abord\s*!|\b(?:arrêt|arret)(?:ez|ons)\b|\b(?:donnez|cessez|formez|écoutez)\b"
+    # caution and waiting (« Prudence, prudence. », « Outil puissant, à manier avec
+    # précaution », « J'attends des textes officiels… », « Vivement qu'on ait des outils
+    # institutionnels ! », « Encore faut-il que tous les élèves y aient accès »)
+    r"|\bprudence\b|précaution|\bprudemment\b|\bj'attends\b|\bvivement\b|encore faut-il"
+    r"|\btrop tôt\b|\bindispensable\b)",
     re.IGNORECASE)
 _RISK = re.compile(
-    r"(?:risqu|danger|peur|crain|inqui[eè]t|méfi|triche|trich|fraud|plagi|dépendan|perte|perd"
+    r"(?:risqu|danger|peur|crain|inqui[eèé]t|méfi|triche|trich|fraud|plagi|dépendan|perte|perd"
     r"|menac|problème|dériv|inégalit|biais|harc[eè]l|écolog|ecolog|énergivore|pollu|coût|cher\b"
     r"|pire|aucun intérêt|opposition|opposé|\bcontre\b|pas convaincu|bof|indécent|mépris|mepris"
     r"|incapable|copient|copier|déposs|remplac|uniformis|surveill|impossible|mitig|inutile"
@@ -71,7 +76,8 @@ _RISK = re.compile(
     r"|sceptique|pas convainc|dévalori|court-circuit|tentation|manque"
     r"|\bn'(?:a|ai|avons|avez|ont|aura|aurons)\s+(?:même\s+|toujours\s+|jamais\s+|plus\s+)?"
     r"(?:pas|plus|aucun|aucune|rien|qu'une?)\b|\bpas (?:le )?temps\b"
-    r"|\bsans (?:nous |les |leur )?(?:avoir|être)\b|\bne \w+ (?:rien|plus|jamais)\b)",
+    r"|\bsans (?:nous |les |leur )?(?:avoir|être)\b|\bne \w+ (?:rien|plus|jamais)\b"
+    r"|\battention\b)",
     re.IGNORECASE)
 _BENEFIT = re.compile(
     r"(?:\baide\b|m'aide|nous aide|aider|utile|gain|gagn|pratique|efficace|formidable|super\b"
