@@ -114,7 +114,7 @@ def test_a_model_error_on_titles_still_gives_a_title():
     (0.8, "une large majorité (80\u202f%)"), (0.62, "une majorité (62\u202f%)"),
     (0.47, "près de la moitié (47\u202f%)"), (0.31, "près d'un tiers (31\u202f%)"),
     (0.25, "près d'un quart (25\u202f%)"), (0.1, "environ un dixième (10\u202f%)"),
-    (0.04, "une minorité (4\u202f%)")])
+    (0.04, "une minorité (4\u202f%)"), (0.003, "une minorité (moins de 1\u202f%)")])
 def test_the_share_of_respondents_is_said_in_words_with_its_figure(share, words):
     assert majority_phrase(share) == words
 

@@ -79,6 +79,10 @@ def test_each_theme_goes_to_the_section_of_its_dominant_kind():
     assert section_of({"risque": 30, "constat": 40}) == "risques"
     assert section_of({"opportunite": 5, "condition": 5}) == "opportunites"  # ties in order
     assert section_of({"constat": 6, "hors_sujet": 2}) is None
+    # a theme of observations with a risk or two said in it is one of observations
+    assert section_of({"constat": 18, "risque": 1}) is None
+    assert section_of({"constat": 11, "risque": 2}) is None
+    assert section_of({"constat": 30, "risque": 10}) == "risques"
 
 
 def test_sections_open_with_a_share_computed_by_code_then_one_sentence_per_theme_by_weight():

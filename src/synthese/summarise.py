@@ -115,7 +115,10 @@ def tidy_summary(text: str) -> str:
 
 
 def percent(share: float) -> str:
-    """« 31 % », French style (narrow no-break space)."""
+    """« 31 % », French style (narrow no-break space); « moins de 1 % » for a share that
+    would round to nothing though someone said it."""
+    if 0 < share < 0.005:
+        return f"moins de 1{NNBSP}%"
     return f"{round(100 * share)}{NNBSP}%"
 
 

@@ -92,6 +92,12 @@ MAX_THEMES_PER_SECTION = 6  # the lighter themes of a section are grouped in one
 # of 19 risks and 19 conditions is a risk and a condition (docs/quality.md, fourth pass).
 OTHER_SECTION_SHARE = 0.05
 OTHER_SECTION_IDEAS = 5
+# A theme is one of risks, benefits or conditions when at least this share of its ideas are:
+# « Le régime français n'est pas une démocratie » (18 observations, 1 risk) and « Les élu
+# sont avant tout des citoyen pas des dieux » (17 and 1) were listed among the risks of 200
+# Grand Débat comments, « (0 %) » of respondents each (6 December 2026). Below it, a theme
+# is one of observations, cited in the conclusion.
+SECTION_MIN_SHARE = 0.25
 SENTENCE_MAX_CHARS = 220
 SENTENCE_SCHEMA: dict = {
     "type": "object", "properties": {"phrase": {"type": "string",
@@ -182,10 +188,11 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
 
 def section_of(kinds: dict[str, int]) -> str | None:
     """The section of a theme: its dominant kind among opportunities, risks and conditions
-    (ties go in that order); None for a theme of observations or off-topic ideas only."""
+    (ties go in that order), when at least ``SECTION_MIN_SHARE`` of its ideas are of it;
+    None for a theme of observations or off-topic ideas, or nearly so."""
     counted = [(kinds.get(k, 0), -i, s) for i, (k, s) in enumerate(SECTION_OF_KIND.items())]
     n, _, section = max(counted)
-    return section if n > 0 else None
+    return section if n > 0 and n >= SECTION_MIN_SHARE * sum(kinds.values()) else None
 
 
 def sections_of(themes: list[Theme]) -> tuple[dict[str, list[Theme]], list[Theme], dict[int, str]]:
