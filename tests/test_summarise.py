@@ -24,6 +24,7 @@ from synthese.summarise import (
     model_title_problem,
     noun_then_infinitive,
     repeated_word,
+    strip_openers,
     summarise_theme,
     tidy_summary,
     title_problem,
@@ -515,3 +516,14 @@ def test_a_last_resort_title_never_shows_pseudonymisation_marks():
     assert fallback_title(ideas, problem, [title]) == "Mon numéro"
     # refused first for another reason (two commas read as a list), marks still never pass
     assert fallback_title(ideas, lambda t: "liste de mots", []) == "Professeur de SES"
+
+
+@pytest.mark.parametrize(("said", "bare"), [
+    ("Cela dit, l'IA m'aide à rédiger des commentaires personnalisés.",
+     "l'IA m'aide à rédiger des commentaires personnalisés."),
+    ("Ensuite, les élèves trichent.", "les élèves trichent."),
+    ("Malgré tout, d'ailleurs, c'est utile.", "c'est utile."),
+    ("Cela dit.", "Cela dit."),  # nothing would be left
+])
+def test_a_quote_or_title_drops_the_connective_that_tied_it_to_the_sentence_before(said, bare):
+    assert strip_openers(said) == bare

@@ -647,3 +647,13 @@ def test_a_quote_given_alone_is_the_most_central_not_the_closest_to_a_title_it_l
     cited = [s.text for s in draft.sentences if s.cluster_ids == [6] and s.origin != "code"]
     assert cited and f"« {quotes[0].rstrip('.')} »" in cited[0]
     assert "supprimer des postes" not in cited[0] and title not in cited[0]
+
+
+def test_a_title_after_a_connective_starts_in_lower_case_unless_it_is_a_name():
+    from synthese.synthesise import _lower_first
+
+    assert _lower_first("Prudence, prudence") == "prudence, prudence"
+    assert _lower_first("L'IA aide") == "l'IA aide"
+    assert _lower_first("ChatGPT, partout") == "ChatGPT, partout"
+    assert _lower_first("IA : prudence") == "IA : prudence"
+

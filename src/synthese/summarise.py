@@ -502,7 +502,8 @@ _OPENERS = re.compile(
     r"^(?:(?:et |mais |donc |alors |bref|ensuite|enfin|d'abord|personnellement|néanmoins"
     r"|cependant|pourtant|toutefois|par ailleurs|de plus|en plus|en outre|aussi|du coup"
     r"|d'un autre côté|à mon avis|pour moi|selon moi|honnêtement|franchement|sinon"
-    r"|en revanche|par contre|finalement|au final|oui|non)\b[\s,:!]*)+", re.IGNORECASE)
+    r"|en revanche|par contre|finalement|au final|oui|non|cela dit|ceci dit|malgré tout"
+    r"|d'ailleurs|en tout cas)\b[\s,:!]*)+", re.IGNORECASE)
 
 
 def strip_openers(text: str) -> str:

@@ -226,7 +226,7 @@ def _lower_first(text: str) -> str:
     """The sentence after a connective: a plain capitalised first word, an elided article
     (« L'IA » -> « l'IA ») or « À » is lowered; « ChatGPT », « IA », « Pronote… » are kept
     when they are names (a capital inside the word, or all capitals)."""
-    first = text.split(" ", 1)[0]
+    first = text.split(" ", 1)[0].rstrip(",;:.!?")  # « Prudence, prudence »
     if len(first) > 1 and first[1] in "'’":
         return text[:1].lower() + text[1:]
     if len(first) == 1 or (first[1:].isalpha() and first[1:].islower()):
