@@ -268,6 +268,7 @@ def test_a_model_title_saying_a_word_twice_or_a_connective_is_asked_again():
     assert title.rejected == [("Une formation claire et de formation", "mot répété")]
     assert (title.text, title.origin) == ("Une formation claire", "modele")
     assert repeated_word("L'élève et les élèves en difficulté") == "eleve"
+    assert repeated_word("Prudence, prudence") == "prudence"
     # different words sharing their first letters, short or function words said twice, and a
     # word said twice in one phrase
     for text in ("Les professeurs de lycée professionnel", "La formation des formateurs",

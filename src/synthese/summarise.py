@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v23", members_key, model_id,
+    return content_hash("summary-v24", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -339,11 +339,13 @@ _CONNECTIVE_END = re.compile(rf"\b(?:{_CONNECTIVES}|de plus|alors|aussi)$")
 
 
 def repeated_word(title: str) -> str | None:
-    """A content word a title says on both sides of « et » or « ou » (« Une formation claire
-    et de formation », a demo title of 4 December 2026), singular and plural alike; None
-    when there is none. Said twice in one phrase, a word may be the subject (« Synthétiser en
-    une page une circulaire de trente pages »)."""
-    parts = re.split(r"\b(?:et|ou)\b", _fold(title))
+    """A content word a title says on both sides of « et », « ou » or a comma (« Une
+    formation claire et de formation », a demo title of 4 December 2026; « Prudence,
+    prudence », the 0.5B's title of a demo theme on 6 December 2026), singular and plural
+    alike; None when there is none. Said twice in one phrase, a word may be the subject
+    (« Synthétiser en une page une circulaire de trente pages »)."""
+    parts = [part for clause in re.split(r"[,;]", title)
+             for part in re.split(r"\b(?:et|ou)\b", _fold(clause))]
     seen: dict[str, int] = {}
     for i, part in enumerate(parts):
         for word in _content_words(part):
