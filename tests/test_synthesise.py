@@ -121,6 +121,7 @@ def test_observations_only_themes_are_cited_in_the_conclusion_drawn_from_the_sec
                                  "préparation des cours » et « Le gain de temps administratif » ;"
                                  " les risques les plus cités sont « La triche aux devoirs »")
     assert aside.cluster_ids == [4] and "« Les souvenirs de classe »" in aside.text
+    assert aside.text.endswith("(une minorité (5\u202f%) des répondants).")  # one theme
     cited = {i for s in draft.sentences for i in s.cluster_ids}
     assert cited == {0, 1, 2, 3, 4}
 
@@ -656,4 +657,25 @@ def test_a_title_after_a_connective_starts_in_lower_case_unless_it_is_a_name():
     assert _lower_first("L'IA aide") == "l'IA aide"
     assert _lower_first("ChatGPT, partout") == "ChatGPT, partout"
     assert _lower_first("IA : prudence") == "IA : prudence"
+
+
+def test_a_title_taken_from_the_summary_is_not_said_again_before_it():
+    # No quote of 5-40 words: the fallback is the summary's first sentence, which the
+    # title, cut short, was taken from.
+    said = [("Il serait souhaitable que tout le monde paie l'impôt sur le revenu, même un "
+            "euro, parce que chacun doit contribuer aux dépenses communes de la nation, aux "
+            "écoles, aux hôpitaux, aux routes, à la police et à la justice, et que personne "
+            "ne doit s'estimer dispensé de cet effort partagé par tous les citoyens."),
+            ("Que chacun paie l'impôt sur le revenu selon ses moyens, même un tout petit "
+            "montant symbolique, serait juste pour que tout le monde participe au budget "
+            "commun et se sente concerné par les dépenses publiques, les écoles, les "
+            "hôpitaux, les routes, la police et la justice de notre pays entier.")]
+    summary = "Il serait souhaitable que tout le monde paie l'impôt sur le revenu."
+    theme = Theme(5, "Il serait souhaitable que tout le monde paie l'impôt…", summary, 0.2,
+                  {"opportunite": 2}, said, EMBED.embed(said), quotes=said,
+                  idea_kinds=["opportunite", "opportunite"])
+    draft = compose_synthesis([theme], Q, CachedLLM(FakeLLM()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    sentence = next(s for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code")
+    assert sentence.origin == "repli" and sentence.body == summary
 

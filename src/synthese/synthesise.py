@@ -180,7 +180,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v26", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v27", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -443,8 +443,13 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             draft.named[(section, theme.cluster_id)] = idea_title(quote)
         candidates.append((cited, "repli" if llm is not None else "citation"))
     first = split_sentences(theme.summary)[:1]
+    # A title taken from the summary's first sentence, whole or cut, is not said before it:
+    # « Il serait aussi souhaitable que tout le monde paie l'impôt… : il serait aussi
+    # souhaitable que tout le monde paie l'impôt sur le revenu… » (200 Grand Débat comments,
+    # 6 December 2026).
     if first and _fold_words(first[0]) != _fold_words(theme.title):
-        candidates.append((f"{theme.title} : {_lower_first(first[0])}", "repli"))
+        candidates.append((first[0] if repeats_title(theme.title, first[0])
+                           else f"{theme.title} : {_lower_first(first[0])}", "repli"))
     candidates.append((theme.title, "repli"))
     candidates = [c for c in candidates if c[1] == "modele" or (
         kind_of(c[0]) != _CONTRARY.get(section) and prose_problem(c[0]) is None)] or candidates
@@ -707,10 +712,11 @@ def _conclusion(draft: SynthesisDraft, sections: dict[str, list[Theme]], aside: 
     if aside:
         share = max(t.share for t in aside)
         titles = " ; ".join(f"« {t.title} »" for t in aside)
+        who = (f"{majority_phrase(share)} des répondants" if len(aside) == 1
+               else f"jusqu'à {majority_phrase(share)} des répondants pour le plus cité")
         draft.sentences.append(SynthesisSentence(
             "conclusion", paragraph, position,
-            f"D'autres réponses relèvent de constats ou d'autres sujets : {titles} "
-            f"(jusqu'à {majority_phrase(share)} des répondants pour le plus cité).",
+            f"D'autres réponses relèvent de constats ou d'autres sujets : {titles} ({who}).",
             [t.cluster_id for t in aside], "code", "code", 1.0, True))
     if not draft.sentences or all(s.section != "conclusion" for s in draft.sentences):
         draft.sentences.append(SynthesisSentence(
