@@ -9,7 +9,7 @@
         benchmarks/labels/demo_segment_kinds_holdout2.csv
     # the kinds a finished run stored, for the ideas resting on each labelled segment, on
     # the blind holdout (holdout2: on demo_segment_kinds_holdout.csv, which the rules were
-    # extended on, the same run scores 75.6 % where the blind figure is 63.3 %)
+    # extended on, a run of rules v4 scored 75.6 % where the blind figure was 63.3 %)
     PYTHONPATH=src .venv/bin/python benchmarks/kind_agreement.py run DB \\
         benchmarks/labels/demo_segment_kinds_holdout2.csv
     # a classifier learnt on the labels (logistic regression on the embedder's vectors),
