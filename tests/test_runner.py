@@ -83,15 +83,19 @@ def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary
 def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
         small_export, tmp_path, pseudonymiser):
     first, _ = run(small_export, tmp_path, FakeLLM(), pseudonymiser)
-    # The added answer says again what an argument of a theme says (the fake embedder gives
-    # them the same vector), so that it has a theme to join whatever the first run made; an
-    # argument whose kind came from its neighbours would, said alone, be of another kind,
-    # and themes are made within a kind.
+    # The added answer says again the quote of an argument of a theme (the words arguments
+    # are placed by: the fake embedder gives them the same vector), so that it has a theme to
+    # join whatever the first run made. Themes are made within a kind: the argument is of its
+    # theme's main kind, and its kind did not come from its neighbours (said alone, it would
+    # be of another kind).
     with first.store() as store:
         themed = store.query(
-            "SELECT g.text FROM core.assignments a JOIN core.arguments g USING (argument_id) "
-            "WHERE a.cluster_id >= 0 AND g.text NOT LIKE '%[%' "
-            "AND NOT list_contains(g.flags, 'nature_du_contexte') ORDER BY g.text")["text"]
+            "SELECT g.quote, g.kind, a.cluster_id FROM core.assignments a "
+            "JOIN core.arguments g USING (argument_id) WHERE a.cluster_id >= 0 "
+            "AND g.quote NOT LIKE '%[%' AND NOT list_contains(g.flags, 'nature_du_contexte') "
+            "ORDER BY g.quote")
+    main_kind = themed.groupby("cluster_id")["kind"].agg(lambda k: k.mode().iloc[0])
+    themed = themed[themed["kind"] == themed["cluster_id"].map(main_kind)]["quote"]
     assert len(themed), "the first run made no theme"
     bigger = _with_one_more_answer(small_export, tmp_path, themed.iloc[0])
     logs: list[str] = []
