@@ -471,7 +471,9 @@ def test_when_no_idea_passes_one_of_its_theme_comes_before_one_of_another_theme(
 def test_a_respondent_presenting_themselves_never_titles_a_theme():
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
     for presentation in ("Enseignante en maternelle depuis quinze ans", "Je suis CPE en collège",
-                         "Professeur de lycée professionnel syndiqué", "Professeure d'anglais"):
+                         "Professeur de lycée professionnel syndiqué", "Professeure d'anglais",
+                         "Un professeur de lycée professionnel syndiqué",
+                         "Une enseignante en maternelle"):
         assert title_problem(presentation, [], question_similarity=0.1, **kw) \
             == "présentation d'un répondant", presentation
     for title in ("Les enseignants en maternelle", "La formation des enseignants",

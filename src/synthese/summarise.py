@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v24", members_key, model_id,
+    return content_hash("summary-v25", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -440,9 +440,12 @@ def example_title_stems(prompt: Prompt) -> set[str]:
 # A respondent saying who they are is no theme's title (« Enseignante en maternelle depuis
 # quinze ans » titled a demo theme of 38 ideas on 5 December 2026: the model took the start
 # of its most central idea). Matched on the folded title: a role, at most one word, then a
-# preposition or « syndiqué » (« Professeur de lycée professionnel syndiqué »).
+# preposition or « syndiqué » (« Professeur de lycée professionnel syndiqué »), after « un » or
+# « une » too (« Un professeur de lycée professionnel syndiqué », the 0.5B's title of a demo
+# theme of 32 presentations and views on 6 December 2026); « Les enseignants en maternelle »
+# may name a theme.
 _PRESENTATION_TITLE = re.compile(
-    r"^(?:je suis|j enseigne|(?:enseignante?|professeure?|profs?|cpe|directeur|directrice"
+    r"^(?:je suis|j enseigne|(?:une? )?(?:enseignante?|professeure?|profs?|cpe|directeur|directrice"
     r"|principale?|proviseure?|documentaliste|conseillere?|inspecteur|inspectrice|formateur"
     r"|formatrice|mere|pere)s? (?:\w+ )?(?:en|de|d|du|des|au|a|dans|depuis|syndiquee?)\b)")
 
