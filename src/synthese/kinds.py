@@ -16,7 +16,8 @@ Rules, in order: a proposal, said as an infinitive with no conjugated verb of it
 France »), is a condition (``is_proposal``); in a sentence with « mais », « cependant »…,
 the clause after the last one decides (« c'est une bonne chose, mais ils trichent » is a
 risk), and when its words say nothing it turns against the view before it (« on nous vend un
-gain de temps, mais relire… prend autant de temps » is a risk); a demand (« il faut », « devrait », « à condition ») makes a condition; otherwise risk words against benefit words
+gain de temps, mais relire… prend autant de temps » is a risk); a demand (« il faut »,
+« devrait », « à condition ») makes a condition; otherwise risk words against benefit words
 decide, negations counted (« je ne suis pas contre » is not a risk); nothing: an observation.
 Then, in its answer (``kind_in_context``), an observation said right after, or else right
 before, a risk or a benefit takes that kind, unless a turn (« cela dit », « mais ») stands
@@ -246,8 +247,8 @@ def kind_in_context(text: str, before: str | None, after: str | None) -> str:
     kind = kind_of(folded)
     if kind != "constat" or _PRESENTATION.search(folded):
         return kind
-    if before is not None and not _OPENING_TURN.search(folded) and (
-            found := kind_of(before)) in VIEWS:
+    turned = _OPENING_TURN.search(folded) is not None
+    if before is not None and not turned and (found := kind_of(before)) in VIEWS:
         return found
     if after is not None and not _OPENING_TURN.search(_fold(after).strip()) and (
             found := kind_of(after)) in VIEWS:
@@ -256,7 +257,6 @@ def kind_in_context(text: str, before: str | None, after: str | None) -> str:
     # does in one sentence (``kind_of``): in « J'ai monté une séance avec les 4e…, et ça
     # marche très bien. Mais je suis seule pour 700 élèves, avec deux heures de créneaux en
     # classe par niveau et par an. » (a demo answer), the second sentence is a risk.
-    if before is not None and _OPENING_TURN.search(folded) and (
-            found := kind_of(before)) in VIEWS:
+    if before is not None and turned and (found := kind_of(before)) in VIEWS:
         return _OPPOSITE[found]
     return kind
