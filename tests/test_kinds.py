@@ -144,3 +144,39 @@ def test_an_infinitive_with_a_conjugated_verb_or_a_noun_is_not_a_proposal(text, 
 ])
 def test_caution_and_waiting_ask_for_something_and_a_warning_is_a_risk(text, kind):
     assert kind_of(text) == kind
+
+
+@pytest.mark.parametrize("text, kind", [
+    # time freed, confidence regained, relief
+    ("Corriger les exercices avec l'outil me libère du temps pour les élèves.", "opportunite"),
+    ("Avec la synthèse vocale, ce garçon lit enfin seul.", "opportunite"),
+    ("Une élève timide a repris confiance en elle.", "opportunite"),
+    ("Franchement, l'outil m'a sauvé la mise en début d'année.", "opportunite"),
+    ("J'ai hâte de tester avec ma classe.", "opportunite"),
+    ("Deux vidéos m'ont suffi pour démarrer, ce n'est pas si compliqué.", "opportunite"),
+    # « plus » negates only after « ne »
+    ("J'ai changé ma façon d'évaluer et c'est plus intéressant.", "opportunite"),
+    # « peu » negates a benefit, and a benefit denied is a risk
+    ("Un outil séduisant mais peu fiable.", "risque"),
+    # loss, neglect, breakdown
+    ("Ce type d'outil va détruire le goût de l'effort.", "risque"),
+    ("Personne ne sait qui héberge les données.", "risque"),
+    ("Dans ma salle, le vidéoprojecteur ne fonctionne pas.", "risque"),
+    ("Plus besoin d'apprendre ses leçons, en somme.", "risque"),
+    ("Un usage non encadré en dehors de la classe.", "risque"),
+    # checking the tool's output is a burden, not a demand
+    ("Il faut toujours tout relire, ça prend un temps fou.", "risque"),
+    # a question after a turn is an objection
+    ("Il faudrait des salles équipées, mais avec quel budget ?", "risque"),
+    # the future of obligation, « pourquoi pas », what is missing
+    ("Il faudra bien apprendre à vivre avec.", "condition"),
+    ("Pourquoi pas, avec des outils hébergés en France.", "condition"),
+    ("Il nous manque surtout du matériel.", "condition"),
+    ("Rien ne se fera sans du temps de concertation.", "condition"),
+    ("Les examens vont devoir évoluer.", "condition"),
+    # a demand after the first third keeps the view said before it
+    ("Un vrai soutien pour les dys, à condition qu'il soit gratuit et hébergé en France.",
+     "opportunite"),
+])
+def test_rules_v9_read_time_freed_loss_burden_and_obligation(text, kind):
+    assert kind_of(text) == kind
