@@ -727,3 +727,42 @@ def test_a_small_corpus_is_clustered_whole_and_its_mixed_themes_split():
     small = cluster_vectors(vectors[keep], seed=42, kinds=[kinds[i] for i in keep])
     assert "by_kind" not in small.params and small.params["split_opposed"] >= 1
     assert small.unassigned_share < 0.2  # groups of a few dozen would leave most unthemed
+
+
+
+def test_the_noise_of_every_kind_is_attached_at_one_threshold(monkeypatch):
+    """Calibrated per kind group, a tight group's first percentile is about its least
+    similar idea: an idea of that group less typical than all its clustered ones, though
+    closer to its theme than many clustered risks are to theirs, would stay « autres ».
+    The themes before attachment are set (HDBSCAN's own noise is not the point here)."""
+    from synthese import cluster
+
+    rng = np.random.default_rng(5)
+    centres = _unit(rng.normal(size=(5, DIM)))
+
+    def around(centre: int, count: int, spread: float) -> np.ndarray:
+        return centres[centre] + rng.normal(0, spread / np.sqrt(DIM), (count, DIM))
+
+    vectors = _unit(np.concatenate([
+        around(0, 40, 0.2), around(1, 40, 0.2), around(0, 3, 1.0),  # tight opportunities
+        around(2, 45, 1.5), around(3, 45, 1.5),  # loose risks
+        around(4, 40, 0.6)])).astype(np.float32)  # conditions
+    kinds = ["opportunite"] * 83 + ["risque"] * 90 + ["condition"] * 40
+    raw_of_group = {83: np.r_[np.zeros(40), np.ones(40), -np.ones(3)],  # 3 noise ideas
+                    90: np.r_[np.zeros(45), np.ones(45)], 40: np.zeros(40)}
+
+    def set_themes(unit, seed, size, threshold, params, runs, themes, granularity):
+        params["method"] = "umap+hdbscan"
+        return raw_of_group[unit.shape[0]].astype(np.int64), None
+
+    monkeypatch.setattr(cluster, "_raw_themes", set_themes)
+    strays = np.arange(80, 83)
+    result = cluster_vectors(vectors, seed=42, kinds=kinds)
+    assert len({g["attach_threshold"] for g in result.params["by_kind"].values()}) == 1
+    assert result.was_noise[strays].all()
+    assert set(result.labels[strays].tolist()) == set(result.labels[:40].tolist())
+
+    monkeypatch.setattr(cluster, "ATTACH_POOLED", False)
+    apart = cluster_vectors(vectors, seed=42, kinds=kinds)
+    assert len({g["attach_threshold"] for g in apart.params["by_kind"].values()}) == 3
+    assert (apart.labels[strays] == -1).all()

@@ -59,9 +59,10 @@ UNASSIGNED = -1
 # Part of every clustering key: bump it when the method changes. v2: the vectors are those
 # of the arguments' quotes (``vector_texts``), not of the model's reformulations. v3: the
 # themes are the consensus of several seeded fits (``_consensus_labels``). v6: that consensus
-# merges groups by their mean agreement (average linkage), not by one linked pair. The key
+# merges groups by their mean agreement (average linkage), not by one linked pair. v7: the
+# kind groups' noise is attached at one threshold calibrated on them all. The key
 # also holds the CPU numba compiles UMAP for (``generic``, set in synthese/__init__.py).
-CLUSTER_ALGO = "umap-hdbscan-consensus-v6"
+CLUSTER_ALGO = "umap-hdbscan-consensus-v7"
 QUOTES_PER_THEME = 3
 TINY_CORPUS = 15
 # The consensus keeps tighter cores than one fit did, so the 2nd percentile it was
@@ -215,6 +216,15 @@ def cluster_vectors(
 # (``split_opposed_views``). The bound is not measured: three groups of about 30 ideas.
 BY_KIND = True
 BY_KIND_FROM = 100
+# The noise of every kind group is attached at one threshold, the ``ATTACH_PERCENTILE`` of
+# the similarities of all the groups' clustered ideas to their themes' centroids (one
+# embedder, one scale). Calibrated per group, the 1st percentile of ~100 clustered ideas is
+# their smallest or second smallest similarity: on the demo with kinds v9 it put the
+# conditions' bar at 0.35 against 0.24 for the risks, and left 8.3-10.4 % of the ideas in
+# « autres » over seeds 42-44; pooled, 6.2-7.3 %, at the same NMI with the demo's topics
+# (0.446-0.463 against 0.456-0.463), and 6.6-8.9 % of 200 Grand Débat comments' ideas
+# against 9.6-10.4 % (docs/quality.md, « Rules v9 and one attachment threshold »).
+ATTACH_POOLED = True
 KIND_GROUPS: dict[str, str] = {"constat": "risque"}
 
 
@@ -223,8 +233,8 @@ def _by_kind(unit: np.ndarray, kinds: list[str], seed: int, min_cluster_size: in
              themes: int | None, granularity: str,
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Each kind group's ideas (``KIND_GROUPS``) clustered on their own (``_steer``, then
-    noise attached within the group): the raw labels, the attached labels and the top
-    themes, numbered across the groups.
+    noise attached within the group, at one threshold for all groups: ``ATTACH_POOLED``):
+    the raw labels, the attached labels and the top themes, numbered across the groups.
 
     The minimum theme size is the corpus's (1 % of all ideas, at least 5), not the kind's,
     so a theme is as big as when the kinds were clustered together; ``themes=N`` is shared
@@ -236,12 +246,28 @@ def _by_kind(unit: np.ndarray, kinds: list[str], seed: int, min_cluster_size: in
     attached = raw.copy()
     tops: list[tuple[np.ndarray, np.ndarray | None]] = []
     first, groups = 0, {}
+    fitted = []
     for kind in sorted({str(k) for k in kinds_arr}):
         members = np.flatnonzero(kinds_arr == kind)
         sub_params: dict = {}
         asked = None if themes is None else max(1, round(themes * members.size / n))
-        r, a, t = _themes_and_noise(unit[members], seed, size, attach_threshold, sub_params,
-                                    runs, asked, granularity)
+        r, t = _raw_themes(unit[members], seed, size, attach_threshold, sub_params, runs,
+                           asked, granularity)
+        fitted.append((kind, members, r, t, sub_params))
+    # One threshold for the groups fitted by UMAP + HDBSCAN, calibrated on all their
+    # clustered ideas (``ATTACH_POOLED``); a tiny group keeps its own rule.
+    pooled = [(m, r) for _, m, r, _, p in fitted if p.get("method") == "umap+hdbscan"]
+    sims = (np.concatenate([_similarity_to_centroid(unit[m], r)[r >= 0] for m, r in pooled])
+            if pooled else np.zeros(0))
+    for kind, members, r, t, sub_params in fitted:
+        if (attach_threshold is None and ATTACH_POOLED and sims.size
+                and sub_params.get("method") == "umap+hdbscan"):
+            threshold = round(float(np.percentile(sims, ATTACH_PERCENTILE)), 4)
+            sub_params.update(attach_threshold=threshold,
+                              attach_rule=f"p{ATTACH_PERCENTILE:g} clustered, kinds pooled")
+        else:
+            threshold = _attach_threshold(unit[members], r, attach_threshold, sub_params)
+        a = _attach_noise(unit[members], r, threshold)
         ids = np.unique(a[a >= 0])
         mapping = {int(x): first + i for i, x in enumerate(ids)}
         raw[members] = [mapping.get(int(x), UNASSIGNED) for x in r]
@@ -270,13 +296,19 @@ def _themes_and_noise(unit: np.ndarray, seed: int, min_cluster_size: int | None,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The raw themes of a corpus (a tiny one grouped by ``_tiny_labels``, else ``_steer``),
     the same with the noise attached (``_attach_noise``), and the top themes (or None)."""
-    top = None
-    if unit.shape[0] < TINY_CORPUS:
-        raw = _tiny_labels(unit, attach_threshold, params)
-    else:
-        raw, top = _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
+    raw, top = _raw_themes(unit, seed, min_cluster_size, attach_threshold, params, runs,
+                           themes, granularity)
     threshold = _attach_threshold(unit, raw, attach_threshold, params)
     return raw, _attach_noise(unit, raw, threshold), top
+
+
+def _raw_themes(unit: np.ndarray, seed: int, min_cluster_size: int | None,
+                attach_threshold: float | None, params: dict, runs: int | None,
+                themes: int | None, granularity: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The themes before the noise is attached, and the top themes (or None)."""
+    if unit.shape[0] < TINY_CORPUS:
+        return _tiny_labels(unit, attach_threshold, params), None
+    return _steer(unit, seed, min_cluster_size, params, runs, themes, granularity)
 
 
 # Opposite views: a theme whose ideas are both opportunities and risks, each side at least
