@@ -468,6 +468,21 @@ def test_when_no_idea_passes_one_of_its_theme_comes_before_one_of_another_theme(
     assert fallback_title([words, other], problem, []) == other
 
 
+
+def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_theme():
+    kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
+    for title in ("Va exactement dans le sens contraire", "C'est exactement l'inverse",
+                  "L'IA, c'est aussi ça", "Les élèves font la même chose",
+                  "Celui-ci ne sert à rien en classe"):
+        assert title_problem(title, [], question_similarity=0.1, **kw) \
+            == "renvoie à ce qui précède", title
+    for title in ("Le contraire de ce qu'on attend de l'école", "Ça aide les élèves dys",
+                  "La même chose que les calculatrices"):
+        assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
+    ideas = ["Une IA qui pense à la place des élèves, c'est exactement l'inverse",
+             "Les élèves ne réfléchissent plus par eux-mêmes"]
+    assert fallback_title(ideas, lambda t: _checks()(t, []), []) == ideas[1]
+
 def test_a_respondent_presenting_themselves_never_titles_a_theme():
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
     for presentation in ("Enseignante en maternelle depuis quinze ans", "Je suis CPE en collège",

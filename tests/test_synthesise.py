@@ -439,6 +439,24 @@ def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
     assert representative_quote(later, "risque", title) == far[0].rstrip(".")
 
 
+
+def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
+    quotes = ["L'usage de l'IA générative par les élèves va exactement dans le sens contraire.",
+              "Une IA qui pense à la place des élèves, c'est exactement l'inverse.",
+              "Je suis contre, les élèves ne réfléchissent déjà plus assez par eux-mêmes."]
+    theme = Theme(9, "Les élèves ne réfléchissent plus", quotes[0], 0.2, {"risque": 3}, quotes,
+                  EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 3)
+    assert representative_quote(theme, "risque") == quotes[2].rstrip(".")
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    said = " ".join(s.text for s in draft.sentences)
+    assert "ne réfléchissent déjà plus" in said and "sens contraire" not in said
+    # Said with what it is contrary to, a contrary is whole.
+    whole = "C'est le contraire de ce qu'on attend de l'école, qui doit apprendre à penser."
+    alone = Theme(9, theme.title, whole, 0.2, {"risque": 1}, [whole], EMBED.embed([whole]),
+                  quotes=[whole], idea_kinds=["risque"])
+    assert representative_quote(alone, "risque") == whole.rstrip(".")
+
 def test_a_quote_that_repeats_the_title_is_given_alone():
     quotes = ["Une opportunité à saisir pour l'école, vraiment.",
               "Les élèves y gagnent en autonomie quand on les guide bien."]

@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v25", members_key, model_id,
+    return content_hash("summary-v26", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -450,6 +450,25 @@ _PRESENTATION_TITLE = re.compile(
     r"|formatrice|mere|pere)s? (?:\w+ )?(?:en|de|d|du|des|au|a|dans|depuis|syndiquee?)\b)")
 
 
+# A respondent's sentence that points back at what they said before it cannot be read
+# alone, as a quote or as a title: « L'usage de l'IA générative par les élèves va
+# exactement dans le sens contraire » (of what?) told the demo's biggest theme of risks on
+# 6 December 2026, and named it in the conclusion; « Une IA qui pense à la place des
+# élèves, c'est exactement l'inverse », « L'IA, ce n'est pas seulement la triche, c'est
+# aussi ça ». A contrary said with what it is contrary to (« le contraire de ce qu'on
+# attend ») is whole.
+_REFERS_BACK = re.compile(
+    r"\b(?:l'inverse|le contraire|sens contraire|la même chose|la meme chose)\b"
+    r"(?!\s+(?:de|d'|du|des|que|qu')(?:\b|(?<='))|\s*:)"
+    r"|\b(?:celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|cette dernière|ces derniers"
+    r"|ces dernières)\b|\b(?:ça|cela|ceci)(?:\s+aussi)?\s*[.!…]*$", re.IGNORECASE)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a respondent's sentence points back at what was said before it."""
+    return _REFERS_BACK.search(text.replace("’", "'").strip()) is not None
+
+
 def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   question_threshold: float, own_similarity: float,
                   other_similarity: float, question: str = "",
@@ -473,6 +492,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
         return "se termine par un connecteur"
     if _PRESENTATION_TITLE.match(folded):
         return "présentation d'un répondant"
+    if refers_back(title):
+        return "renvoie à ce qui précède"
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
     own = content_stems(title) - content_stems(question)  # its words that are not the question's
