@@ -39,7 +39,9 @@ DEMO_THEMES = {
     "personnalisation": r"personnalis|différenci|adapt\w* (aux|à chaque|au niveau)|sur mesure|niveaux",
     "temps gagné": r"gagn\w* du temps|gain de temps|temps gagné|tâches administratives|paperasse"
                    r"|administrati",
-    "dépendance et esprit critique": r"esprit critique|dépendance|réfléchir|effort|autonomie",
+    # « réfléchi », not « réfléchir »: « les élèves ne réfléchissent déjà plus » says it too
+    # (widened on 6 December 2026, evening; docs/quality.md says what each form counts)
+    "dépendance et esprit critique": r"esprit critique|dépendance|réfléchi|effort|autonomie",
     "inégalités": r"inégalit|fracture|équit|milieux? (défavoris|modeste)|zones? rurale",
     "données personnelles": r"données|rgpd|vie privée|confidentialit",
     "formation": r"formation|former|formés?",
