@@ -23,6 +23,8 @@ def test_the_clause_after_but_decides():
 def test_a_negated_fear_or_benefit_is_not_read_as_it():
     assert kind_of("Je ne suis pas contre, c'est pratique.") == "opportunite"
     assert kind_of("Ce n'est pas utile en classe.") != "opportunite"
+    # fighting a problem is no risk
+    assert kind_of("Reconnaître le vote blanc, c'est lutter contre l'abstention.") != "risque"
 
 
 def test_irony_reads_as_a_risk():

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from typing import Any
 
-KIND_RULES = 9  # the version of the rules below: a change gives new extractions
+KIND_RULES = 10  # the version of the rules below: a change gives new extractions
 
 _TURN_WORDS = "mais|cependant|toutefois|pourtant|néanmoins|en revanche|par contre"
 _TURN = re.compile(rf"\b(?:{_TURN_WORDS}|sauf que|reste que)\b", re.IGNORECASE)
@@ -118,7 +118,10 @@ _BENEFIT = re.compile(
     r"|m'ont suffi|m'a suffi|pas si compliqué)",
     re.IGNORECASE)
 _NEGATED_RISK = re.compile(r"\b(?:pas|plus|jamais) (?:contre|de (?:risque|problème|danger))"
-                           r"|ne (?:crains|crain) pas|sans (?:risque|danger)", re.IGNORECASE)
+                           r"|ne (?:crains|crain) pas|sans (?:risque|danger)"
+                           # fighting a problem is no risk (« Reconnaître le vote blanc c'est
+                           # contribuer à lutter contre l'abstentionnisme »)
+                           r"|\blutt\w* contre", re.IGNORECASE)
 # « plus » negates only after « ne »: « c'est finalement plus intéressant » is a benefit.
 _NEGATED_BENEFIT = re.compile(r"(?:\b(?:pas|jamais|aucun|aucune|guère|peu)"
                               r"|\b(?:ne|n')\s*(?:\w+\s+){0,2}plus) (?:très )?(?:\w+ )?"
