@@ -612,6 +612,33 @@ def test_the_quote_says_the_word_a_themes_quotes_share_most():
     assert cited and "« Gain de temps énorme pour la préparation des cours ! »" in cited[0]
 
 
+
+def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical_word():
+    # The demo's biggest theme of risks on 6 December 2026: the model's title « Les élèves
+    # n'apprennent plus rien », the typical word « école », and the quote « À l'école
+    # primaire, aucun intérêt pour les élèves eux-mêmes », about something else.
+    quotes = ["À l'école primaire, aucun intérêt pour les élèves eux-mêmes.",
+              "Les élèves n'apprennent plus rien, ils recopient tout.",
+              "Une école qui copie la machine ne forme plus personne.",
+              "Ils délèguent leur réflexion à une machine sans rien retenir."]
+    other = _theme(2, "Le coût des licences", ["Les licences coûtent trop cher aux communes."],
+                   0.2, {"risque": 1})
+
+    def cited_under(origin: str) -> str:
+        theme = Theme(1, "Les élèves n'apprennent plus rien", quotes[0], 0.3, {"risque": 4},
+                      quotes, EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 4,
+                      title_origin=origin)
+        assert typical_words([theme, other], frozenset())[1] == "ecole"
+        draft = compose_synthesis([theme, other], Q, CachedLLM(Sentences()), PROMPT,
+                                  EMBED.embed, SHARES, write=False)
+        return next(s.text for s in draft.sentences if s.cluster_ids == [1]
+                    and s.origin != "code")
+
+    assert "Les élèves n'apprennent plus rien, ils recopient tout" in cited_under("modele")
+    assert "Les élèves n'apprennent plus rien, ils recopient tout" in cited_under("relecteur")
+    # A title that is one respondent's idea does not tell the theme: the typical word does.
+    assert "école" in cited_under("idee")
+
 def test_the_quote_says_the_typical_word_in_the_sense_most_quotes_share():
     # A demo theme of 6 December 2026: « temps » is its typical word, and its most central
     # quote says it in another sense than the « gain de temps » of four of its quotes.

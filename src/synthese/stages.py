@@ -719,7 +719,12 @@ def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster
     themes = themes[themes["cluster_id"] >= 0].copy()
     keys = themes["cluster_id"].map(summarise.summary_keys)
     themes["title"], themes["summary"] = keys.map(summaries["title"]), keys.map(summaries["summary"])
+    themes["title_origin"] = keys.map(summaries["title_origin"])
     return _themes_of(themes, args, vectors, extract.counts["respondents_answering"])
+
+
+def _origin(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
@@ -743,7 +748,8 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
                          list(members["text"]), member_vectors,
                          quotes=vector_texts(members), idea_kinds=list(members["kind"]),
                          kind_shares=kind_shares(args[args["cluster_id"] == t.cluster_id],
-                                                 respondents)))
+                                                 respondents),
+                         title_origin=_origin(getattr(t, "title_origin", None))))
     return out
 
 

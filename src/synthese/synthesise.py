@@ -159,6 +159,9 @@ class Theme:
     # For each kind, the share of all respondents who expressed an idea of it in this theme
     # (counted by code); empty when unknown, and then ``share`` stands for every kind.
     kind_shares: dict[str, float] = field(default_factory=dict)
+    # Who wrote the title: « modele », « idee » (the most central idea, the model's refused),
+    # « code », « relecteur » (a person); empty when unknown.
+    title_origin: str = ""
 
     def share_of(self, kind: str) -> float:
         """The share of respondents behind what this theme says of one kind: a theme of 22 %
@@ -181,7 +184,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v28", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v29", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -427,6 +430,21 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
 
         apart = away(quote)
         if apart:
+            # The typical word can pull a quote away from a title that tells the theme: the
+            # demo's biggest theme of risks, titled « Les élèves n'apprennent plus rien »,
+            # was told by « À l'école primaire, aucun intérêt pour les élèves eux-mêmes »,
+            # its most central quote saying « école » (8 of its 51 quotes), while its second
+            # most central was « Les élèves n'apprennent plus rien, ils recopient » (6
+            # December 2026). A title the model wrote and code checked (closer to its own
+            # theme than to any other), or a reviewer's, tells the theme: the most central
+            # quote that goes with it, if any does. A title that is one respondent's idea,
+            # the model's refused, does not: the typical word then tells the theme better
+            # (« Très utile pour préparer mes cours » against « gain de temps »).
+            paired = next((q for q in central_quotes(theme, kind) if not away(q)), None) \
+                if theme.title_origin in TELLING_TITLES else None
+            if paired is not None:
+                quote, apart = paired, False
+        if apart:
             # Given alone, the quote need not be the closest to a title it is not shown
             # with: the most central one tells the theme. The closest to « L'IA devient
             # l'alibi d'un désengagement de l'État », « Nous refusons que l'IA serve à
@@ -590,6 +608,30 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     candidates, the most central one, or, given the ``title``'s vector, the one closest to
     it (ties to the more central). Given the word's ``partner`` too (``typical_partners``),
     those that say both, if any does, before those that say the word."""
+    eligible = _eligible_quotes(theme, kind)
+    if not eligible:
+        return None
+    ranked = list(eligible.items())[:QUOTE_CANDIDATES]
+    if word is not None:
+        saying = [e for e in ranked if word in content_stems(e[0])]
+        ranked = [e for e in saying if partner in content_stems(e[0])] or saying or ranked
+    if title is None or len(theme.vectors) != len(theme.quotes):
+        return ranked[0][0]
+    return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
+
+
+TELLING_TITLES = ("modele", "relecteur")
+
+
+def central_quotes(theme: Theme, kind: str) -> list[str]:
+    """The ``QUOTE_CANDIDATES`` most central quotes ``representative_quote`` chooses among,
+    whatever word they say, most central first."""
+    return list(_eligible_quotes(theme, kind))[:QUOTE_CANDIDATES]
+
+
+def _eligible_quotes(theme: Theme, kind: str) -> dict[str, int]:
+    """The quotes ``representative_quote`` may give (see there), most central first, each
+    with its index in the theme's quotes."""
     kinds = theme.idea_kinds or [kind] * len(theme.quotes)
     chosen = [i for i, k in enumerate(kinds[:len(theme.quotes)]) if k == kind] or list(
         range(len(theme.quotes)))
@@ -601,15 +643,7 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
                 and prose_problem(text) is None and "«" not in text
                 and not refers_back(text)):
             eligible.setdefault(text[:1].upper() + text[1:], i)
-    if not eligible:
-        return None
-    ranked = list(eligible.items())[:QUOTE_CANDIDATES]
-    if word is not None:
-        saying = [e for e in ranked if word in content_stems(e[0])]
-        ranked = [e for e in saying if partner in content_stems(e[0])] or saying or ranked
-    if title is None or len(theme.vectors) != len(theme.quotes):
-        return ranked[0][0]
-    return max(ranked, key=lambda e: float(theme.vectors[e[1]] @ title))[0]
+    return eligible
 
 
 def repeats_title(title: str, quote: str) -> bool:
