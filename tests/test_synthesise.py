@@ -479,6 +479,9 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     assert not repeats_title("L'esprit critique des élèves",
                              "L'IA menace l'esprit critique des élèves")
     assert not repeats_title("Un potentiel", "Il y a un potentielle erreur")  # inside a word
+    # A title that opens on an opener (« Oui ») repeats a quote that does not.
+    assert repeats_title("Oui tout le monde s'accorde à le dire",
+                         "Tout le monde s'accorde à le dire")
     draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
@@ -638,6 +641,24 @@ def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical
     assert "Les élèves n'apprennent plus rien, ils recopient tout" in cited_under("relecteur")
     # A title that is one respondent's idea does not tell the theme: the typical word does.
     assert "école" in cited_under("idee")
+    # A title that says the typical word agrees with it; a title whose words fewer quotes
+    # say than the typical word does not win.
+    from synthese.synthesise import _title_wins
+
+    def theme_titled(title: str, said: list[str]) -> Theme:
+        return Theme(3, title, said[0], 0.3, {"risque": len(said)}, said, EMBED.embed(said),
+                     quotes=said, idea_kinds=["risque"] * len(said), title_origin="modele")
+
+    tools = ["Je refuse d'entrer des informations sur mes élèves dans ces outils.",
+             "Ces outils collectent des données sur des mineurs.",
+             "Professeur de technologie, je connais ces outils et ils m'inquiètent."]
+    assert not _title_wins(theme_titled("Les outils de la tech", tools), "outil", frozenset())
+    assert _title_wins(theme_titled("Les données des mineurs", tools), "outil",
+                       frozenset()) is False  # « données », « mineurs »: 1 quote, « outils »: 3
+    assert _title_wins(theme_titled("Les données des mineurs", tools[:2]), "outil",
+                       frozenset()) is False
+    assert _title_wins(theme_titled("Ces outils collectent des données", tools[1:]), "donne",
+                       frozenset()) is False  # it says the word
 
 def test_the_quote_says_the_typical_word_in_the_sense_most_quotes_share():
     # A demo theme of 6 December 2026: « temps » is its typical word, and its most central

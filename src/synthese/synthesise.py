@@ -435,13 +435,18 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             # was told by « À l'école primaire, aucun intérêt pour les élèves eux-mêmes »,
             # its most central quote saying « école » (8 of its 51 quotes), while its second
             # most central was « Les élèves n'apprennent plus rien, ils recopient » (6
-            # December 2026). A title the model wrote and code checked (closer to its own
-            # theme than to any other), or a reviewer's, tells the theme: the most central
-            # quote that goes with it, if any does. A title that is one respondent's idea,
-            # the model's refused, does not: the typical word then tells the theme better
-            # (« Très utile pour préparer mes cours » against « gain de temps »).
+            # December 2026). When the title and the typical word disagree on what the
+            # theme's quotes share, the one more of them say wins: there, « apprennent » or
+            # « rien » (10 quotes) against « école » (8). The title must be the model's,
+            # checked by code (closer to its own theme than to any other), or a reviewer's;
+            # one respondent's idea, the model's titles refused, does not tell the theme
+            # (« Très utile pour préparer mes cours » against « gain de temps »). A title
+            # that says the typical word agrees with it: « Les outils de la tech » and « Je
+            # refuse d'entrer la moindre information sur mes élèves dans ces outils », its
+            # typical word « outils » (16 of 24), not paired with a less central quote on
+            # « technologie ». Then the most central quote that goes with the title.
             paired = next((q for q in central_quotes(theme, kind) if not away(q)), None) \
-                if theme.title_origin in TELLING_TITLES else None
+                if _title_wins(theme, word, draft.common) else None
             if paired is not None:
                 quote, apart = paired, False
         if apart:
@@ -623,6 +628,22 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
 TELLING_TITLES = ("modele", "relecteur")
 
 
+def _title_wins(theme: Theme, word: str | None, common: frozenset[str]) -> bool:
+    """Whether the theme's title tells what its quotes share better than its typical
+    ``word``: a title the model wrote or a reviewer gave, without the word, whose own
+    content words (neither the question's nor those said everywhere) are said by at least
+    as many of its distinct quotes as the word."""
+    if theme.title_origin not in TELLING_TITLES:
+        return False
+    own = content_stems(theme.title) - common
+    if word is None:
+        return bool(own)
+    if word in own or not own:
+        return False
+    quotes = [content_stems(q) for q in dict.fromkeys(theme.quotes)]
+    return sum(bool(q & own) for q in quotes) >= sum(word in q for q in quotes)
+
+
 def central_quotes(theme: Theme, kind: str) -> list[str]:
     """The ``QUOTE_CANDIDATES`` most central quotes ``representative_quote`` chooses among,
     whatever word they say, most central first."""
@@ -653,7 +674,10 @@ def repeats_title(title: str, quote: str) -> bool:
     without content (« Il y a un potentiel énorme… »); a title the quote
     only ends on (« L'IA menace l'esprit critique des élèves » under « L'esprit critique des
     élèves ») is not repeated: the quote says more."""
-    words = _fold_words(title.replace("…", " "))
+    # Both without their openers: « Oui tout le monde s'accorde à le dire », a model's title
+    # of 200 Grand Débat comments, was published « tout le monde s'accorde à le dire :
+    # « Tout le monde s'accorde à le dire » » (6 December 2026).
+    words = _fold_words(strip_openers(title.replace("…", " ")))
     said = _fold_words(strip_openers(quote))
     if not words:
         return False
