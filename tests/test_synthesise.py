@@ -487,6 +487,17 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
     assert cited and all(s.count("opportunité à saisir") == 1 for s in cited)
     assert any("« Une opportunité à saisir pour l'école, vraiment »" in s for s in cited)
+    # A title that is a stub of its quote: the conclusion names the theme as its sentence
+    # does, by the quote.
+    said = [("À l'école élémentaire, l'IA doit rester un outil pour l'enseignant, pas pour "
+             "les enfants."), "Bien pour nous, pas pour les élèves avant le lycée."]
+    stub = Theme(6, "L'école élémentaire", said[0], 0.2, {"condition": 2}, said,
+                 EMBED.embed(said), quotes=said, idea_kinds=["condition"] * 2)
+    draft = compose_synthesis([stub], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    conclusion = " ".join(s.text for s in draft.sentences if s.section == "conclusion")
+    assert "« À l'école élémentaire, l'IA doit rester" in conclusion
+    assert "« L'école élémentaire »" not in conclusion
 
 
 def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
