@@ -118,6 +118,28 @@ def test_an_unsupported_summary_sentence_is_replaced_by_the_closest_idea():
     assert replaced.text == "Les devoirs faits par l'IA."  # the idea closest to the sentence
 
 
+
+def test_an_unsupported_sentence_takes_the_closest_idea_not_said_even_past_the_closest_few():
+    import pandas as pd
+
+    from synthese.verify import TOP_K, ground_summary
+
+    # The closest ideas are copies of the sentence already published (a text pasted by
+    # many respondents): the next idea of the theme replaces the invented sentence.
+    copies = TOP_K + 1
+    members = pd.DataFrame({"argument_id": [f"c{i}" for i in range(copies)] + ["d"],
+                            "text": ["la triche avec ChatGPT"] * copies
+                            + ["les devoirs faits par l'IA"]})
+    ideas = np.array([[1, 0, 0]] * copies + [[0, 1, 0]], dtype=np.float32)
+    sentences = ["La triche avec ChatGPT.", "Les enseignants veulent une prime."]
+    vectors = np.array([[1, 0, 0], [0.5, 0.1, 0.86]], dtype=np.float32)
+
+    kept, replaced = ground_summary(sentences, vectors, members, ideas)
+
+    assert kept.origin == "modele"
+    assert (replaced.origin, replaced.text, replaced.supported) == (
+        "argument", "Les devoirs faits par l'IA.", True)
+
 def test_an_empty_summary_falls_back_to_the_most_central_ideas():
     import pandas as pd
 

@@ -202,10 +202,13 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
         if sup.supported and summary_problem(sentence) is None:
             grounded, vec = Grounded(sentence, sup.score, True, ids, "modele", None), vector
         else:
-            # the closest idea not said already; if every close one was, the model's sentence
-            # is published flagged, so that the reader sees it
-            fresh = next((i for i in sup.best if not said_again(idea(i), member_vectors[i])),
-                         None)
+            # the closest idea of the whole theme not said already (not only among the few
+            # closest: when those are copies of sentences already published, as the ideas of
+            # a text many respondents pasted are, the next one is taken); if every idea was
+            # said, the model's sentence is published flagged, so that the reader sees it
+            closest = np.argsort(-(member_vectors @ vector), kind="stable")
+            fresh = next((int(i) for i in closest
+                          if not said_again(idea(int(i)), member_vectors[int(i)])), None)
             if fresh is None:
                 grounded, vec = Grounded(sentence, sup.score, False, ids, "modele", None), vector
             else:
