@@ -223,7 +223,7 @@ BY_KIND_FROM = 100
 # conditions' bar at 0.35 against 0.24 for the risks, and left 8.3-10.4 % of the ideas in
 # « autres » over seeds 42-44; pooled, 6.2-7.3 %, at the same NMI with the demo's topics
 # (0.446-0.463 against 0.456-0.463), and 6.6-8.9 % of 200 Grand Débat comments' ideas
-# against 9.6-10.4 % (docs/quality.md, « Rules v9 and one attachment threshold »).
+# against 9.6-10.4 % (docs/quality.md, « Rules v10 and one attachment threshold »).
 ATTACH_POOLED = True
 KIND_GROUPS: dict[str, str] = {"constat": "risque"}
 
