@@ -259,11 +259,12 @@ def _by_kind(unit: np.ndarray, kinds: list[str], seed: int, min_cluster_size: in
     pooled = [(m, r) for _, m, r, _, p in fitted if p.get("method") == "umap+hdbscan"]
     sims = (np.concatenate([_similarity_to_centroid(unit[m], r)[r >= 0] for m, r in pooled])
             if pooled else np.zeros(0))
+    bar = (round(float(np.percentile(sims, ATTACH_PERCENTILE)), 4)
+           if attach_threshold is None and ATTACH_POOLED and sims.size else None)
     for kind, members, r, t, sub_params in fitted:
-        if (attach_threshold is None and ATTACH_POOLED and sims.size
-                and sub_params.get("method") == "umap+hdbscan"):
-            threshold = round(float(np.percentile(sims, ATTACH_PERCENTILE)), 4)
-            sub_params.update(attach_threshold=threshold,
+        if bar is not None and sub_params.get("method") == "umap+hdbscan":
+            threshold = bar
+            sub_params.update(attach_threshold=bar,
                               attach_rule=f"p{ATTACH_PERCENTILE:g} clustered, kinds pooled")
         else:
             threshold = _attach_threshold(unit[members], r, attach_threshold, sub_params)

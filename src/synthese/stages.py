@@ -723,7 +723,8 @@ def _synthesis_themes(run: Run, args: pd.DataFrame, vectors: np.ndarray, cluster
     return _themes_of(themes, args, vectors, extract.counts["respondents_answering"])
 
 
-def _origin(value: Any) -> str:
+def _or_empty(value: Any) -> str:
+    """A stored text, or "" for NULL (a failed summary, a title of unknown origin)."""
     return value if isinstance(value, str) else ""
 
 
@@ -742,14 +743,13 @@ def _themes_of(themes: pd.DataFrame, args: pd.DataFrame, vectors: np.ndarray,
         members, member_vectors = _members(args, vectors, int(t.cluster_id))
         if not len(members):
             continue  # only answers addressing the model: not for the synthesis
-        out.append(Theme(int(t.cluster_id), t.title if isinstance(t.title, str) else "",
-                         t.summary if isinstance(t.summary, str) else "",
+        out.append(Theme(int(t.cluster_id), _or_empty(t.title), _or_empty(t.summary),
                          float(t.share_respondents), json.loads(t.kinds or "{}"),
                          list(members["text"]), member_vectors,
                          quotes=vector_texts(members), idea_kinds=list(members["kind"]),
                          kind_shares=kind_shares(args[args["cluster_id"] == t.cluster_id],
                                                  respondents),
-                         title_origin=_origin(getattr(t, "title_origin", None))))
+                         title_origin=_or_empty(getattr(t, "title_origin", None))))
     return out
 
 

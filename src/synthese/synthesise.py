@@ -445,7 +445,9 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
             # refuse d'entrer la moindre information sur mes élèves dans ces outils », its
             # typical word « outils » (16 of 24), not paired with a less central quote on
             # « technologie ». Then the most central quote that goes with the title.
-            paired = next((q for q in central_quotes(theme, kind) if not away(q)), None) \
+            # (the quote already found apart is not embedded and checked again)
+            paired = next((q for q in central_quotes(theme, kind)
+                           if q != quote and not away(q)), None) \
                 if _title_wins(theme, word, draft.common) else None
             if paired is not None:
                 quote, apart = paired, False
