@@ -729,7 +729,6 @@ def test_a_small_corpus_is_clustered_whole_and_its_mixed_themes_split():
     assert small.unassigned_share < 0.2  # groups of a few dozen would leave most unthemed
 
 
-
 def test_the_noise_of_every_kind_is_attached_at_one_threshold(monkeypatch):
     """Calibrated per kind group, a tight group's first percentile is about its least
     similar idea: an idea of that group less typical than all its clustered ones, though

@@ -468,7 +468,6 @@ def test_when_no_idea_passes_one_of_its_theme_comes_before_one_of_another_theme(
     assert fallback_title([words, other], problem, []) == other
 
 
-
 def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_theme():
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
     for title in ("Va exactement dans le sens contraire", "C'est exactement l'inverse",
@@ -482,6 +481,7 @@ def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_them
     ideas = ["Une IA qui pense à la place des élèves, c'est exactement l'inverse",
              "Les élèves ne réfléchissent plus par eux-mêmes"]
     assert fallback_title(ideas, lambda t: _checks()(t, []), []) == ideas[1]
+
 
 def test_a_respondent_presenting_themselves_never_titles_a_theme():
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}

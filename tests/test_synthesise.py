@@ -33,6 +33,12 @@ def _theme(cid, title, ideas, share, kinds, summary=None):
     return Theme(cid, title, summary or ideas[0], share, kinds, ideas, EMBED.embed(ideas), ideas)
 
 
+def _quoted(cid, title, quotes, kind, share=0.2, **fields):
+    """A theme whose ideas are its quotes, all of one kind, the first as its summary."""
+    return Theme(cid, title, quotes[0], share, {kind: len(quotes)}, quotes, EMBED.embed(quotes),
+                 quotes=quotes, idea_kinds=[kind] * len(quotes), **fields)
+
+
 THEMES = [
     _theme(0, "La triche aux devoirs", ["Les élèves trichent avec ChatGPT aux devoirs.",
                                         "La triche aux devoirs avec ChatGPT explose."],
@@ -423,8 +429,7 @@ def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
     quotes = ["On nous demande d'intégrer l'IA sans nous avoir formés, comme toujours.",
               "Cette mode de l'IA passera comme les autres modes pédagogiques.",
               "Les élèves copient les réponses sans les comprendre du tout."]
-    theme = Theme(9, "Une mode pédagogique qui passera", quotes[0], 0.2, {"risque": 3}, quotes,
-                  EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 3)
+    theme = _quoted(9, "Une mode pédagogique qui passera", quotes, "risque")
     title = EMBED.embed([theme.title])[0]
     assert representative_quote(theme, "risque") == quotes[0].rstrip(".")  # the most central
     assert representative_quote(theme, "risque", title) == quotes[1].rstrip(".")
@@ -439,13 +444,11 @@ def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
     assert representative_quote(later, "risque", title) == far[0].rstrip(".")
 
 
-
 def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
     quotes = ["L'usage de l'IA générative par les élèves va exactement dans le sens contraire.",
               "Une IA qui pense à la place des élèves, c'est exactement l'inverse.",
               "Je suis contre, les élèves ne réfléchissent déjà plus assez par eux-mêmes."]
-    theme = Theme(9, "Les élèves ne réfléchissent plus", quotes[0], 0.2, {"risque": 3}, quotes,
-                  EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 3)
+    theme = _quoted(9, "Les élèves ne réfléchissent plus", quotes, "risque")
     assert representative_quote(theme, "risque") == quotes[2].rstrip(".")
     draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
@@ -453,9 +456,9 @@ def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
     assert "ne réfléchissent déjà plus" in said and "sens contraire" not in said
     # Said with what it is contrary to, a contrary is whole.
     whole = "C'est le contraire de ce qu'on attend de l'école, qui doit apprendre à penser."
-    alone = Theme(9, theme.title, whole, 0.2, {"risque": 1}, [whole], EMBED.embed([whole]),
-                  quotes=[whole], idea_kinds=["risque"])
+    alone = _quoted(9, theme.title, [whole], "risque")
     assert representative_quote(alone, "risque") == whole.rstrip(".")
+
 
 def test_a_quote_that_repeats_the_title_is_given_alone():
     quotes = ["Une opportunité à saisir pour l'école, vraiment.",
@@ -491,8 +494,7 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     # does, by the quote.
     said = [("À l'école élémentaire, l'IA doit rester un outil pour l'enseignant, pas pour "
              "les enfants."), "Bien pour nous, pas pour les élèves avant le lycée."]
-    stub = Theme(6, "L'école élémentaire", said[0], 0.2, {"condition": 2}, said,
-                 EMBED.embed(said), quotes=said, idea_kinds=["condition"] * 2)
+    stub = _quoted(6, "L'école élémentaire", said, "condition")
     draft = compose_synthesis([stub], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
                               write=False)
     conclusion = " ".join(s.text for s in draft.sentences if s.section == "conclusion")
@@ -626,7 +628,6 @@ def test_the_quote_says_the_word_a_themes_quotes_share_most():
     assert cited and "« Gain de temps énorme pour la préparation des cours ! »" in cited[0]
 
 
-
 def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical_word():
     # The demo's biggest theme of risks on 6 December 2026: the model's title « Les élèves
     # n'apprennent plus rien », the typical word « école », and the quote « À l'école
@@ -639,9 +640,8 @@ def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical
                    0.2, {"risque": 1})
 
     def cited_under(origin: str) -> str:
-        theme = Theme(1, "Les élèves n'apprennent plus rien", quotes[0], 0.3, {"risque": 4},
-                      quotes, EMBED.embed(quotes), quotes=quotes, idea_kinds=["risque"] * 4,
-                      title_origin=origin)
+        theme = _quoted(1, "Les élèves n'apprennent plus rien", quotes, "risque", 0.3,
+                        title_origin=origin)
         assert typical_words([theme, other], frozenset())[1] == "ecole"
         draft = compose_synthesis([theme, other], Q, CachedLLM(Sentences()), PROMPT,
                                   EMBED.embed, SHARES, write=False)
@@ -657,8 +657,7 @@ def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical
     from synthese.synthesise import _title_wins
 
     def theme_titled(title: str, said: list[str]) -> Theme:
-        return Theme(3, title, said[0], 0.3, {"risque": len(said)}, said, EMBED.embed(said),
-                     quotes=said, idea_kinds=["risque"] * len(said), title_origin="modele")
+        return _quoted(3, title, said, "risque", 0.3, title_origin="modele")
 
     tools = ["Je refuse d'entrer des informations sur mes élèves dans ces outils.",
              "Ces outils collectent des données sur des mineurs.",
@@ -670,6 +669,7 @@ def test_a_quote_that_goes_with_a_title_the_model_wrote_comes_before_the_typical
                        frozenset()) is False
     assert _title_wins(theme_titled("Ces outils collectent des données", tools[1:]), "donne",
                        frozenset()) is False  # it says the word
+
 
 def test_the_quote_says_the_typical_word_in_the_sense_most_quotes_share():
     # A demo theme of 6 December 2026: « temps » is its typical word, and its most central

@@ -118,7 +118,6 @@ def test_an_unsupported_summary_sentence_is_replaced_by_the_closest_idea():
     assert replaced.text == "Les devoirs faits par l'IA."  # the idea closest to the sentence
 
 
-
 def test_an_unsupported_sentence_takes_the_closest_idea_not_said_even_past_the_closest_few():
     import pandas as pd
 
@@ -139,6 +138,7 @@ def test_an_unsupported_sentence_takes_the_closest_idea_not_said_even_past_the_c
     assert kept.origin == "modele"
     assert (replaced.origin, replaced.text, replaced.supported) == (
         "argument", "Les devoirs faits par l'IA.", True)
+
 
 def test_an_empty_summary_falls_back_to_the_most_central_ideas():
     import pandas as pd
