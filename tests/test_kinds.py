@@ -182,3 +182,33 @@ def test_caution_and_waiting_ask_for_something_and_a_warning_is_a_risk(text, kin
 ])
 def test_rules_v9_read_time_freed_loss_burden_and_obligation(text, kind):
     assert kind_of(text) == kind
+
+
+@pytest.mark.parametrize("text, kind", [
+    # a view said mixed, or said to depend on the use, is neither a benefit nor a risk
+    ("Mon avis est partagé.", "constat"),
+    ("Sentiment plutôt mitigé.", "constat"),
+    ("Tout dépend de l'usage : aider à réfléchir ou réfléchir à leur place.", "constat"),
+    ("Pour ma matière, c'est à la fois une aide et un danger.", "constat"),
+    ("Ni miracle ni catastrophe, un outil parmi d'autres.", "constat"),
+    ("Pour certaines tâches oui, pour d'autres non.", "constat"),
+    ("J'aborde la rentrée avec un mélange d'envie et de crainte.", "constat"),
+    # a mixed feeling explained takes the view of its explanation
+    ("Je reste très mitigée, ils recopient tout sans lire.", "risque"),
+    # a demand is still a demand
+    ("Avis partagé, il faudrait d'abord former les équipes.", "condition"),
+    # a turn word inside a clause turns nothing (« je regrette cependant que… »)
+    ("Je regrette toutefois que tout repose sur la bonne volonté de chacun.", "risque"),
+    ("Une fausse bonne idée, comme les tablettes.", "risque"),
+    ("Ça a permis aux élèves de poser leurs questions sans gêne.", "opportunite"),
+])
+def test_rules_v11_read_a_mixed_view_as_an_observation(text, kind):
+    assert kind_of(text) == kind
+
+
+def test_a_mixed_view_does_not_take_its_neighbours_view():
+    fear = "Je suis très inquiet pour mes élèves."
+    assert kind_in_context("Avis partagé.", fear, None) == "constat"
+    assert kind_in_context("Question complexe.", None, fear) == "constat"
+    # an observation that says nothing of the kind still does
+    assert kind_in_context("C'est la fin des devoirs maison.", fear, None) == "risque"
