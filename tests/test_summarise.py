@@ -369,6 +369,11 @@ def test_brief_answers_give_the_nouns_most_of_them_say_and_how_many_say_each():
     # Said by fewer than a twentieth of the answers, a word is not what they repeat.
     assert brief_words(brief + ["Oui."] * 50) == []
     assert brief_words([]) == []
+    # Words about the answer itself say nothing of its subject.
+    meta = ["Avis partagé.", "Mon avis : non.", "Avis mitigé.", "Question complexe.",
+            "Bonne question.", "Vaste question.", "Sans opinion.", "Triche partout.",
+            "Triche assurée.", "Triche."]
+    assert brief_words(meta) == [("triche", 3)]
 
 
 def test_a_theme_of_brief_answers_is_summed_up_by_code_with_the_answers_behind_its_words():

@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v27", members_key, model_id,
+    return content_hash("summary-v28", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -198,6 +198,14 @@ _HEDGES = re.compile(r"\b(?:par exemple|en fait|en effet|à la fois|du reste|de 
                      re.IGNORECASE)
 
 
+# Nouns that speak of the answer itself, not of its subject (« Avis partagé », « Question
+# complexe », « Bonne question », « Pas d'opinion »): never the word brief answers repeat.
+# A cached rerun of the demo with kinds v11 gave « les mots qui y reviennent le plus :
+# « avis » (5 réponses), « question » (4) ».
+_ABOUT_THE_ANSWER = frozenset({"avis", "question", "reponse", "opinion", "sentiment", "remarque",
+                               "chose", "sujet", "point"})
+
+
 def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
                   ) -> list[tuple[str, int, list[int]]]:
     """``brief_words``, with the positions of the quotes that say each word."""
@@ -215,7 +223,7 @@ def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
             folded = _fold(token.text)
             bare = folded[:-1] if folded.endswith(("s", "x")) and len(folded) > 4 else folded
             name = (token.pos_ == "PROPN" and token.i > 0) or not token.text[1:].islower()
-            if not content_stems(bare) & common:
+            if bare not in _ABOUT_THE_ANSWER and not content_stems(bare) & common:
                 said.setdefault(bare, token.text if name else token.text.lower())
         for bare, form in said.items():
             forms.setdefault(bare, Counter())[form] += 1
