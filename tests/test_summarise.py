@@ -477,11 +477,13 @@ def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_them
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
     for title in ("Va exactement dans le sens contraire", "C'est exactement l'inverse",
                   "L'IA, c'est aussi ça", "Les élèves font la même chose",
-                  "Celui-ci ne sert à rien en classe"):
+                  "Celui-ci ne sert à rien en classe", "C'est à l'école de le faire",
+                  "Personne n'ose le dire."):
         assert title_problem(title, [], question_similarity=0.1, **kw) \
             == "renvoie à ce qui précède", title
     for title in ("Le contraire de ce qu'on attend de l'école", "Ça aide les élèves dys",
-                  "La même chose que les calculatrices"):
+                  "La même chose que les calculatrices", "Le faire faire par la machine",
+                  "Les élèves n'ont plus rien à faire"):
         assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
     ideas = ["Une IA qui pense à la place des élèves, c'est exactement l'inverse",
              "Les élèves ne réfléchissent plus par eux-mêmes"]

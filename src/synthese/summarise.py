@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v28", members_key, model_id,
+    return content_hash("summary-v29", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -469,7 +469,10 @@ _REFERS_BACK = re.compile(
     r"\b(?:l'inverse|le contraire|sens contraire|la même chose|la meme chose)\b"
     r"(?!\s+(?:de|d'|du|des|que|qu')(?:\b|(?<='))|\s*:)"
     r"|\b(?:celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|cette dernière|ces derniers"
-    r"|ces dernières)\b|\b(?:ça|cela|ceci)(?:\s+aussi)?\s*[.!…]*$", re.IGNORECASE)
+    r"|ces dernières)\b|\b(?:ça|cela|ceci)(?:\s+aussi)?\s*[.!…]*$"
+    # an object pronoun before « faire » or « dire » at the end: « C'est à l'école de le
+    # faire » titled a theme of a cached demo rerun with kinds v11 (do what?)
+    r"|\b(?:le|la|les|l')\s*(?:faire|dire)\s*[.!…]*$", re.IGNORECASE)
 
 
 def refers_back(text: str) -> bool:
