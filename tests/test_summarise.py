@@ -490,6 +490,17 @@ def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_them
     assert fallback_title(ideas, lambda t: _checks()(t, []), []) == ideas[1]
 
 
+def test_an_idea_said_in_irony_never_titles_a_theme():
+    kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
+    for title in ("Bien sûr, l'IA va sauver l'école", "Génial, encore un outil imposé",
+                  "Bravo ! Des copies écrites par la machine"):
+        assert title_problem(title, [], question_similarity=0.1, **kw) == "ironique", title
+    for title in ("Un outil génial pour les élèves dys", "Bien sûr qu'il faut former"):
+        assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
+    ideas = ["Bien sûr, l'IA va sauver l'école", "Pas d'IA privée à l'école publique"]
+    assert fallback_title(ideas, lambda t: _checks()(t, []), []) == ideas[1]
+
+
 def test_a_respondent_presenting_themselves_never_titles_a_theme():
     kw = {"question_threshold": 0.6, "own_similarity": 0.7, "other_similarity": 0.2}
     for presentation in ("Enseignante en maternelle depuis quinze ans", "Je suis CPE en collège",

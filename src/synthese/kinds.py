@@ -171,6 +171,12 @@ def _ambivalent(text: str) -> str | None:
         return "constat"
     return None
 
+def is_ironic(text: str) -> bool:
+    """Whether an idea opens on praise said in irony (« Bien sûr, l'IA va sauver l'école »):
+    read as a risk, and never a theme's title, where it would read as the theme's claim."""
+    return _IRONY.search(_fold(text).strip()) is not None
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).replace("’", "'")
 
@@ -280,7 +286,7 @@ def kind_of(text: str) -> str:
     # segments of the two development sets).
     if demand and not (demand.start() > 0.3 * len(text) and _BENEFIT.search(text[:demand.start()])):
         return "condition"
-    if _IRONY.search(text):
+    if is_ironic(text):
         return "risque"
     negated = len(_NEGATED_BENEFIT.findall(text))
     # a benefit denied is a risk (« peu fiable », « pas très utile »)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
 from synthese.keys import content_hash
+from synthese.kinds import is_ironic
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
 from synthese.verify import PROSE_CHECKS
@@ -135,7 +136,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v29", members_key, model_id,
+    return content_hash("summary-v30", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -505,6 +506,10 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
         return "présentation d'un répondant"
     if refers_back(title):
         return "renvoie à ce qui précède"
+    # « Bien sûr, l'IA va sauver l'école » titled a theme of risks in a cached demo rerun
+    # (6 December 2026, night): above the theme, it reads as what the theme says.
+    if is_ironic(title):
+        return "ironique"
     if any(folded == _fold(t) or fuzz.ratio(folded, _fold(t)) >= 90 for t in taken):
         return "titre déjà donné à un autre thème"
     own = content_stems(title) - content_stems(question)  # its words that are not the question's
