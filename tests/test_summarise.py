@@ -499,6 +499,8 @@ def test_an_idea_said_in_irony_never_titles_a_theme():
         assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
     ideas = ["Bien sûr, l'IA va sauver l'école", "Pas d'IA privée à l'école publique"]
     assert fallback_title(ideas, lambda t: _checks()(t, []), []) == ideas[1]
+    # When every idea fails a check, the last resort passes over irony too.
+    assert fallback_title(ideas, lambda t: _checks(own=0.2)(t, []), []) == ideas[1]
 
 
 def test_a_respondent_presenting_themselves_never_titles_a_theme():

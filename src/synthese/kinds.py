@@ -171,6 +171,7 @@ def _ambivalent(text: str) -> str | None:
         return "constat"
     return None
 
+
 def is_ironic(text: str) -> bool:
     """Whether an idea opens on praise said in irony (« Bien sûr, l'IA va sauver l'école »):
     read as a risk, and never a theme's title, where it would read as the theme's claim."""
@@ -330,8 +331,9 @@ def kind_in_context(text: str, before: str | None, after: str | None) -> str:
     when that segment is a risk or a benefit (``kind_of``) and no turn (« cela dit »,
     « mais »…) opens the later of the two, and one that opens on a turn takes the view
     opposite to the one before it; a respondent's presentation of themselves, and a view
-    said mixed (« Avis partagé »), stay observations. Measured on the 561 demo segments labelled by hand that no rule was
-    written on: 55.4 % agreement with ``kind_of`` alone, 61.5 % with this (docs/quality.md)."""
+    said mixed (« Avis partagé »), stay observations. Measured on the 561 demo segments
+    labelled by hand that no rule was written on: 55.4 % agreement with ``kind_of`` alone,
+    61.5 % with this (docs/quality.md)."""
     folded = _fold(text).strip()
     kind = kind_of(folded)
     if kind != "constat" or _PRESENTATION.search(folded) or _ambivalent(folded):

@@ -136,7 +136,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v30", members_key, model_id,
+    return content_hash("summary-v31", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -687,7 +687,8 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
             return c
     for c in free:
         if reason(c) not in ("reprend la question", "seulement les mots de la question",
-                             "marques de gabarit", "présentation d'un répondant") \
+                             "marques de gabarit", "présentation d'un répondant",
+                             "ironique") \
                 and not _PLACEHOLDER.search(c):  # marks refused for another reason first
             return c
     # Every idea carries marks: a theme of contact details (« [PERSONNE_1], professeur de

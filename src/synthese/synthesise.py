@@ -184,7 +184,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v34", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v35", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
