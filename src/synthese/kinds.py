@@ -279,9 +279,9 @@ def kind_of(text: str) -> str:
             # prend autant de temps » is a risk; « L'IA ne remplace pas une formation, mais
             # en attendant, elle comble un vide » a benefit.
             return _OPPOSITE[view]
-    if not _CONDITION.search(text) and (mixed := _ambivalent(text)):
-        return mixed
     demand = _CONDITION.search(text)
+    if not demand and (mixed := _ambivalent(text)):
+        return mixed
     # « J'y vois un moyen de…, à condition de… »: a demand after a view, past the first
     # third of the idea, keeps the view (half, before rules v9; a third gained 2 of the 290
     # segments of the two development sets).
