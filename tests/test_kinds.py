@@ -125,7 +125,9 @@ def test_a_proposal_said_as_an_infinitive_is_a_condition(text):
       "deux minutes : c'est là que l'IA est vraiment utile."), "opportunite"),
     ("Aussi, synthétiser en une page une circulaire de trente pages, franchement, ça aide.",
      "opportunite"),
-    ("pourquoi envoyer ce questionnaire en pleine période de conseils de classe ??", "risque"),
+    # (a remark on the consultation itself, and off-topic since rules v12)
+    ("pourquoi envoyer ce questionnaire en pleine période de conseils de classe ??",
+     "hors_sujet"),
     (("Travailler avec les élèves sur la façon dont l'IA fabrique ses réponses, c'est "
       "passionnant et très formateur."), "opportunite"),
     ("Hier, un élève m'a rendu un devoir écrit par ChatGPT.", "constat"),
@@ -212,3 +214,31 @@ def test_a_mixed_view_does_not_take_its_neighbours_view():
     assert kind_in_context("Question complexe.", None, fear) == "constat"
     # an observation that says nothing of the kind still does
     assert kind_in_context("C'est la fin des devoirs maison.", fear, None) == "risque"
+
+
+@pytest.mark.parametrize("text, kind", [
+    # rules v12: a remark on the consultation itself is off-topic, whatever its words
+    ("Encore un questionnaire.", "hors_sujet"),
+    ("pourquoi envoyer ce questionnaire en pleine période de conseils de classe ??",
+     "hors_sujet"),
+    (("Je profite de ce questionnaire pour signaler que les absences ne sont toujours pas "
+     "remplacées dans mon collège"), "hors_sujet"),
+    (("Je propose qu'une IA remplisse aussi les livrets scolaires et les enquêtes "
+     "ministérielles comme celle-ci."), "hors_sujet"),
+    ("Hors sujet, mais : les rendez-vous de carrière sont une vaste blague.", "hors_sujet"),
+    # questionnaires the respondent makes are on topic
+    (("Pour les rallyes lecture, je génère des questionnaires sur les albums en quelques "
+     "minutes, c'est un gain de temps."), "opportunite"),
+    # checking the tool's output is a burden, also after « faut de » (v12)
+    ("Les propositions sont souvent banales, il faut de toute façon retravailler derrière.",
+     "risque"),
+    ("Il faut des moyens.", "condition"),
+])
+def test_rules_v12_read_a_remark_on_the_consultation_as_off_topic(text, kind):
+    assert kind_of(text) == kind
+
+
+def test_an_off_topic_remark_gives_no_view_to_its_neighbour():
+    remark = "Encore un questionnaire."
+    assert kind_in_context("On en reçoit trois par mois.", remark, None) == "constat"
+    assert kind_in_context(remark, "Je suis très inquiet pour mes élèves.", None) == "hors_sujet"
