@@ -188,3 +188,26 @@ def _database_at(path, version: int):
         con.execute(sql)
         con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [n])
     return con
+
+
+def test_arguments_come_in_the_same_order_whatever_the_extractors_version(tmp_path):
+    # The themes are fitted on the arguments in this order: a new extractor's version
+    # (a new key) that leaves every idea as it was must give the same order, so that
+    # clustering gives the same themes (argument ids hash the key, and changed the order).
+    with Store(tmp_path / "s.duckdb") as store:
+        answers = [content_hash("answer", i) for i in range(6)]
+        store.insert_rows("staging.answers", [
+            {"answer_id": a, "respondent_id": f"r{i}", "question": "q", "row_number": i,
+             "text": f"réponse {i}", "import_id": "i"} for i, a in enumerate(answers)])
+        orders = []
+        for extractor in ("rules-v11", "rules-v12"):
+            store.insert_rows("core.arguments", [
+                {"argument_id": content_hash(a, extractor, p), "answer_id": a,
+                 "extractor_key": extractor, "position": p, "text": f"idée {a[:6]} {p}",
+                 "kind": "constat", "segments": [p + 1], "quote": "q"}
+                for a in answers for p in range(3)])
+            got = store.arguments(["q"], extractor)
+            assert len(got) == 18
+            orders.append(list(zip(got["answer_id"], got["position"], strict=True)))
+        assert orders[0] == orders[1]
+        assert orders[0] == sorted(orders[0])

@@ -60,9 +60,11 @@ UNASSIGNED = -1
 # of the arguments' quotes (``vector_texts``), not of the model's reformulations. v3: the
 # themes are the consensus of several seeded fits (``_consensus_labels``). v6: that consensus
 # merges groups by their mean agreement (average linkage), not by one linked pair. v7: the
-# kind groups' noise is attached at one threshold calibrated on them all. The key
-# also holds the CPU numba compiles UMAP for (``generic``, set in synthese/__init__.py).
-CLUSTER_ALGO = "umap-hdbscan-consensus-v7"
+# kind groups' noise is attached at one threshold calibrated on them all. v8: the
+# arguments come in their answers' order (``Store.arguments``), not their ids', which hash
+# the extractor's version: a version that changes no idea no longer reshuffles UMAP's input.
+# The key also holds the CPU numba compiles UMAP for (``generic``, set in synthese/__init__.py).
+CLUSTER_ALGO = "umap-hdbscan-consensus-v8"
 QUOTES_PER_THEME = 3
 TINY_CORPUS = 15
 # The consensus keeps tighter cores than one fit did, so the 2nd percentile it was

@@ -806,12 +806,15 @@ class Store:
         return dict(zip(names, (int(v) for v in row)))
 
     def arguments(self, questions: Sequence[str], extractor_key: str) -> pd.DataFrame:
-        """Every argument of this extractor for the questions, with its respondent."""
+        """Every argument of this extractor for the questions, with its respondent, in the
+        order of their answers' keys and their places in them: an order that no extractor's
+        version changes, so that a new version that leaves the ideas as they were leaves
+        the themes as they were (UMAP's layout depends on the order of its points)."""
         return self.query(
             f"SELECT g.*, a.respondent_id FROM core.arguments g "
             f"JOIN staging.answers a ON a.answer_id = g.answer_id "
             f"WHERE g.extractor_key = ? AND a.question IN ({_marks(questions)}) "
-            f"ORDER BY g.argument_id",
+            f"ORDER BY g.answer_id, g.position",
             [extractor_key, *questions],
         )
 
