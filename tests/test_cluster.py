@@ -710,6 +710,21 @@ def test_each_kind_is_clustered_apart_and_observations_go_with_risks():
     assert result.params["by_kind_min_cluster_size"] == 5
 
 
+def test_a_kind_said_by_a_handful_of_ideas_makes_no_theme_under_the_minimum_size():
+    """Off-topic remarks (4 here, close to each other) are too few for UMAP and are grouped
+    on their own: under the corpus's minimum theme size (5), they are « autres », as
+    any kind's group of 4 would be, not a theme of their own."""
+    rng = np.random.default_rng(3)
+    vectors, _, kinds = _topics_said_both_ways(rng)
+    aside = _unit(rng.normal(size=(1, DIM)))
+    remarks = _unit(aside + rng.normal(0, 0.2 / np.sqrt(DIM), (4, DIM))).astype(np.float32)
+    result = cluster_vectors(np.concatenate([vectors, remarks]), seed=42,
+                             kinds=kinds + ["hors_sujet"] * 4)
+    assert result.params["by_kind"]["hors_sujet"]["ideas"] == 4
+    assert (result.labels[-4:] == -1).all()
+    assert result.n_clusters == 9  # the other kinds' themes as without the remarks
+
+
 def test_themes_asked_are_shared_between_the_kinds_in_proportion():
     vectors, _, kinds = _topics_said_both_ways(np.random.default_rng(3))
     result = cluster_vectors(vectors, seed=42, kinds=kinds, themes=3)
