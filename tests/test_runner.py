@@ -133,6 +133,41 @@ def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
     assert "gardent le leur" in report.read_text("utf-8")
 
 
+def test_a_new_version_of_the_kind_rules_keeps_the_themes_and_their_titles(
+        small_export, tmp_path, pseudonymiser, monkeypatch):
+    # An upgrade that changes the kind rules' version gives every idea a new id (the id
+    # hashes the extractor's key). The ideas that rest on the same words keep their themes,
+    # and the themes their titles: before, the next run found no previous clustering and
+    # drew and titled every theme again.
+    import synthese.extract
+
+    run(small_export, tmp_path, FakeLLM(), pseudonymiser)
+    monkeypatch.setattr(synthese.extract, "KIND_RULES", synthese.extract.KIND_RULES + 1)
+    asked: list[str] = []
+
+    class NoTitles(FakeLLM):  # a title asked again would come out as its fallback
+        def chat(self, messages, *, schema=None, **kw):
+            if "titre" in (schema or {}).get("properties", {}):
+                asked.append(messages[-1]["content"])
+                raise LLMError("délai dépassé (modèle factice)")
+            return super().chat(messages, schema=schema, **kw)
+
+    second, _ = run(small_export, tmp_path, NoTitles(), pseudonymiser)
+    with second.store() as store:
+        ids = list(store.query("SELECT clustering_id FROM core.clusterings "
+                               "ORDER BY created_at")["clustering_id"])
+        extractors = store.query("SELECT DISTINCT extractor_key FROM core.arguments")
+        continuity = store.clustering_params(ids[-1]).get("continuity")
+        titles = [sorted(store.query(
+            "SELECT s.title FROM core.clusters c JOIN core.latest_summaries s "
+            "USING (members_key) WHERE c.clustering_id = ? AND c.cluster_id >= 0",
+            [i])["title"]) for i in ids]
+    assert len(ids) == 2 and len(extractors) == 2
+    assert continuity and continuity["previous_clustering_id"] == ids[0]
+    assert continuity["kept_share"] == 1.0 and continuity["new_arguments"] == 0
+    assert asked == [] and titles[1] == titles[0] and titles[0]
+
+
 def test_model_failures_are_counted_with_reason_and_retried_next_run(small_export, tmp_path, pseudonymiser):
     p, _ = run(small_export, tmp_path, FakeLLM(fail=10**6), pseudonymiser)
     assert p.counts["failed"] == 8 and p.counts["processed"] == 0

@@ -2,6 +2,7 @@ import hashlib
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
 from synthese.keys import content_hash
 from synthese.storage import MIGRATIONS, Store
@@ -188,6 +189,55 @@ def _database_at(path, version: int):
         con.execute(sql)
         con.execute("INSERT INTO core.schema_migrations VALUES (?, now())", [n])
     return con
+
+
+def test_a_new_extractors_version_follows_the_clustering_of_the_same_words(tmp_path):
+    # Rules v13 (a new extractor key) give every idea a new id; the ideas that rest on the
+    # same words of the same answer are the same ideas, and keep their themes. Matched by
+    # id, the previous clustering was not found and every theme was drawn and titled again.
+    with Store(tmp_path / "s.duckdb") as store:
+        answers = [content_hash("answer", i) for i in range(4)]
+        store.insert_rows("staging.answers", [
+            {"answer_id": a, "respondent_id": f"r{i}", "question": "q", "row_number": i,
+             "text": "Un. Deux. Trois.", "import_id": "i"} for i, a in enumerate(answers)])
+
+        def ideas(extractor, reworded=""):
+            # Two ideas of each answer rest on its first segment (the second one's order is
+            # what tells them apart), one on its second; an idea without a quote is placed
+            # by its text.
+            rows = []
+            for a in answers:
+                for p, (start, end) in enumerate([(0, 3), (0, 3), (4, 9)]):
+                    rows.append({"argument_id": content_hash(a, extractor, p), "answer_id": a,
+                                 "extractor_key": extractor, "position": p,
+                                 "text": f"idée {p}{reworded}", "text_hash": content_hash(p),
+                                 "kind": "constat", "quote": "Un." if p < 2 else "Deux.",
+                                 "quote_start": start, "quote_end": end})
+                rows.append({"argument_id": content_hash(a, extractor, 3), "answer_id": a,
+                             "extractor_key": extractor, "position": 3, "text": "sans citation",
+                             "text_hash": content_hash("sans citation"), "kind": "constat"})
+            store.insert_rows("core.arguments", rows)
+            return [r["argument_id"] for r in rows]
+
+        old = ideas("rules-v12")
+        theme_of = {i: n % 4 for n, i in enumerate(old)}  # each idea's place in its answer
+        store.write_clustering(
+            {"clustering_id": "c12", "embed_model_id": "m", "params": "{}",
+             "n_arguments": len(old), "n_clusters": 4, "unassigned_share": 0.0,
+             "created_at": datetime(2026, 12, 1)},
+            pd.DataFrame({"clustering_id": "c12", "argument_id": old,
+                          "cluster_id": [theme_of[i] for i in old], "was_noise": False,
+                          "similarity": 1.0}),
+            [])
+        new = ideas("rules-v13", reworded=" (reformulée autrement)")
+        found = store.previous_clustering(new, "m", "c13")
+        assert found is not None and found[0] == "c12"
+        got = dict(zip(found[1]["argument_id"], found[1]["cluster_id"], strict=True))
+        # every idea found, each with the theme of the idea in the same place of its answer
+        assert got == {i: n % 4 for n, i in enumerate(new)}
+        # another vector model's clustering is not followed; nor one of other answers
+        assert store.previous_clustering(new, "autre", "c13") is None
+        assert store.previous_clustering([], "m", "c13") is None
 
 
 def test_arguments_come_in_the_same_order_whatever_the_extractors_version(tmp_path):

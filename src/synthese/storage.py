@@ -901,22 +901,45 @@ class Store:
     def previous_clustering(self, argument_ids: list[str], embed_model_id: str,
                             exclude: str) -> tuple[str, pd.DataFrame] | None:
         """The clustering a new one on ``argument_ids`` follows: the one with the same
-        vector model that shares the most of these arguments (the latest on a tie), if it
-        shares at least half of its own arguments; with its assignments."""
+        vector model that shares the most of these ideas (the latest on a tie), if it shares
+        at least half of its own; with, for each shared idea, its id here (``argument_id``)
+        and its theme there (``cluster_id``).
+
+        An idea is the same when it rests on the same words of the same answer (its quote's
+        offsets, or its text when it has no quote; the n-th such idea of the answer when
+        several do), whatever the extractor's version: themes are placed by those words,
+        and a new version of the kind rules (or of the model) gives every idea a new id.
+        Matched by id, an upgraded synthese redrew every theme of the next export and
+        titled them all again (docs/quality.md, « Continuity across versions »)."""
+        spot = ("CASE WHEN g.quote_start IS NULL THEN 't' || g.text_hash "
+                "ELSE 'q' || g.quote_start || '-' || g.quote_end END")
         found = self._with_ids(
             "_now_args", argument_ids,
-            "SELECT c.clustering_id FROM core.assignments a "
-            "JOIN _now_args n ON n.id = a.argument_id "
-            "JOIN core.clusterings c ON c.clustering_id = a.clustering_id "
-            "WHERE c.embed_model_id = ? AND c.clustering_id <> ? "
-            "GROUP BY c.clustering_id, c.n_arguments, c.created_at "
-            "HAVING count(*) * 2 >= c.n_arguments "
-            "ORDER BY count(*) DESC, c.created_at DESC, c.clustering_id LIMIT 1",
+            f"WITH now AS (SELECT g.argument_id, g.answer_id, {spot} AS spot, "
+            f"row_number() OVER (PARTITION BY g.answer_id, {spot} "
+            f"ORDER BY g.position, g.argument_id) AS nth "
+            f"FROM _now_args n JOIN core.arguments g ON g.argument_id = n.id), "
+            f"before AS (SELECT a.clustering_id, a.cluster_id, g.answer_id, {spot} AS spot, "
+            f"row_number() OVER (PARTITION BY a.clustering_id, g.answer_id, {spot} "
+            f"ORDER BY g.position, g.argument_id) AS nth "
+            f"FROM core.assignments a JOIN core.arguments g ON g.argument_id = a.argument_id "
+            f"JOIN core.clusterings c ON c.clustering_id = a.clustering_id "
+            f"WHERE c.embed_model_id = ? AND c.clustering_id <> ? "
+            f"AND g.answer_id IN (SELECT answer_id FROM now)), "
+            f"shared AS (SELECT b.clustering_id, n.argument_id, b.cluster_id "
+            f"FROM before b JOIN now n USING (answer_id, spot, nth)), "
+            f"chosen AS (SELECT s.clustering_id FROM shared s "
+            f"JOIN core.clusterings c ON c.clustering_id = s.clustering_id "
+            f"GROUP BY s.clustering_id, c.n_arguments, c.created_at "
+            f"HAVING count(*) * 2 >= c.n_arguments "
+            f"ORDER BY count(*) DESC, c.created_at DESC, s.clustering_id LIMIT 1) "
+            f"SELECT s.clustering_id, s.argument_id, s.cluster_id FROM shared s "
+            f"JOIN chosen USING (clustering_id) ORDER BY s.argument_id",
             [embed_model_id, exclude])
         if found.empty:
             return None
         previous = str(found.iloc[0]["clustering_id"])
-        return previous, self.assignments(previous)
+        return previous, found[["argument_id", "cluster_id"]].reset_index(drop=True)
 
     def clustering_params(self, clustering_id: str) -> dict[str, Any]:
         raw = self.scalar("SELECT params FROM core.clusterings WHERE clustering_id = ?",
