@@ -226,6 +226,36 @@ def test_a_review_is_carried_over_to_a_run_that_lost_an_argument(view):
     assert set(state.validated_themes) == {a}
 
 
+def test_a_review_is_carried_over_to_a_run_whose_ideas_have_new_ids(view):
+    # A new version of the kind rules gives every idea a new id (it hashes the extractor's
+    # key); the ideas on the same words of the same answers are the same ideas, and the
+    # reviewer's decisions follow them. By id, none was found: the theme's name was « thème
+    # introuvable », the hidden argument and the corrected kind were dropped.
+    a, b = two_themes(view)
+    args = view.base.arguments
+    hidden = args[args["cluster_id"] == a]["argument_id"].iloc[0]
+    corrected = args[args["cluster_id"] == b]["argument_id"].iloc[0]
+    old = [ev("rename", {"cluster_id": a}, {"title": "Renommé"}, seq=1),
+           ev("hide", {"argument_ids": [hidden]}, {"reason": "faux"}, seq=2),
+           ev("kind", {"argument_ids": [corrected]}, {"kind": "hors_sujet"}, seq=3),
+           ev("validate_theme", {"cluster_id": b}, seq=4)]
+    old = [{**e, "event_id": f"e{i}"} for i, e in enumerate(old)]
+    renamed = {i: f"v13-{i}" for i in args["argument_id"]}
+    themes = view.base.themes.assign(quote_argument_ids=[
+        [renamed.get(i, i) for i in ids] for ids in view.base.themes["quote_argument_ids"]])
+    new_rows = type(view.base)(**{**view.base.__dict__, "themes": themes,
+                                  "arguments": args.assign(
+                                      argument_id=args["argument_id"].map(renamed))})
+    carried = carry_over(view.base, old, new_rows, "old-run", "new-run", "2026-12-02T11:00:00")
+    assert carried.not_carried == [] and carried.changed_themes == []
+    assert [e["action"] for e in carried.events] == ["rename", "hide", "kind", "validate_theme"]
+    rows, state = apply_events(new_rows, carried.events, n_resp(view))
+    assert themes_of(rows)[a].title == "Renommé" and set(state.hidden) == {renamed[hidden]}
+    kinds = rows.arguments.set_index("argument_id")["kind"]
+    assert kinds[renamed[corrected]] == "hors_sujet"
+    assert set(state.validated_themes) == {b}
+
+
 def test_a_sentence_on_one_theme_gives_the_recounted_share(view):
     s = view.base.synthesis_sentences
     one = [r for r in s.itertuples() if len(r.cluster_ids) == 1 and "des répondants, " in r.text

@@ -9,8 +9,8 @@ validated.
 
 Everything here is pure: rows and events in, rows out. The web page (revue.py) records the
 events; the runner carries a review over to the next run of the same consultation
-(``carry_over``): hidden and moved arguments and corrected kinds by argument id, themes by
-overlap of members.
+(``carry_over``): hidden and moved arguments and corrected kinds by idea (its id, or the
+words of its answer it rests on), themes by overlap of members.
 """
 
 from __future__ import annotations
@@ -365,8 +365,42 @@ def _label(t: Any) -> str:
     return theme_label(t.title, int(t.cluster_id))
 
 
-def members_by_theme(args: pd.DataFrame) -> dict[int, frozenset[str]]:
-    return {int(c): frozenset(g["argument_id"]) for c, g in args.groupby("cluster_id")}
+def members_by_theme(args: pd.DataFrame,
+                     same: dict[str, str] | None = None) -> dict[int, frozenset[str]]:
+    """Each theme's argument ids; with ``same`` (``same_ideas``), the ids of the next run."""
+    same = same or {}
+    return {int(c): frozenset(same.get(a, a) for a in g["argument_id"])
+            for c, g in args.groupby("cluster_id")}
+
+
+def idea_places(args: pd.DataFrame) -> pd.Series:
+    """Each argument's place in its answer, whatever the extractor's version: its answer,
+    the offsets of its quote (the hash of its text when it has none), and which of the
+    answer's ideas on those words it is (by position). The same rule as
+    ``Store.previous_clustering``: an argument's id hashes the extractor's key, and a new
+    version of the kind rules or of the model gives every idea a new id."""
+    if args.empty:
+        return pd.Series([], dtype=object, index=args.index)
+    start, end = args.get("quote_start"), args.get("quote_end")
+    spots = []
+    for i, (h, a, b) in enumerate(zip(args["text_hash"], start if start is not None
+                                      else [None] * len(args),
+                                      end if end is not None else [None] * len(args),
+                                      strict=True)):
+        spots.append(f"t{h}" if a is None or pd.isna(a) else f"q{int(a)}-{int(b)}")
+    frame = pd.DataFrame({"answer": args["answer_id"].to_numpy(), "spot": spots,
+                          "position": args["position"].to_numpy(),
+                          "id": args["argument_id"].to_numpy()}, index=args.index)
+    nth = frame.sort_values(["position", "id"]).groupby(["answer", "spot"]).cumcount()
+    return frame["answer"] + "|" + frame["spot"] + "|" + nth.reindex(frame.index).astype(str)
+
+
+def same_ideas(old: pd.DataFrame, new: pd.DataFrame) -> dict[str, str]:
+    """Old argument id -> the id of the same idea in ``new`` (``idea_places``), where the
+    ids differ."""
+    at = dict(zip(idea_places(new), new["argument_id"], strict=True))
+    return {a: at[p] for a, p in zip(old["argument_id"], idea_places(old), strict=True)
+            if p in at and at[p] != a}
 
 
 def match_themes(old: dict[int, frozenset[str]], new: dict[int, frozenset[str]],
@@ -402,15 +436,19 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
                from_run: str, run_id: str, now: Any) -> Carried:
     """Translate the decisions of a reviewed run into events on a new run.
 
-    Hidden and moved arguments and corrected kinds follow their argument id (a content hash:
-    the same idea of the same answer has the same id in every run). A theme of the old run is
+    Hidden and moved arguments and corrected kinds follow their idea: the same id, or,
+    when a new version of the extractor gave the ideas new ids, the same words of the same
+    answer (``same_ideas``). A theme of the old run is
     found in the new one by the overlap of its members (``match_themes``, Jaccard ≥ 0.5),
     first for the themes as the method made them, then for the ones the reviewer created.
     Sentences of the synthesis that were edited or deleted are found by their text. What
     cannot be found is listed, never guessed; a theme whose members changed loses its
     validation.
     """
-    old_map = match_themes(members_by_theme(old_rows.arguments),
+    # The same idea may have another id in the next run (a new version of the kind rules
+    # or of the model): the old ids are read as the new ones of the ideas on the same words.
+    same = same_ideas(old_rows.arguments, new_rows.arguments)
+    old_map = match_themes(members_by_theme(old_rows.arguments, same),
                            members_by_theme(new_rows.arguments))
     present = set(new_rows.arguments["argument_id"])
     new_ids = iter(range(NEW_THEME_BASE, 10 ** 9))  # the new run has no reviewer's theme yet
@@ -434,7 +472,8 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
 
     for e in old_events:
         action, target, after = e["action"], _payload(e.get("target")), _payload(e.get("after"))
-        ids = [a for a in target.get("argument_ids", []) if a in present]
+        ids = [same.get(a, a) for a in target.get("argument_ids", [])]
+        ids = [a for a in ids if a in present]
         lost = len(target.get("argument_ids", [])) - len(ids)
         if action in ("rename", "regenerate_summary", "note", "validate_theme") and                 target.get("cluster_id") is not None:
             cid = int(target["cluster_id"])
@@ -506,7 +545,7 @@ def carry_over(old_rows: ReportRows, old_events: list[dict[str, Any]], new_rows:
     # Validations hold only for themes whose reviewed members did not change.
     old_final, old_state = apply_events(old_rows, old_events, 1)
     new_final, _ = apply_events(new_rows, out, 1)
-    old_members, new_members = (members_by_theme(old_final.arguments),
+    old_members, new_members = (members_by_theme(old_final.arguments, same),
                                 members_by_theme(new_final.arguments))
     # each new theme's old counterpart, among the old themes that survived the review
     new_of = {v: k for k, v in old_map.items() if k in old_members}
