@@ -381,13 +381,10 @@ def idea_places(args: pd.DataFrame) -> pd.Series:
     version of the kind rules or of the model gives every idea a new id."""
     if args.empty:
         return pd.Series([], dtype=object, index=args.index)
-    start, end = args.get("quote_start"), args.get("quote_end")
-    spots = []
-    for i, (h, a, b) in enumerate(zip(args["text_hash"], start if start is not None
-                                      else [None] * len(args),
-                                      end if end is not None else [None] * len(args),
-                                      strict=True)):
-        spots.append(f"t{h}" if a is None or pd.isna(a) else f"q{int(a)}-{int(b)}")
+    none = pd.Series([None] * len(args), index=args.index, dtype=object)
+    spots = [f"t{h}" if pd.isna(a) else f"q{int(a)}-{int(b)}"
+             for h, a, b in zip(args["text_hash"], args.get("quote_start", none),
+                                args.get("quote_end", none), strict=True)]
     frame = pd.DataFrame({"answer": args["answer_id"].to_numpy(), "spot": spots,
                           "position": args["position"].to_numpy(),
                           "id": args["argument_id"].to_numpy()}, index=args.index)
