@@ -41,6 +41,12 @@ def ev(action, target=None, after=None, before=None, note=None, who=WHO, seq=Non
             "made_at": "2026-12-02T10:00:00", "seq": seq}
 
 
+def recorded(*events):
+    """Events as a run's review stores them: numbered in order (``seq`` from 1), each with
+    its ``event_id``."""
+    return [{**e, "seq": i + 1, "event_id": f"e{i}"} for i, e in enumerate(events)]
+
+
 def themes_of(rows):
     return {int(t.cluster_id): t for t in rows.themes.itertuples(index=False)}
 
@@ -205,11 +211,10 @@ def test_a_review_is_carried_over_to_a_run_that_lost_an_argument(view):
     args = view.base.arguments
     gone = args[args["cluster_id"] == b]["argument_id"].iloc[0]
     hidden = args[args["cluster_id"] == a]["argument_id"].iloc[0]
-    old = [ev("rename", {"cluster_id": a}, {"title": "Renommé"}, seq=1),
-           ev("hide", {"argument_ids": [hidden]}, {"reason": "faux"}, seq=2),
-           ev("validate_theme", {"cluster_id": a}, seq=3),
-           ev("validate_theme", {"cluster_id": b}, seq=4)]
-    old = [{**e, "event_id": f"e{i}"} for i, e in enumerate(old)]
+    old = recorded(ev("rename", {"cluster_id": a}, {"title": "Renommé"}),
+                   ev("hide", {"argument_ids": [hidden]}, {"reason": "faux"}),
+                   ev("validate_theme", {"cluster_id": a}),
+                   ev("validate_theme", {"cluster_id": b}))
     # the next run: the same themes, one argument of b no longer there
     new_args = args[args["argument_id"] != gone]
     new_rows = type(view.base)(**{**view.base.__dict__, "arguments": new_args})
@@ -235,11 +240,10 @@ def test_a_review_is_carried_over_to_a_run_whose_ideas_have_new_ids(view):
     args = view.base.arguments
     hidden = args[args["cluster_id"] == a]["argument_id"].iloc[0]
     corrected = args[args["cluster_id"] == b]["argument_id"].iloc[0]
-    old = [ev("rename", {"cluster_id": a}, {"title": "Renommé"}, seq=1),
-           ev("hide", {"argument_ids": [hidden]}, {"reason": "faux"}, seq=2),
-           ev("kind", {"argument_ids": [corrected]}, {"kind": "hors_sujet"}, seq=3),
-           ev("validate_theme", {"cluster_id": b}, seq=4)]
-    old = [{**e, "event_id": f"e{i}"} for i, e in enumerate(old)]
+    old = recorded(ev("rename", {"cluster_id": a}, {"title": "Renommé"}),
+                   ev("hide", {"argument_ids": [hidden]}, {"reason": "faux"}),
+                   ev("kind", {"argument_ids": [corrected]}, {"kind": "hors_sujet"}),
+                   ev("validate_theme", {"cluster_id": b}))
     renamed = {i: f"v13-{i}" for i in args["argument_id"]}
     themes = view.base.themes.assign(quote_argument_ids=[
         [renamed.get(i, i) for i in ids] for ids in view.base.themes["quote_argument_ids"]])

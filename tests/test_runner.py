@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from dataclasses import dataclass, field
 
 import pytest
 from fakes import FakeEmbedder, FakeLLM
@@ -68,6 +69,20 @@ def _with_one_more_answer(export, tmp_path, text):
     return bigger
 
 
+@dataclass
+class NoTitles(FakeLLM):
+    """The fake LLM, failing every title it is asked (``asked``): a title asked again
+    would come out as its fallback."""
+
+    asked: list[str] = field(default_factory=list)
+
+    def chat(self, messages, *, schema=None, **kw):
+        if "titre" in (schema or {}).get("properties", {}):
+            self.asked.append(messages[-1]["content"])
+            raise LLMError("délai dépassé (modèle factice)")
+        return super().chat(messages, schema=schema, **kw)
+
+
 def test_new_answers_only_are_extracted_and_unchanged_themes_reuse_their_summary(
         small_export, tmp_path, pseudonymiser):
     run(small_export, tmp_path, FakeLLM(), pseudonymiser)
@@ -99,16 +114,9 @@ def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
     assert len(themed), "the first run made no theme"
     bigger = _with_one_more_answer(small_export, tmp_path, themed.iloc[0])
     logs: list[str] = []
-    asked: list[str] = []
+    llm = NoTitles()
 
-    class NoTitles(FakeLLM):  # a title asked again would come out as its fallback
-        def chat(self, messages, *, schema=None, **kw):
-            if "titre" in (schema or {}).get("properties", {}):
-                asked.append(messages[-1]["content"])
-                raise LLMError("délai dépassé (modèle factice)")
-            return super().chat(messages, schema=schema, **kw)
-
-    second, report = run(bigger, tmp_path, NoTitles(), pseudonymiser, log=logs.append)
+    second, report = run(bigger, tmp_path, llm, pseudonymiser, log=logs.append)
     with second.store() as store:
         ids = list(store.query("SELECT clustering_id FROM core.clusterings "
                                "ORDER BY created_at, n_arguments")["clustering_id"])
@@ -127,7 +135,7 @@ def test_new_answers_keep_the_themes_in_place_and_the_report_says_how_far(
     kept = [cid for cid in titles[0] if cid not in changed]
     # The new argument joined a theme (so its summary is made again), yet no title was asked.
     grown = [cid for cid in titles[0] if (after == cid).sum() > (before == cid).sum()]
-    assert grown and asked == []
+    assert grown and llm.asked == []
     assert kept and all(titles[1][cid] == titles[0][cid] for cid in kept)
     assert any("Thèmes gardés en place" in line for line in logs)
     assert "gardent le leur" in report.read_text("utf-8")
@@ -143,16 +151,9 @@ def test_a_new_version_of_the_kind_rules_keeps_the_themes_and_their_titles(
 
     run(small_export, tmp_path, FakeLLM(), pseudonymiser)
     monkeypatch.setattr(synthese.extract, "KIND_RULES", synthese.extract.KIND_RULES + 1)
-    asked: list[str] = []
+    llm = NoTitles()
 
-    class NoTitles(FakeLLM):  # a title asked again would come out as its fallback
-        def chat(self, messages, *, schema=None, **kw):
-            if "titre" in (schema or {}).get("properties", {}):
-                asked.append(messages[-1]["content"])
-                raise LLMError("délai dépassé (modèle factice)")
-            return super().chat(messages, schema=schema, **kw)
-
-    second, _ = run(small_export, tmp_path, NoTitles(), pseudonymiser)
+    second, _ = run(small_export, tmp_path, llm, pseudonymiser)
     with second.store() as store:
         ids = list(store.query("SELECT clustering_id FROM core.clusterings "
                                "ORDER BY created_at")["clustering_id"])
@@ -165,7 +166,7 @@ def test_a_new_version_of_the_kind_rules_keeps_the_themes_and_their_titles(
     assert len(ids) == 2 and len(extractors) == 2
     assert continuity and continuity["previous_clustering_id"] == ids[0]
     assert continuity["kept_share"] == 1.0 and continuity["new_arguments"] == 0
-    assert asked == [] and titles[1] == titles[0] and titles[0]
+    assert llm.asked == [] and titles[1] == titles[0] and titles[0]
 
 
 def test_model_failures_are_counted_with_reason_and_retried_next_run(small_export, tmp_path, pseudonymiser):
