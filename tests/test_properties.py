@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from synthese.align import locate_quote
@@ -39,6 +39,14 @@ def exports(draw):
     return rows, sep, encoding, ending, draw(st.booleans())
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _spreadsheet_csv(rows: list[list[str]], sep: str, ending: str, quote_all: bool) -> str:
     """CSV as Excel and LibreOffice write it: a cell holding the separator, a quote or a line
     break is quoted (Python's csv module quotes only the characters of its own line ending,
@@ -55,8 +63,13 @@ def _spreadsheet_csv(rows: list[list[str]], sep: str, ending: str, quote_all: bo
 def test_any_spreadsheet_export_is_read_back_cell_for_cell(tmp_path_factory, export):
     rows, sep, encoding, ending, quote_all = export
     path = tmp_path_factory.mktemp("prop") / "export.csv"
-    path.write_bytes(_spreadsheet_csv([["id", "reponse", "commentaire"], *rows], sep, ending,
-                                      quote_all).encode(encoding))
+    data = _spreadsheet_csv([["id", "reponse", "commentaire"], *rows], sep, ending,
+                            quote_all).encode(encoding)
+    # Windows-1252 bytes that are also valid UTF-8 are a UTF-8 file, to any reader: « âŒ« »
+    # is written E2 8C AB, the UTF-8 of « ⌫ » (a draw that failed CI on 7 December 2026).
+    # Such a draw has no one right reading; it is not an export this property is about.
+    assume(encoding != "cp1252" or data.isascii() or not _is_utf8(data))
+    path.write_bytes(data)
 
     got = read_export(path)
 
