@@ -460,6 +460,21 @@ def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
     assert representative_quote(alone, "risque") == whole.rstrip(".")
 
 
+def test_a_quote_with_a_pseudonymisation_mark_is_given_only_when_none_other_is():
+    quotes = ["J'enseigne au [ETABLISSEMENT_1], [ADRESSE], où nous n'avons toujours pas de wifi.",
+              "Dans mon collège, le wifi ne fonctionne pas dans la moitié des salles.",
+              "Nos salles informatiques datent de dix ans et le réseau sature."]
+    theme = _quoted(9, "Le wifi et les salles informatiques", quotes, "risque")
+    assert representative_quote(theme, "risque") == quotes[1].rstrip(".")
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    said = " ".join(s.text for s in draft.sentences)
+    assert "moitié des salles" in said and "[" not in said
+    # A theme whose every quote carries a mark is still quoted.
+    marked = _quoted(9, theme.title, quotes[:1], "risque")
+    assert representative_quote(marked, "risque") == quotes[0].rstrip(".")
+
+
 def test_a_quote_that_repeats_the_title_is_given_alone():
     quotes = ["Une opportunité à saisir pour l'école, vraiment.",
               "Les élèves y gagnent en autonomie quand on les guide bien."]

@@ -708,6 +708,11 @@ def fallback_title(ideas: list[str], problem: Callable[[str], str | None],
 _PLACEHOLDER = re.compile(r"[(\[][A-Z_]+(?:_\d+)?[\])][\s,;:.)]*")
 
 
+def carries_marks(text: str) -> bool:
+    """Whether the text carries a pseudonymisation mark (« [ETABLISSEMENT_1] »)."""
+    return _PLACEHOLDER.search(text) is not None
+
+
 # --- summaries ---------------------------------------------------------------------------
 
 
