@@ -199,6 +199,14 @@ def test_a_supported_summary_sentence_in_the_first_person_or_looping_is_replaced
     assert repeated_phrase("pour préparer mes cours, pour préparer mes cours") == \
         "pour préparer mes cours"
     assert repeated_phrase("de plus en plus, très très utile, vous vous en servez") is None
+    # A loop longer than a few words, around a linking word (a demo summary, 7 December 2026).
+    assert repeated_phrase("Les formations du PAF sur l'IA sont prises d'assaut, et les "
+                           "formations du PAF sur l'IA sont prises d'assaut.") == \
+        "les formations du paf sur l'ia sont prises d'assaut"
+    for text in ("Réduire le nombre de parlementaires, réduire le nombre de mandats.",
+                 "Petit à petit, encore et encore, pas à pas.",
+                 "Les élèves et les parents, les élèves et les enseignants."):
+        assert repeated_phrase(text) is None, text
 
 
 def test_a_summary_sentence_that_says_again_what_the_summary_said_is_left_out():

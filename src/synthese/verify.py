@@ -68,8 +68,9 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 5  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 6  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
+# 6: a loop of any length, or around a linking word (repeated_phrase)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -133,17 +134,26 @@ def prose_problem(text: str) -> str | None:
 # Grand Débat runs (docs/quality.md). The synthesis refuses them too (synthesise).
 FIRST_PERSON = re.compile(r"\b(?:je|me|moi|mon|ma|mes)\b|\b[jm]['’]", re.IGNORECASE)
 _WORDS = re.compile(r"[\w']+")
-LOOP_WORDS = 8  # the longest phrase looked for said twice in a row
+# A loop can say its phrase again after one of these words: « Les formations du PAF sur l'IA
+# sont prises d'assaut, et les formations du PAF sur l'IA sont prises d'assaut », a demo
+# summary's sentence on 7 December 2026 (nine words, said twice around « et »).
+LOOP_LINKS = frozenset({"et", "ou", "puis", "mais", "donc", "ni"})
 
 
 def repeated_phrase(text: str) -> str | None:
     """A phrase of two words or more, one of them longer than three letters, said twice in a
-    row: the small model looping (« pour préparer les cours, pour préparer les cours »)."""
+    row, or twice around one linking word (``LOOP_LINKS``): the small model looping (« pour
+    préparer les cours, pour préparer les cours »). An enumeration that says a phrase again
+    with other words after it (« réduire le nombre de parlementaires, réduire le nombre de
+    mandats ») is not a loop."""
     words = _WORDS.findall(text.replace("’", "'").lower())
-    for n in range(2, LOOP_WORDS + 1):
-        for i in range(len(words) - 2 * n + 1):
-            if words[i:i + n] == words[i + n:i + 2 * n] and any(len(w) > 3 for w in words[i:i + n]):
-                return " ".join(words[i:i + n])
+    for n in range(2, len(words) // 2 + 1):
+        for gap in (0, 1):
+            for i in range(len(words) - 2 * n - gap + 1):
+                if (gap == 0 or words[i + n] in LOOP_LINKS) \
+                        and words[i:i + n] == words[i + n + gap:i + 2 * n + gap] \
+                        and any(len(w) > 3 for w in words[i:i + n]):
+                    return " ".join(words[i:i + n])
     return None
 
 
