@@ -562,3 +562,37 @@ def test_a_windows_1252_file_stays_windows_1252_without_warning(tmp_path):
     export = read_export(path)
     assert export.encoding == "cp1252" and export.warnings == []
     assert export.frame["avis"].tolist() == ["Élève très motivé", "Déjà vu", "É\xa0!"]
+
+
+def test_a_windows_1252_file_that_is_also_valid_utf8_is_read_as_windows_1252(tmp_path):
+    # « acté…» » in Windows-1252 is E9 85 BB, valid UTF-8 for one Chinese character: a short
+    # export whose every accented letter is followed by symbols was read as UTF-8.
+    path = tmp_path / "export.csv"
+    data = "id;avis\n1;Fini, c'est acté…»\n2;Bof\n".encode("cp1252")
+    data.decode("utf-8")  # valid UTF-8, to any reader
+    path.write_bytes(data)
+    export = read_export(path)
+    assert export.encoding == "cp1252" and export.warnings == []
+    assert export.frame["avis"].tolist() == ["Fini, c'est acté…»", "Bof"]
+    # Beside a line that is not UTF-8, the line is Windows-1252 too, with no warning.
+    path.write_bytes("id;avis\n1;Fini, c'est acté…»\n2;Plutôt pour\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.encoding == "cp1252" and export.warnings == []
+    assert export.frame["avis"].tolist() == ["Fini, c'est acté…»", "Plutôt pour"]
+
+
+def test_a_utf8_file_with_chinese_and_french_letters_stays_utf8(tmp_path):
+    path = tmp_path / "export.csv"
+    text = "id;avis\n1;Le mot 漢字 est écrit en japonais\n2;인공지능\n"
+    path.write_bytes(text.encode())
+    export = read_export(path)
+    assert export.encoding == "utf-8" and export.warnings == []
+    assert export.frame["avis"].tolist() == ["Le mot 漢字 est écrit en japonais", "인공지능"]
+    # With a byte-order mark, the file says it is UTF-8, whatever it holds.
+    path.write_bytes(b"\xef\xbb\xbf" + "id;avis\n1;漢字\n".encode())
+    assert read_export(path).frame["avis"].tolist() == ["漢字"]
+    # A UTF-8 line with Chinese and French letters, beside a Windows-1252 one, stays UTF-8.
+    path.write_bytes("id;avis\n1;漢字, déjà\n".encode() + "2;Plutôt pour\n".encode("cp1252"))
+    export = read_export(path)
+    assert export.frame["avis"].tolist() == ["漢字, déjà", "Plutôt pour"]
+    assert export.encoding == "utf-8+cp1252"

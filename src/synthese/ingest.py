@@ -153,9 +153,17 @@ def _decode(data: bytes, p: Path, warnings: list[str]) -> tuple[str, str]:
         encoding, body = "utf-8", data
     shift = len(data) - len(body)
     try:
-        return body.decode("utf-8"), encoding
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        # Valid UTF-8 is not always UTF-8: a short Windows-1252 export whose every accented
+        # letter is followed by symbols (« Fini, c'est acté…» », E9 85 BB) is valid UTF-8
+        # too, and read so, its « é…» » is one Chinese character. With a byte-order mark
+        # the file says it is UTF-8.
+        if encoding == "utf-8" and _windows_1252_as_utf8(body, text):
+            return body.decode("cp1252"), "cp1252"
+        return text, encoding
     # Not UTF-8. Two exports pasted together can mix the two encodings line by line: each
     # line that is valid (and plausible) UTF-8 is read as UTF-8, the others as Windows-1252,
     # with a warning naming the first of those. In French Windows-1252 text an accented
@@ -199,6 +207,27 @@ def _utf16_without_bom(data: bytes) -> bool:
 # Characters that a Windows-1252 accented letter followed by a symbol decodes to when read as
 # UTF-8 (C1 controls, Latin Extended-B, IPA): a line that gives one is not UTF-8.
 _NOT_FRENCH_UTF8 = re.compile("[\x80-\x9f\u0180-\u02ff]")
+# What a Windows-1252 letter from « à » to « ï » followed by two symbols decodes to: the
+# scripts of U+0800-08FF (« à », a no-break space, « « »), CJK (« é…» »), Yi, Hangul and
+# private use. A respondent may write them, so they count only in text that has no UTF-8
+# letter of Latin-1 (« é » is C3 A9 in UTF-8, and a French UTF-8 text has such letters).
+_FOREIGN_UTF8 = re.compile("[\u0800-\u08ff\u3400-\u9fff\ua000-\ua4cf\uac00-\ud7af"
+                           "\ue000-\uf8ff]")
+_LATIN1_UTF8 = re.compile(rb"[\xc2\xc3][\x80-\xbf]")
+
+
+def _windows_1252_as_utf8(data: bytes, text: str) -> bool:
+    """Whether ``data``, valid UTF-8 that decodes to ``text``, is Windows-1252 all the same:
+    ``text`` has characters no French text has and ``data`` no UTF-8 letter of Latin-1, and
+    ``data`` decodes as Windows-1252."""
+    if _LATIN1_UTF8.search(data) or not (_NOT_FRENCH_UTF8.search(text)
+                                         or _FOREIGN_UTF8.search(text)):
+        return False
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _line_encoding(line: bytes) -> str:
@@ -209,7 +238,8 @@ def _line_encoding(line: bytes) -> str:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return "cp1252"
-    return "cp1252" if _NOT_FRENCH_UTF8.search(text) else "utf-8"
+    return "cp1252" if _NOT_FRENCH_UTF8.search(text) or _windows_1252_as_utf8(line, text) \
+        else "utf-8"
 
 
 def _undecodable(data: bytes, at: int, p: Path) -> SyntheseError:
