@@ -475,6 +475,21 @@ def test_a_quote_with_a_pseudonymisation_mark_is_given_only_when_none_other_is()
     assert representative_quote(marked, "risque") == quotes[0].rstrip(".")
 
 
+def test_a_quote_that_trails_off_keeps_its_dots():
+    quotes = ["Dans mon collège, le wifi ne fonctionne pas dans la moitié des salles, alors l'IA...",
+              "Nos salles informatiques datent de dix ans et le réseau sature."]
+    theme = _quoted(9, "Le wifi et les salles informatiques", quotes, "risque")
+    assert representative_quote(theme, "risque") == quotes[0][:-3] + "…"
+    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                              write=False)
+    said = " ".join(s.text for s in draft.sentences)
+    assert "alors l'IA… »" in said
+    # Dots said as one character are kept as they are, once.
+    once = _quoted(9, theme.title, ["Au collège, le wifi ne marche jamais, alors l'IA…", quotes[1]],
+                   "risque")
+    assert representative_quote(once, "risque") == "Au collège, le wifi ne marche jamais, alors l'IA…"
+
+
 def test_a_quote_that_repeats_the_title_is_given_alone():
     quotes = ["Une opportunité à saisir pour l'école, vraiment.",
               "Les élèves y gagnent en autonomie quand on les guide bien."]

@@ -185,7 +185,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v36", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v37", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -667,7 +667,13 @@ def _eligible_quotes(theme: Theme, kind: str) -> dict[str, int]:
         range(len(theme.quotes)))
     eligible: dict[str, int] = {}
     for i in chosen:
-        text = strip_openers(" ".join(str(theme.quotes[i]).split())).rstrip(" .;:,")
+        said = strip_openers(" ".join(str(theme.quotes[i]).split()))
+        text = said.rstrip(" .;:,")
+        # A respondent who trails off (« …le wifi ne fonctionne pas dans la moitié des
+        # salles, alors l'IA... ») says more than the words left without the dots, which read
+        # as a quote cut short.
+        if said.endswith(("...", "…")) and text and not text.endswith("…"):
+            text += "…"
         if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1]
                 and len(content_stems(text)) >= MIN_CONTENT_WORDS
                 and prose_problem(text) is None and "«" not in text
