@@ -243,3 +243,45 @@ def test_a_summary_sentence_that_says_again_what_the_summary_said_is_left_out():
     out = ground_summary([sentences[0], english], vectors[:2], members, ideas)
     assert [(g.origin, g.text) for g in out] == [("modele", sentences[0]),
                                                  ("argument", "Il faut former les enseignants.")]
+
+
+def test_an_idea_copied_and_cut_short_is_given_whole_and_a_run_said_again_is_replaced():
+    import pandas as pd
+
+    from synthese.verify import SHARED_RUN, ground_summary
+
+    members = pd.DataFrame({
+        "argument_id": ["a", "b", "c"],
+        "text": [("L'école devrait rester un lieu où l'on apprend à réfléchir avec les autres, "
+                  "pas seul face à une machine."),
+                 "Les élèves s'y connectent une fois et n'y reviennent jamais",
+                 "L'IA ne remplacera jamais la relation pédagogique"]})
+    ideas = np.eye(3, dtype=np.float32)
+    # The demo's summary of 7 December 2026: a copy cut before « à une machine », and a tail
+    # of 15 words said again by the next sentence, both supported by their idea.
+    tail = (", ce qui implique une diminution de la relation humaine entre un enseignant et "
+            "ses élèves.")
+    sentences = [("L'école devrait rester un lieu où l'on apprend à réfléchir avec les autres, "
+                  "pas seul face."),
+                 "L'IA ne remplacera jamais la relation pédagogique" + tail,
+                 "Les élèves s'y connectent une fois et n'y reviennent jamais" + tail]
+    cut, kept, looping = ground_summary(sentences, ideas[[0, 2, 1]], members, ideas)
+    assert (cut.origin, cut.text) == ("argument", members["text"][0])
+    assert cut.model_text == sentences[0]
+    assert (kept.origin, kept.text) == ("modele", sentences[1])
+    assert (looping.origin, looping.text) == ("argument", members["text"][1] + ".")
+    assert len(tail.split()) > SHARED_RUN
+    # A sentence that copies a whole idea, or shares fewer words in a row, stays the model's.
+    whole = ["Les élèves s'y connectent une fois et n'y reviennent jamais.",
+             "L'IA ne remplacera jamais la relation pédagogique, ni les élèves."]
+    out = ground_summary(whole, ideas[1:], members, ideas)
+    assert [(g.origin, g.text) for g in out] == [("modele", whole[0]), ("modele", whole[1])]
+    # A whole sentence of an idea of two sentences is not cut short.
+    from synthese.verify import copied_idea
+    two = ["Les élèves trichent avec ChatGPT. Les parents aussi, d'ailleurs."]
+    assert copied_idea("Les élèves trichent avec ChatGPT.", two) is None
+    assert copied_idea("Les élèves trichent avec", two) == 0
+    # A copy cut short of an idea the summary already said is left out.
+    again = [members["text"][0], sentences[0]]
+    out = ground_summary(again, ideas[[0, 0]], members, ideas)
+    assert [g.text for g in out] == [members["text"][0]]

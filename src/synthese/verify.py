@@ -68,9 +68,10 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 6  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 7  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
+# 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -189,11 +190,13 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     A sentence that no idea of the theme supports, or that is not fit to publish
     (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
-    sentence kept beside it), so that no unsupported sentence is published unflagged. A
-    sentence that says again what the summary already published (nearly the same words or
-    vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``) is left out. A summary that came
-    out empty is made of the ``fallback`` most central ideas. ``members`` (argument_id, text) follow
-    ``member_vectors`` and are ordered most central first.
+    sentence kept beside it), so that no unsupported sentence is published unflagged; so is
+    one that says again ``SHARED_RUN`` words in a row of a sentence already published. A
+    sentence that copies an idea and stops before its end is replaced by that idea, whole
+    (``copied_idea``). A sentence that says again what the summary already published (nearly
+    the same words or vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``) is left out. A
+    summary that came out empty is made of the ``fallback`` most central ideas. ``members``
+    (argument_id, text) follow ``member_vectors`` and are ordered most central first.
     """
     out: list[Grounded] = []
     seen: set[str] = set()
@@ -209,7 +212,19 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     checked = support(sentence_vectors, member_vectors)
     for sentence, vector, sup in zip(sentences, sentence_vectors, checked):
         ids = [members["argument_id"].iloc[i] for i in sup.best]
-        if sup.supported and summary_problem(sentence) is None:
+        copied = copied_idea(sentence, list(members["text"]))
+        if copied is not None:
+            # The model copied an idea and stopped before its end (« …pas seul face. » for
+            # « …pas seul face à une machine. »): the respondent's idea, whole, unless the
+            # summary said it already.
+            if said_again(idea(copied), member_vectors[copied]):
+                continue
+            grounded = Grounded(idea(copied), 1.0, True, [members["argument_id"].iloc[copied]],
+                                "argument", sentence)
+            vec = member_vectors[copied]
+        elif sup.supported and summary_problem(sentence) is None and (
+                said_again(sentence, vector)  # left out below, as said again
+                or not repeats_published(sentence, [g.text for g in out])):
             grounded, vec = Grounded(sentence, sup.score, True, ids, "modele", None), vector
         else:
             # the closest idea of the whole theme not said already (not only among the few
@@ -234,6 +249,44 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
                         [members["argument_id"].iloc[i]], "argument", None)
                for i in range(min(fallback, len(members)))]
     return out
+
+
+# A model's sentence that says again this many words in a row of a sentence the summary
+# already published loops: « …, ce qui implique une diminution de la relation humaine entre
+# un enseignant et ses élèves » (15 words) ended three sentences of one demo summary on
+# 7 December 2026. Distinct sentences of the stored summaries shared at most 8
+# (« Il faut mettre en place le RIC et… »).
+SHARED_RUN = 10
+COPIED_MIN_WORDS = 4  # a copied beginning this long or longer is a copy, not a coincidence
+
+
+def repeats_published(sentence: str, published: list[str]) -> bool:
+    """Whether ``sentence`` says ``SHARED_RUN`` words in a row of one of ``published``."""
+    words = _WORDS.findall(sentence.replace("’", "'").lower())
+    runs = {tuple(words[i:i + SHARED_RUN]) for i in range(len(words) - SHARED_RUN + 1)}
+    for text in published:
+        said = _WORDS.findall(text.replace("’", "'").lower())
+        if any(tuple(said[i:i + SHARED_RUN]) in runs
+               for i in range(len(said) - SHARED_RUN + 1)):
+            return True
+    return False
+
+
+def copied_idea(sentence: str, ideas: list[str]) -> int | None:
+    """The index of the idea whose words ``sentence`` copies from its beginning and stops
+    before its end (``COPIED_MIN_WORDS`` words or more), or None. A whole sentence of an
+    idea of several sentences is not cut short."""
+    words = _WORDS.findall(sentence.replace("’", "'").lower())
+    if len(words) < COPIED_MIN_WORDS:
+        return None
+    for i, idea in enumerate(ideas):
+        text = str(idea).replace("’", "'").lower()
+        found = list(_WORDS.finditer(text))
+        if len(found) > len(words) and [m.group() for m in found[:len(words)]] == words \
+                and not text[found[len(words) - 1].end():].lstrip().startswith(
+                    (".", "!", "?", "…")):
+            return i
+    return None
 
 
 def _as_sentence(text: str) -> str:
