@@ -742,7 +742,7 @@ def _consensus_labels(fits: list[np.ndarray], min_size: int) -> tuple[np.ndarray
     n = len(fits[0])
     if len(fits) == 1 or n < 2:
         return fits[0], 0
-    from scipy.cluster.hierarchy import average, fcluster
+    from scipy.cluster.hierarchy import average, fcluster, is_valid_linkage
     from scipy.spatial.distance import pdist
 
     # One column per fit; each noise vector gets a label of its own so that it shares a
@@ -750,7 +750,15 @@ def _consensus_labels(fits: list[np.ndarray], min_size: int) -> tuple[np.ndarray
     columns = np.stack([np.where(f >= 0, f, -1 - np.arange(n)) for f in fits], axis=1)
     apart = pdist(columns, metric="hamming")
     pairs = int(np.count_nonzero(apart <= 1 - CONSENSUS_AGREEMENT))
-    groups = fcluster(average(apart), t=1 - CONSENSUS_AGREEMENT, criterion="distance") - 1
+    tree = average(apart)
+    if is_valid_linkage(tree):
+        groups = fcluster(tree, t=1 - CONSENSUS_AGREEMENT, criterion="distance") - 1
+    else:
+        # SciPy 1.17's average linkage can merge a group with itself when many distances
+        # tie (its nearest-neighbour chain; 200 Grand Débat comments with the fake model on
+        # a VM with AVX-512 BF16, 7 December 2026: group 1761 merged with itself at 0.1),
+        # and fcluster refuses the tree. The same linkage, computed plainly.
+        groups = _average_groups(apart, n, 1 - CONSENSUS_AGREEMENT)
     del apart
     sizes = np.bincount(groups)
     labels = np.where(sizes[groups] >= min_size, groups, UNASSIGNED).astype(np.int64)
@@ -761,6 +769,31 @@ def _consensus_labels(fits: list[np.ndarray], min_size: int) -> tuple[np.ndarray
         # calling everything noise.
         labels = fits[0]
     return labels, pairs
+
+
+def _average_groups(apart: np.ndarray, n: int, height: float) -> np.ndarray:
+    """Average linkage (UPGMA) on the condensed distances ``apart`` of ``n`` vectors, cut at
+    ``height``: the group of each vector, as ``fcluster(…, criterion="distance") - 1`` gives
+    it up to the groups' numbering. Plain O(n³) in the worst case, with the closest pair of
+    lowest indices merged first; used only when SciPy's tree is not valid."""
+    from scipy.spatial.distance import squareform
+
+    dist = squareform(apart).astype(np.float64)
+    np.fill_diagonal(dist, np.inf)
+    size = np.ones(n)
+    group = np.arange(n)
+    while n > 1:
+        i, j = np.unravel_index(int(np.argmin(dist)), dist.shape)
+        if not dist[i, j] <= height:
+            break
+        i, j = min(i, j), max(i, j)
+        merged = (size[i] * dist[i] + size[j] * dist[j]) / (size[i] + size[j])
+        dist[i], dist[:, i] = merged, merged
+        dist[i, i] = np.inf
+        dist[j], dist[:, j] = np.inf, np.inf
+        size[i] += size[j]
+        group[group == j] = i
+    return np.unique(group, return_inverse=True)[1]
 
 
 def _fit_sample(unit: np.ndarray, size: int | None = None) -> np.ndarray:
