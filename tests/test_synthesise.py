@@ -81,6 +81,12 @@ def _compose(llm, themes=THEMES):
     return compose_synthesis(themes, Q, CachedLLM(llm), PROMPT, EMBED.embed, SHARES)
 
 
+def _citations(themes):
+    """The synthesis in the « citations » mode, which asks the model nothing."""
+    return compose_synthesis(themes, Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
+                             write=False)
+
+
 def test_each_theme_goes_to_the_section_of_its_dominant_kind():
     assert section_of({"risque": 30, "constat": 40}) == "risques"
     assert section_of({"opportunite": 5, "condition": 5}) == "opportunites"  # ties in order
@@ -433,8 +439,7 @@ def test_the_quote_under_a_title_is_the_central_one_closest_to_it():
     title = EMBED.embed([theme.title])[0]
     assert representative_quote(theme, "risque") == quotes[0].rstrip(".")  # the most central
     assert representative_quote(theme, "risque", title) == quotes[1].rstrip(".")
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     assert any("Cette mode de l'IA passera" in s.text for s in draft.sentences)
     # Only among the most central few: a closer quote further down is not taken.
     far = [f"Réponse numéro {n} sur les devoirs faits à la maison." for n in range(5)]
@@ -450,8 +455,7 @@ def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
               "Je suis contre, les élèves ne réfléchissent déjà plus assez par eux-mêmes."]
     theme = _quoted(9, "Les élèves ne réfléchissent plus", quotes, "risque")
     assert representative_quote(theme, "risque") == quotes[2].rstrip(".")
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     said = " ".join(s.text for s in draft.sentences)
     assert "ne réfléchissent déjà plus" in said and "sens contraire" not in said
     # Said with what it is contrary to, a contrary is whole.
@@ -466,8 +470,7 @@ def test_a_quote_with_a_pseudonymisation_mark_is_given_only_when_none_other_is()
               "Nos salles informatiques datent de dix ans et le réseau sature."]
     theme = _quoted(9, "Le wifi et les salles informatiques", quotes, "risque")
     assert representative_quote(theme, "risque") == quotes[1].rstrip(".")
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     said = " ".join(s.text for s in draft.sentences)
     assert "moitié des salles" in said and "[" not in said
     # A theme whose every quote carries a mark is still quoted.
@@ -480,8 +483,7 @@ def test_a_quote_that_trails_off_keeps_its_dots():
               "Nos salles informatiques datent de dix ans et le réseau sature."]
     theme = _quoted(9, "Le wifi et les salles informatiques", quotes, "risque")
     assert representative_quote(theme, "risque") == quotes[0][:-3] + "…"
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     said = " ".join(s.text for s in draft.sentences)
     assert "alors l'IA… »" in said
     # Dots said as one character are kept as they are, once.
@@ -515,8 +517,7 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     # A title that opens on an opener (« Oui ») repeats a quote that does not.
     assert repeats_title("Oui tout le monde s'accorde à le dire",
                          "Tout le monde s'accorde à le dire")
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     cited = [s.text for s in draft.sentences if s.cluster_ids == [4] and s.origin != "code"]
     assert cited and all(s.count("opportunité à saisir") == 1 for s in cited)
     assert any("« Une opportunité à saisir pour l'école, vraiment »" in s for s in cited)
@@ -525,8 +526,7 @@ def test_a_quote_that_repeats_the_title_is_given_alone():
     said = [("À l'école élémentaire, l'IA doit rester un outil pour l'enseignant, pas pour "
              "les enfants."), "Bien pour nous, pas pour les élèves avant le lycée."]
     stub = _quoted(6, "L'école élémentaire", said, "condition")
-    draft = compose_synthesis([stub], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([stub])
     conclusion = " ".join(s.text for s in draft.sentences if s.section == "conclusion")
     assert "« À l'école élémentaire, l'IA doit rester" in conclusion
     assert "« L'école élémentaire »" not in conclusion
@@ -543,8 +543,7 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
                   quotes=quotes, idea_kinds=["condition"] * 2)
     vectors = EMBED.embed([title, quotes[0].rstrip(".")])
     assert float(vectors[0] @ vectors[1]) < TITLE_QUOTE_MIN
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     cited = [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
     assert cited and "« Le plus important est d'apprendre aux élèves" in cited[0]
     assert "adresse personnelle" not in cited[0]
@@ -620,8 +619,7 @@ def test_the_connectives_of_a_full_section_never_repeat():
               ("Les mails aux familles", "Écrire les mails aux familles")]
     many = [_theme(10 + i, title, [f"{idea}.", f"{idea} est utile."], 0.3 - 0.02 * i,
                    {"opportunite": 20 - i}) for i, (title, idea) in enumerate(topics)]
-    draft = compose_synthesis(many, Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations(many)
     themed = [s for s in draft.sentences if s.section == "opportunites" and s.position > 0
               and len(s.cluster_ids) == 1]
     assert len(themed) == MAX_THEMES_PER_SECTION
@@ -750,8 +748,7 @@ def test_a_quote_given_alone_is_the_most_central_not_the_closest_to_a_title_it_l
     closeness = vectors[1:] @ vectors[0]
     assert closeness.argmax() == 1 and closeness.max() < TITLE_QUOTE_MIN  # closest, yet apart
     assert representative_quote(theme, "risque", vectors[0]) == quotes[1].rstrip(".")
-    draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed, SHARES,
-                              write=False)
+    draft = _citations([theme])
     cited = [s.text for s in draft.sentences if s.cluster_ids == [6] and s.origin != "code"]
     assert cited and f"« {quotes[0].rstrip('.')} »" in cited[0]
     assert "supprimer des postes" not in cited[0] and title not in cited[0]
