@@ -135,6 +135,12 @@ def prose_problem(text: str) -> str | None:
 # Grand Débat runs (docs/quality.md). The synthesis refuses them too (synthesise).
 FIRST_PERSON = re.compile(r"\b(?:je|me|moi|mon|ma|mes)\b|\b[jm]['’]", re.IGNORECASE)
 _WORDS = re.compile(r"[\w']+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, lower-cased, with typographic apostrophes made straight."""
+    return _WORDS.findall(text.replace("’", "'").lower())
+
 # A loop can say its phrase again after one of these words: « Les formations du PAF sur l'IA
 # sont prises d'assaut, et les formations du PAF sur l'IA sont prises d'assaut », a demo
 # summary's sentence on 7 December 2026 (nine words, said twice around « et »).
@@ -147,7 +153,7 @@ def repeated_phrase(text: str) -> str | None:
     préparer les cours, pour préparer les cours »). An enumeration that says a phrase again
     with other words after it (« réduire le nombre de parlementaires, réduire le nombre de
     mandats ») is not a loop."""
-    words = _WORDS.findall(text.replace("’", "'").lower())
+    words = _words(text)
     for n in range(2, len(words) // 2 + 1):
         for gap in (0, 1):
             for i in range(len(words) - 2 * n - gap + 1):
@@ -262,10 +268,10 @@ COPIED_MIN_WORDS = 4  # a copied beginning this long or longer is a copy, not a 
 
 def repeats_published(sentence: str, published: list[str]) -> bool:
     """Whether ``sentence`` says ``SHARED_RUN`` words in a row of one of ``published``."""
-    words = _WORDS.findall(sentence.replace("’", "'").lower())
+    words = _words(sentence)
     runs = {tuple(words[i:i + SHARED_RUN]) for i in range(len(words) - SHARED_RUN + 1)}
     for text in published:
-        said = _WORDS.findall(text.replace("’", "'").lower())
+        said = _words(text)
         if any(tuple(said[i:i + SHARED_RUN]) in runs
                for i in range(len(said) - SHARED_RUN + 1)):
             return True
@@ -276,7 +282,7 @@ def copied_idea(sentence: str, ideas: list[str]) -> int | None:
     """The index of the idea whose words ``sentence`` copies from its beginning and stops
     before its end (``COPIED_MIN_WORDS`` words or more), or None. A whole sentence of an
     idea of several sentences is not cut short."""
-    words = _WORDS.findall(sentence.replace("’", "'").lower())
+    words = _words(sentence)
     if len(words) < COPIED_MIN_WORDS:
         return None
     for i, idea in enumerate(ideas):
