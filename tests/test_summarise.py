@@ -24,11 +24,13 @@ from synthese.summarise import (
     model_title_problem,
     noun_then_infinitive,
     repeated_word,
+    short_words,
     strip_openers,
     summarise_theme,
     tidy_summary,
     title_problem,
     title_theme,
+    title_words,
 )
 
 Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
@@ -214,6 +216,31 @@ def test_a_title_with_a_word_that_is_not_the_themes_is_refused():
     assert title_problem("Les triches des élèves avec ChatGPT", [], idea_stems=stems, **kw) is None
 
 
+def test_a_title_with_a_short_word_that_is_not_the_themes_is_refused():
+    """« J'utilise le bus avec prudence », the 1.5B's title of a demo theme of brief
+    favourable answers that never say « bus » (7 December 2026): a word of three letters
+    escaped the check of absent words, which saw only words of four letters or more."""
+    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
+          "other_similarity": 0.2, "question": Q}
+    ideas = ["J'y suis plutôt favorable.", "Je l'utilise un peu, avec prudence.",
+             "Pour préparer les APC, c'est très pratique.", "Super pour les élèves dys !"]
+    stems = set().union(*(title_words(i) for i in ideas))
+    assert title_problem("J'utilise le bus avec prudence", [], idea_stems=stems, **kw) \
+        == "mots absents des idées du thème"
+    assert title_problem("Les TBI avec prudence", [], idea_stems=stems, **kw) \
+        == "mots absents des idées du thème"
+    # Short words the ideas say, function words, and the question's subject by its initials
+    # (« IA », « intelligence artificielle ») pass.
+    assert title_problem("J'utilise l'IA avec prudence", [], idea_stems=stems, **kw) is None
+    assert title_problem("Préparer les APC pour les élèves dys", [], idea_stems=stems,
+                         **kw) is None
+    assert short_words("Le bus, l'IA et les APC en CP") == {"bus", "ia", "apc", "cp"}
+    assert {"ia", "bus"} <= title_words("L'intelligence artificielle dans le bus")
+    # Without the short words among the theme's (content stems only), a short word is absent.
+    assert title_problem("Préparer les APC", [], idea_stems=set().union(
+        *(content_stems(i) for i in ideas)), **kw) == "mots absents des idées du thème"
+
+
 def test_a_title_farther_from_its_theme_than_every_idea_is_refused():
     kw = {"question_similarity": 0.1, "question_threshold": 0.6, "other_similarity": 0.1}
     # Far enough from its centroid in absolute terms, and closer to it than to any other
@@ -258,6 +285,7 @@ def test_the_stage_refuses_a_title_that_names_one_idea_of_its_theme_only():
         == "moins proche du thème que chacune de ses idées"
     assert problem("Les devoirs copiés sur ChatGPT") is None
     assert problem("Le wifi dans les salles") == "mots absents des idées du thème"
+    assert problem("Les devoirs copiés dans le bus") == "mots absents des idées du thème"
     # A fallback title is one of the ideas, a reformulation or a cut: not checked so.
     assert checks.problem(0, cheating)("Des textes officiels attendus") is None
 

@@ -509,9 +509,9 @@ class _TitleChecks:
         """The check of a title for this theme, whose model saw the texts ``seen``; with
         ``model``, of the model's titles, which must also be no farther from the theme's
         centroid than its least typical idea (a fallback is one of the ideas)."""
-        from synthese.summarise import content_stems, title_problem
+        from synthese.summarise import title_problem, title_words
 
-        stems = set().union(*(content_stems(t) for t in seen))
+        stems = set().union(*(title_words(t) for t in seen))
 
         def check(title: str) -> str | None:
             if self.question is None:

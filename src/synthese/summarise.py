@@ -136,7 +136,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v31", members_key, model_id,
+    return content_hash("summary-v32", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -334,6 +334,36 @@ def content_stems(text: str) -> set[str]:
     return {w[:5] for w in _content_words(_fold(text))}
 
 
+# Words of two or three letters that say nothing of a subject. The others do, and
+# ``content_stems`` does not see them, nor did the check of a title's words absent from its
+# theme: « J'utilise le bus avec prudence », the 1.5B's title of a demo theme whose 46 ideas
+# say « plutôt favorable », « avec prudence », and never « bus », passed it (7 December
+# 2026, docs/quality.md). Acronyms are such words too: « APC », « TBI », « CP ».
+SHORT_FUNCTION_WORDS = frozenset([
+    "ai", "as", "au", "aux", "ca", "ce", "ces", "ci", "de", "des", "du", "en", "es", "est",
+    "et", "eu", "eux", "il", "ils", "je", "la", "le", "les", "lui", "ma", "me", "mes", "moi",
+    "mon", "ne", "ni", "non", "nos", "on", "ont", "or", "ou", "oui", "par", "pas", "peu", "qu",
+    "que", "qui", "sa", "se", "ses", "si", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu",
+    "un", "une", "va", "via", "vos", "vu", "ete", "car"])
+
+
+def short_words(text: str) -> set[str]:
+    """The words of two or three letters of a text that say something (folded): an
+    abbreviation, an acronym or a short noun (« IA », « APC », « bus »)."""
+    return {w for w in _fold(text).split()
+            if 2 <= len(w) <= 3 and w.isalpha() and w not in SHORT_FUNCTION_WORDS}
+
+
+def title_words(text: str) -> set[str]:
+    """What a title may take from a text: its content words (``content_stems``), its short
+    words (``short_words``) and the initials of two or three words in a row, which an
+    acronym of them says (« IA » for « intelligence artificielle »)."""
+    words = [w for w in _fold(text).split() if w not in SHORT_FUNCTION_WORDS and len(w) > 1]
+    initials = {"".join(w[0] for w in words[i:i + n]) for n in (2, 3)
+                for i in range(len(words) - n + 1)}
+    return content_stems(text) | short_words(text) | initials
+
+
 # Connectives that carry a respondent's sentence into a title wherever they stand: « Les
 # élèves en revanche sont très partagés », the 0.5B's title of a demo theme with a draft
 # title prompt (5 December 2026, benchmarks/prompts/title_theme_v3_rejected.md).
@@ -488,8 +518,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
                   least_similarity: float | None = None) -> str | None:
     """Why a title is refused, in French, or None when it passes every check. A title whose
     every content word is a word of the ``question`` restates it, however far its vector.
-    With the ``idea_stems`` of the theme (``content_stems`` of its ideas and quotes), a title
-    with another content word absent from them is refused: the small models carry their
+    With the ``idea_stems`` of the theme (``title_words`` of its ideas and quotes), a title
+    with another content word or short word absent from them is refused: the small models carry their
     examples' words into titles (« Les transports en zone rurale » for pupils with dyslexia),
     invent a subject (« La perte de pouvoir d'achat ») or a word (« Les outils américains et
     les carres », a demo title of 5 December 2026). With ``least_similarity``, the cosine of
@@ -517,8 +547,10 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     # Débat runs of 1-5 December 2026, three had one word absent from what their model saw,
     # two of them a word no respondent wrote (« carres », « écrans ») and one a fair
     # paraphrase (« trop complexes »). A refused title is asked again, then falls back to
-    # an idea in the respondents' words.
-    if idea_stems is not None and own - idea_stems:
+    # an idea in the respondents' words. Short words too (« bus »), when ``idea_stems``
+    # holds them (``title_words``).
+    short = short_words(title) - title_words(question)
+    if idea_stems is not None and (own - idea_stems or short - idea_stems):
         return "mots absents des idées du thème"
     if other_similarity > own_similarity:
         return "plus proche d'un autre thème"
