@@ -158,6 +158,25 @@ def test_allow_list_and_look_alikes_stay_unchanged(pseudonymiser, text):
     assert result.text == text and result.entities == ()
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a planted item of the demo export (R0021), whose town was left after the school
+        ("Contact : m.duval@ac-normandie.fr (collège Guy de Maupassant, Fécamp). Merci !",
+         "Contact : [EMAIL] ([ETABLISSEMENT_1]). Merci !"),
+        ("J'enseigne au lycée Victor Hugo, à Besançon, et rien n'est prévu.",
+         "J'enseigne au [ETABLISSEMENT_1], et rien n'est prévu."),
+        ("Au collège Jean Moulin, Saint-Denis.", "Au [ETABLISSEMENT_1]."),
+        # what follows the comma is no town closing the clause: the school alone
+        ("Au collège Jean Moulin, Marseille et Lyon nous envient.",
+         "Au [ETABLISSEMENT_1], Marseille et Lyon nous envient."),
+        ("Au lycée Jean Jaurès, la direction hésite.", "Au [ETABLISSEMENT_1], la direction hésite."),
+    ],
+)
+def test_a_town_after_a_school_and_a_comma_belongs_to_the_school(pseudonymiser, text, expected):
+    assert pseudonymiser.pseudonymise(text).text == expected
+
+
 def test_school_named_like_an_allowed_figure_is_still_replaced(pseudonymiser):
     result = pseudonymiser.pseudonymise("L'école Jules Ferry de Roubaix est pilote.")
     assert types_of(result) == ["ETABLISSEMENT"]
@@ -221,7 +240,7 @@ def test_missing_config_file_is_a_user_error(tmp_path):
 
 def test_method_names_engine_model_rules_and_config(pseudonymiser):
     assert re.fullmatch(
-        r"presidio-2\.2\.366\+fr_core_news_md-3\.8\.0\+rules-v1\+[0-9a-f]{12}", pseudonymiser.method
+        r"presidio-2\.2\.366\+fr_core_news_md-3\.8\.0\+rules-v2\+[0-9a-f]{12}", pseudonymiser.method
     )
 
 

@@ -29,7 +29,7 @@ from synthese.keys import content_hash
 # The version of the rules of recognizers_fr.py: bump it when they change, so that every
 # answer is pseudonymised again. recognizers_fr.py (which imports Presidio, seconds) is
 # imported only when answers are pseudonymised, so that a rerun with nothing new loads nothing.
-RULES_VERSION = "rules-v1"
+RULES_VERSION = "rules-v2"
 
 ENTITY_TYPES = (
     "PERSONNE",

@@ -326,6 +326,9 @@ class FrenchSchoolRecognizer(EntityRecognizer):
         for m in SCHOOL_KIND.finditer(text):
             end = self._name_end(text, m.end())
             if end:
+                town = SCHOOL_TOWN_AFTER.match(text, end)
+                if town and _word_key(town.group(1).split()[0]) not in NOT_SCHOOL_NAMES:
+                    end = town.end()
                 results.append(RecognizerResult("ETABLISSEMENT", m.start(), end, 0.85))
         return results
 
@@ -505,6 +508,14 @@ POSTCODE = r"(?:0[1-9]|[1-8]\d|9[0-5]|97[1-6]|98[4-9])\d{3}"
 TOWN = (
     rf"[{UP}][\w'’]*(?:(?:[- ](?:en|sur|sous|le|la|les|de|du|lès))?[- ](?:d['’])?[{UP}][\w'’]*)*"
     r"(?:[ \t]+Cedex(?:[ \t]*\d{1,2})?)?"
+)
+
+# A town after a school's name and a comma, before a bracket or the end of a clause,
+# belongs to the school as « collège Jean Moulin de Vénissieux » does: « (collège Guy de
+# Maupassant, Fécamp) », a planted item of the demo export, left « ([ETABLISSEMENT_1],
+# Fécamp) », and school and town together identify the respondent (7 December 2026).
+SCHOOL_TOWN_AFTER = re.compile(
+    rf",[ \t]+(?:à[ \t]+)?({TOWN})(?=[ \t]*(?:[).;,!?\n]|$))"
 )
 
 
