@@ -13,6 +13,7 @@ For the latest completed run of the database it prints, as a Markdown table:
 - titles: distinct, keyword lists, closer to their own centroid than to any other, written by
   the model;
 - « autres / inclassables » share of the arguments;
+- ideas whose reformulation says a content word their answer does not (``words_not_in_answer``);
 - with --demo, which of the ten themes the demo was written around the synthesis names
   (a pattern per theme, listed below; read the synthesis too).
 """
@@ -33,6 +34,7 @@ sys.path.insert(0, str(REPO / "src"))
 from synthese.cluster import centroids, vector_texts
 from synthese.embed import make_embedder
 from synthese.storage import Store
+from synthese.summarise import content_stems
 
 # The themes the demo was written around (data/raw/README.md), and words that name each.
 DEMO_THEMES = {
@@ -51,6 +53,22 @@ DEMO_THEMES = {
     "triche": r"trich|fraud|devoirs? (à la )?maison|plagiat",
     "peur du remplacement": r"remplac",
 }
+
+
+def words_not_in_answer(trace, question: str) -> float:
+    """The share of ideas whose reformulation says a content word its answer does not say:
+    neither the question's nor one sharing its first four letters with a word of the answer
+    (« utilisation » for « utiliser » is the answer's). Paraphrase (« nécessité ») and
+    invention (« Utilisation du gymnase… », a 1.5B idea on an answer that names no
+    gymnasium) alike; the 0.5B keeps to its answers' words (docs/quality.md)."""
+    asked = content_stems(question)
+    ideas = trace.drop_duplicates("argument_id")
+    saying = 0
+    for idea, answer in zip(ideas["argument_text"], ideas["answer_text"], strict=True):
+        said = content_stems(str(answer))
+        saying += any(w[:4] not in {a[:4] for a in said}
+                      for w in content_stems(str(idea)) - said - asked)
+    return saying / len(ideas) if len(ideas) else 0.0
 
 
 def figures(db: Path, demo: bool) -> dict:
@@ -108,6 +126,8 @@ def figures(db: Path, demo: bool) -> dict:
         "titles written by the model": float((real["title_origin"] == "modele").mean())
         if len(real) else 0.0,
         "autres / inclassables (arguments)": float((trace["cluster_id"] < 0).mean()),
+        "ideas saying a word their answer does not": words_not_in_answer(
+            trace, " ".join(json.loads(run["config"]).get("question_texts") or [])),
         "timings": json.loads(run["timings"]),
         "tokens": {k: v for k, v in json.loads(run["tokens"]).items() if k != "by_stage"},
     }
