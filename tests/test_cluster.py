@@ -784,9 +784,8 @@ def test_the_noise_of_every_kind_is_attached_at_one_threshold(monkeypatch):
 
 def test_the_consensus_survives_a_scipy_tree_that_merges_a_group_with_itself():
     from scipy.cluster.hierarchy import average, fcluster, is_valid_linkage
-    from scipy.spatial.distance import pdist
 
-    from synthese.cluster import _average_groups, _consensus_labels
+    from synthese.cluster import _average_groups, _consensus_labels, fits_apart
 
     # The 10 fits of the 200 Grand Débat comments (fake model, default embedder) on a VM with
     # AVX-512 BF16, 7 December 2026: SciPy's average linkage merged group 1761 with itself,
@@ -794,20 +793,15 @@ def test_the_consensus_survives_a_scipy_tree_that_merges_a_group_with_itself():
     stored = Path(__file__).parent / "fixtures" / "consensus_fits_scipy_self_merge.npz"
     fits = [f.astype(np.int64) for f in np.load(stored)["fits"]]
     n = len(fits[0])
-
-    def apart(rows):
-        columns = np.stack([np.where(f >= 0, f, -1 - np.arange(len(f))) for f in rows], axis=1)
-        return pdist(columns, metric="hamming")
-
-    assert not is_valid_linkage(average(apart(fits)))
+    assert not is_valid_linkage(average(fits_apart(fits)))
     labels, pairs = _consensus_labels(fits, 25)
     assert len(labels) == n and pairs > 0
     assert 5 <= labels.max() + 1 <= 15 and (labels >= 0).mean() > 0.5
     # Where SciPy's tree is valid (the first 898 vectors), the plain linkage gives its groups.
     sample = [f[:898] for f in fits]
-    tree = average(apart(sample))
+    tree = average(fits_apart(sample))
     assert is_valid_linkage(tree)
     scipy_groups = fcluster(tree, t=0.5, criterion="distance") - 1
-    plain = _average_groups(apart(sample), 898, 0.5)
+    plain = _average_groups(fits_apart(sample), 898, 0.5)
     pairs_of = {tuple(sorted(np.flatnonzero(scipy_groups == g))) for g in set(scipy_groups)}
     assert pairs_of == {tuple(sorted(np.flatnonzero(plain == g))) for g in set(plain)}

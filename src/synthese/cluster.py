@@ -743,12 +743,8 @@ def _consensus_labels(fits: list[np.ndarray], min_size: int) -> tuple[np.ndarray
     if len(fits) == 1 or n < 2:
         return fits[0], 0
     from scipy.cluster.hierarchy import average, fcluster, is_valid_linkage
-    from scipy.spatial.distance import pdist
 
-    # One column per fit; each noise vector gets a label of its own so that it shares a
-    # theme with nobody. Hamming distance = the share of fits that part two vectors.
-    columns = np.stack([np.where(f >= 0, f, -1 - np.arange(n)) for f in fits], axis=1)
-    apart = pdist(columns, metric="hamming")
+    apart = fits_apart(fits)
     pairs = int(np.count_nonzero(apart <= 1 - CONSENSUS_AGREEMENT))
     tree = average(apart)
     if is_valid_linkage(tree):
@@ -769,6 +765,17 @@ def _consensus_labels(fits: list[np.ndarray], min_size: int) -> tuple[np.ndarray
         # calling everything noise.
         labels = fits[0]
     return labels, pairs
+
+
+def fits_apart(fits: list[np.ndarray]) -> np.ndarray:
+    """The condensed distances of the vectors across the fits: the share of fits that part
+    two vectors (Hamming). One column per fit; each noise vector gets a label of its own so
+    that it shares a theme with nobody."""
+    from scipy.spatial.distance import pdist
+
+    n = len(fits[0])
+    columns = np.stack([np.where(f >= 0, f, -1 - np.arange(n)) for f in fits], axis=1)
+    return pdist(columns, metric="hamming")
 
 
 def _average_groups(apart: np.ndarray, n: int, height: float) -> np.ndarray:
