@@ -35,6 +35,9 @@ from synthese.summarise import (
 
 Q = "Que pensez-vous de l'usage de l'intelligence artificielle dans les établissements scolaires ?"
 TITLE = load_prompt(*PROMPTS["title"])
+# Similarities under which a title passes every check of its vector.
+PASSING = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
+           "other_similarity": 0.2, "question": Q}
 IDEAS = ["Les élèves trichent avec ChatGPT.", "La triche avec ChatGPT explose.",
          "ChatGPT facilite la triche aux devoirs."]
 
@@ -94,8 +97,7 @@ def test_title_checks_refuse_lists_repeats_the_question_and_other_themes():
 
 
 def test_a_title_made_only_of_the_questions_words_restates_it_whatever_its_vector():
-    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
-          "other_similarity": 0.2, "question": Q}
+    kw = PASSING
     assert title_problem("Intelligence artificielle dans les établissements", [], **kw) \
         == "seulement les mots de la question"
     assert title_problem("Intelligence artificielle et triche", [], **kw) is None
@@ -200,8 +202,7 @@ def test_the_fallback_title_skips_ideas_that_restate_the_question_and_prefers_wh
 
 
 def test_a_title_with_a_word_that_is_not_the_themes_is_refused():
-    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
-          "other_similarity": 0.2, "question": Q}
+    kw = PASSING
     stems = set().union(*(content_stems(i) for i in IDEAS))
     # The words of a prompt's example, or a subject the ideas never mention.
     assert title_problem("Les transports en zone rurale", [], idea_stems=stems, **kw) \
@@ -220,8 +221,7 @@ def test_a_title_with_a_short_word_that_is_not_the_themes_is_refused():
     """« J'utilise le bus avec prudence », the 1.5B's title of a demo theme of brief
     favourable answers that never say « bus » (7 December 2026): a word of three letters
     escaped the check of absent words, which saw only words of four letters or more."""
-    kw = {"question_similarity": 0.1, "question_threshold": 0.6, "own_similarity": 0.7,
-          "other_similarity": 0.2, "question": Q}
+    kw = PASSING
     ideas = ["J'y suis plutôt favorable.", "Je l'utilise un peu, avec prudence.",
              "Pour préparer les APC, c'est très pratique.", "Super pour les élèves dys !"]
     stems = set().union(*(title_words(i) for i in ideas))

@@ -549,8 +549,8 @@ def title_problem(title: str, taken: list[str], *, question_similarity: float,
     # paraphrase (« trop complexes »). A refused title is asked again, then falls back to
     # an idea in the respondents' words. Short words too (« bus »), when ``idea_stems``
     # holds them (``title_words``).
-    short = short_words(title) - title_words(question)
-    if idea_stems is not None and (own - idea_stems or short - idea_stems):
+    if idea_stems is not None and (
+            own - idea_stems or short_words(title) - title_words(question) - idea_stems):
         return "mots absents des idées du thème"
     if other_similarity > own_similarity:
         return "plus proche d'un autre thème"
