@@ -66,8 +66,8 @@ def words_not_in_answer(trace, question: str) -> float:
     saying = 0
     for idea, answer in zip(ideas["argument_text"], ideas["answer_text"], strict=True):
         said = content_stems(str(answer))
-        saying += any(w[:4] not in {a[:4] for a in said}
-                      for w in content_stems(str(idea)) - said - asked)
+        prefixes = {a[:4] for a in said}
+        saying += any(w[:4] not in prefixes for w in content_stems(str(idea)) - said - asked)
     return saying / len(ideas) if len(ideas) else 0.0
 
 
