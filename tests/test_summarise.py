@@ -23,6 +23,7 @@ from synthese.summarise import (
     majority_phrase,
     model_title_problem,
     noun_then_infinitive,
+    plural_without_mark,
     repeated_word,
     short_words,
     strip_openers,
@@ -326,6 +327,26 @@ def test_a_model_title_with_a_noun_then_an_infinitive_is_asked_again():
                  "Des outils pour apprendre", "Le pouvoir d'achat des familles",
                  "Synthétiser en une page une circulaire de trente pages"):
         assert noun_then_infinitive(text) is None, text
+
+
+def test_a_model_title_with_a_plural_determiner_before_a_singular_word_is_asked_again():
+    # « Les usages et les débat »: the 0.5B's title of a demo theme, published on 7 December
+    llm = Titles(["Les usages et les débat", "Les débats sur les usages"])
+    title = title_theme(IDEAS, Q, CachedLLM(llm), TITLE, lambda t: None, [])
+    assert title.rejected == [("Les usages et les débat", "pluriel sans marque")]
+    assert (title.text, title.origin) == ("Les débats sur les usages", "modele")
+    assert plural_without_mark("Les grand dirigeant") == "Les grand"
+    assert plural_without_mark("Favoriser les circuit court") == "les circuit"
+    # plural marks, invariable words, capitals, figures, compounds and the pronoun « les »
+    for text in ("Les prix des logiciels", "Les jeux et les gaz", "Des usages divers",
+                 "Les nouveaux outils", "Les TBI de mon lycée", "Les 4e et les 3e",
+                 "Accéder aux centre-villes", "On les encourage à lire", "Les deux écoles",
+                 "Les plus fragiles", "La fin des devoirs maison"):
+        assert plural_without_mark(text) is None, text
+    # a respondent's sentence, the fallback, keeps its spelling
+    llm = Titles(["Les usages et les débat", "Des débat sur les usage"])
+    said = ["Les élu sont mandatés par le peuple."]
+    assert title_theme(said, Q, CachedLLM(llm), TITLE, lambda t: None, []).text == said[0][:-1]
 
 
 def test_a_title_cut_at_a_connective_is_refused():

@@ -136,7 +136,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v32", members_key, model_id,
+    return content_hash("summary-v33", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -427,17 +427,55 @@ def noun_then_infinitive(title: str) -> str | None:
     return None
 
 
+# A plural determiner, then a noun or adjective without a plural mark: « Les usages et les
+# débat », the 0.5B's title of the demo theme on the ecological cost of AI (7 December 2026,
+# published among the rarer risks). French plural nouns and adjectives end in s, x or z;
+# capitals (« les TBI »), figures (« les 4e ») and compounds (« aux centre-villes ») are
+# left alone. spaCy's tagger tells the article « les » from the pronoun (« on les
+# encourage »); its number is not used, since it reads « débat » as plural after « les ».
+_PLURAL_DETERMINERS = ("les", "des", "ces", "mes", "tes", "ses", "nos", "vos", "leurs", "aux",
+                       "plusieurs", "quelques", "certains", "certaines")
+_MAYBE_PLURAL = re.compile(rf"\b(?:{'|'.join(_PLURAL_DETERMINERS)})\s+(?:[\w-]+[sxz]\s+)*"
+                           r"[a-zà-öø-ÿœ]*[a-zà-öø-ÿœ](?<![sxz])\b", re.IGNORECASE)
+
+
+def plural_without_mark(title: str) -> str | None:
+    """« determiner word » when a plural determiner is followed by a noun or adjective
+    with no plural mark (« les débat »), after any adjectives that have one; else None."""
+    if not _MAYBE_PLURAL.search(title):
+        return None
+    doc = list(_french_tagger()(title))
+    for i, det in enumerate(doc):
+        if det.lower_ not in _PLURAL_DETERMINERS or det.pos_ not in ("DET", "ADP"):
+            continue
+        after = i + 1
+        while (after < len(doc) - 1 and doc[after].pos_ == "ADJ"
+               and doc[after].lower_.endswith(("s", "x", "z"))):
+            after += 1
+        word = doc[after] if after < len(doc) else None
+        joined = (word is not None and not word.whitespace_ and after + 1 < len(doc)
+                  and doc[after + 1].text.startswith("-"))  # « centre-villes »
+        if (word is not None and not joined and word.pos_ in ("NOUN", "ADJ")
+                and word.text.isalpha() and word.text.islower()
+                and not word.lower_.endswith(("s", "x", "z"))):
+            return f"{det.text} {word.text}"
+    return None
+
+
 def model_title_problem(title: str) -> str | None:
     """Why a title the model wrote is refused although a respondent's sentence (the
     fallback) may do the same: a content word said on both sides of « et » or « ou »
-    (``repeated_word``), a sentence's connective, or a noun followed by an infinitive
-    (``noun_then_infinitive``)."""
+    (``repeated_word``), a sentence's connective, a noun followed by an infinitive
+    (``noun_then_infinitive``), or a plural determiner before a word in the singular
+    (``plural_without_mark``)."""
     if repeated_word(title):
         return "mot répété"
     if _CONNECTIVE.search(_fold(title)):
         return "connecteur d'une phrase"
     if noun_then_infinitive(title):
         return "nom suivi d'un infinitif"
+    if plural_without_mark(title):
+        return "pluriel sans marque"
     return None
 
 
