@@ -245,6 +245,26 @@ def test_a_summary_sentence_that_says_again_what_the_summary_said_is_left_out():
                                                  ("argument", "Il faut former les enseignants.")]
 
 
+def test_a_sentence_said_again_without_its_accents_is_left_out():
+    import pandas as pd
+
+    from synthese.verify import ground_summary, said_form
+
+    # A demo summary of 7 December 2026: the model's sentence, then a respondent's idea that
+    # says it again without accents (ratio 84.8 with them), each supported by its own idea.
+    members = pd.DataFrame({"argument_id": ["a", "b", "c"],
+                            "text": ["L'impact écologique de tout ce débat est l'angle mort",
+                                     "L'impact ecologique est l'angle mort de tout ce debat",
+                                     "Une requête consomme plus qu'une recherche classique"]})
+    ideas = np.array([[1, 0, 0], [0.8, 0.6, 0], [0, 0, 1]], dtype=np.float32)
+    sentences = ["L'impact écologique de tout ce débat est l'angle mort de tout ce debat.",
+                 "L'impact ecologique est l'angle mort de tout ce debat.",
+                 "Une requête consomme plus qu'une recherche classique."]
+    out = ground_summary(sentences, ideas, members, ideas)
+    assert [g.text for g in out] == [sentences[0], sentences[2]]
+    assert said_form("L'écologie, Ça COMPTE !") == "l ecologie ca compte"
+
+
 def test_an_idea_copied_and_cut_short_is_given_whole_and_a_run_said_again_is_replaced():
     import pandas as pd
 
