@@ -280,6 +280,32 @@ def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
     assert "nan" not in re.sub(r"<script.*?</script>", "", report.read_text("utf-8"), flags=re.DOTALL).split()
 
 
+def test_the_summaries_are_asked_before_the_titles_and_each_call_is_counted_once(
+        tmp_path, pseudonymiser):
+    # llama.cpp re-reads only what differs from the last prompt: asked in turn per theme
+    # (title, summary, title…), each call re-read its whole few-shot prompt
+    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
+              "La formation continue des enseignants manque cruellement",
+              "Les données personnelles des élèves partent chez des entreprises américaines",
+              "Le réseau wifi du collège tombe en panne chaque semaine"]
+    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
+                       for i in range(12)]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    llm = FakeLLM()
+    done, _ = run(export, tmp_path, llm, pseudonymiser)
+    asked = ["titre" if "titre" in str(c["schema"]) else "resume" if "resume" in str(c["schema"])
+             else "autre" for c in llm.calls]
+    summaries = [i for i, a in enumerate(asked) if a == "resume"]
+    titles = [i for i, a in enumerate(asked) if a == "titre"]
+    assert len(summaries) >= 2 and len(titles) >= 2
+    assert max(summaries) < min(titles)
+    # each call counted once, as made: the titles' loop finds the summaries in the cache
+    stage = done.row["tokens"]["by_stage"]["summary"]
+    assert (stage["calls"], stage["reused"]) == (len(summaries) + len(titles), 0)
+    assert done.calls_made == len(llm.calls)
+
+
 def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path, pseudonymiser):
     from synthese.storage import Store
 

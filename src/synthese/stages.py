@@ -394,7 +394,9 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     made = 0
     if run.mapper is not None:
         _summaries_mapped(run, llm, prompts, themes, args, vectors)
-    with Progress(len(themes), "Résumés des thèmes", run.progress, run.log) as bar:
+    else:
+        _summaries_first(run, llm, prompts, themes, args, vectors)
+    with Progress(len(themes), "Titres des thèmes", run.progress, run.log) as bar:
         for c in themes.itertuples(index=False):
             key = keys[int(c.cluster_id)] = summary_key(c.members_key, llm.model_id, prompts,
                                                         _vector_model(run), SUPPORT_THRESHOLD)
@@ -413,12 +415,11 @@ def summarise(run: Run, extract: Extracted, cluster: Clustered) -> Summarised:
     return Summarised(keys, made, len(keys) - made)
 
 
-def _summaries_mapped(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
-                      args: pd.DataFrame, vectors: np.ndarray) -> None:
-    """The model calls of the summaries, mapped over the run's servers one theme per task
-    (distribute.summarise_batch) and stored here, the one writer: the themes are then
-    summarised and titled in order (``summarise``), every summary call found in the cache."""
-    from synthese.distribute import map_batches, summarise_batch
+def _pending_summaries(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
+                       args: pd.DataFrame, vectors: np.ndarray) -> list[tuple[int, list[str], int]]:
+    """(theme id, ideas most central first, attempt) of each theme whose summary the model
+    is to write in this run: none stored, or the stored one failed; not a theme of answers
+    that address the model only (``_members``)."""
     from synthese.summarise import summary_key
     from synthese.verify import SUPPORT_THRESHOLD
 
@@ -431,6 +432,45 @@ def _summaries_mapped(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
         if (latest is None or latest["failure"] is not None) and len(members):
             pending.append((int(c.cluster_id), list(members["text"]),
                             (latest["attempt"] if latest else 0) + 1))
+    return pending
+
+
+# The summaries are asked first, one after the other, then the titles: llama.cpp keeps the
+# key-value cache of the last prompt, so each call re-reads only what differs from the one
+# before. Asked in turn per theme (title, summary, title…), each call re-read its whole
+# few-shot prompt: 47 title calls of 470 prompt tokens and 29 summary calls of 650 on the
+# demo (7 December 2026; docs/quality.md gives the time saved).
+def _summaries_first(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
+                     args: pd.DataFrame, vectors: np.ndarray) -> None:
+    """The model calls of the summaries, made here in the themes' order and stored in the
+    call cache, so that ``_summarise_theme`` finds them there (not counted twice: the
+    ``prefetched`` keys). A theme of brief answers is summed up by code, not asked. At the
+    first summary that fails (the server down), the rest is left to ``_summarise_theme``,
+    which tries each once, as before."""
+    from synthese.cluster import vector_texts
+    from synthese.summarise import is_brief, summarise_theme
+
+    pending = [(cid, ideas, attempt) for cid, ideas, attempt
+               in _pending_summaries(run, llm, prompts, themes, args, vectors)
+               if not is_brief(list(vector_texts(_members(args, vectors, cid)[0])))]
+    with Progress(len(pending), "Résumés des thèmes", run.progress, run.log) as bar:
+        for _, ideas, attempt in pending:
+            summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
+                                      prompts["reduce"], attempt)
+            run.llm.stats.prefetched.update(summary.call_keys)
+            if summary.failed:
+                return
+            bar.advance()
+
+
+def _summaries_mapped(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
+                      args: pd.DataFrame, vectors: np.ndarray) -> None:
+    """The model calls of the summaries, mapped over the run's servers one theme per task
+    (distribute.summarise_batch) and stored here, the one writer: the themes are then
+    summarised and titled in order (``summarise``), every summary call found in the cache."""
+    from synthese.distribute import map_batches, summarise_batch
+
+    pending = _pending_summaries(run, llm, prompts, themes, args, vectors)
     if not pending:
         return
     run.log(f"Résumés répartis : {len(pending)} thèmes sur {len(run.endpoints())} serveur(s) "
