@@ -319,7 +319,8 @@ def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path
                        for i in range(12)] + [f"B{i};{b}" for i, b in enumerate(brief * 2)]
     export = tmp_path / "export.csv"
     export.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    _, report = run(export, tmp_path, FakeLLM(), pseudonymiser)
+    llm = FakeLLM()
+    _, report = run(export, tmp_path, llm, pseudonymiser)
     store = Store(tmp_path / "s.duckdb", read_only=True)
     summaries = store.query("SELECT summary_key, title, title_origin, summary, call_keys "
                             "FROM core.summaries")
@@ -328,6 +329,9 @@ def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path
     theme = brief_rows.iloc[0]
     # No model call for its title or its summary: code counts how its answers lean.
     assert theme["title_origin"] == "code" and len(theme["call_keys"]) == 0
+    # nor asked ahead of the titles (stages._summaries_first): no summary call shows its answers
+    asked = [str(c["messages"]) for c in llm.calls if "resume" in str(c["schema"])]
+    assert asked and not any("Pas du tout" in m or "Tout à fait" in m for m in asked)
     assert re.fullmatch(r"\d+ réponses de quelques mots, sans développer : .+\.",
                         theme["summary"])
     sentences = store.query("SELECT origin, supported FROM core.summary_sentences "

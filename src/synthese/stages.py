@@ -419,8 +419,10 @@ def _pending_summaries(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
                        args: pd.DataFrame, vectors: np.ndarray) -> list[tuple[int, list[str], int]]:
     """(theme id, ideas most central first, attempt) of each theme whose summary the model
     is to write in this run: none stored, or the stored one failed; not a theme of answers
-    that address the model only (``_members``)."""
-    from synthese.summarise import summary_key
+    that address the model only (``_members``), nor one of brief answers, which code sums
+    up (``summarise.is_brief``, judged on its quotes as ``_summarise_theme`` judges it)."""
+    from synthese.cluster import vector_texts
+    from synthese.summarise import is_brief, summary_key
     from synthese.verify import SUPPORT_THRESHOLD
 
     pending = []
@@ -429,30 +431,27 @@ def _pending_summaries(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
                           SUPPORT_THRESHOLD)
         latest = run.store.latest_summary(key)
         members, _ = _members(args, vectors, int(c.cluster_id))
-        if (latest is None or latest["failure"] is not None) and len(members):
+        if ((latest is None or latest["failure"] is not None) and len(members)
+                and not is_brief(list(vector_texts(members)))):
             pending.append((int(c.cluster_id), list(members["text"]),
                             (latest["attempt"] if latest else 0) + 1))
     return pending
 
 
-# The summaries are asked first, one after the other, then the titles: llama.cpp keeps the
-# key-value cache of the last prompt, so each call re-reads only what differs from the one
-# before. Asked in turn per theme (title, summary, title…), each call re-read its whole
-# few-shot prompt: 47 title calls of 470 prompt tokens and 29 summary calls of 650 on the
-# demo (7 December 2026; docs/quality.md gives the time saved).
+# The summaries are asked first, one after the other, then the titles: llama.cpp reuses the
+# part of a prompt it has just read, and a title prompt and a summary prompt share nothing
+# but their first template tokens. Asked in turn per theme (title, summary, title…), the
+# demo's 29 summary calls took 224.9 s; one after the other, 200.6 s (7 December 2026;
+# docs/quality.md).
 def _summaries_first(run: Run, llm: Any, prompts: dict, themes: pd.DataFrame,
                      args: pd.DataFrame, vectors: np.ndarray) -> None:
     """The model calls of the summaries, made here in the themes' order and stored in the
     call cache, so that ``_summarise_theme`` finds them there (not counted twice: the
-    ``prefetched`` keys). A theme of brief answers is summed up by code, not asked. At the
-    first summary that fails (the server down), the rest is left to ``_summarise_theme``,
-    which tries each once, as before."""
-    from synthese.cluster import vector_texts
-    from synthese.summarise import is_brief, summarise_theme
+    ``prefetched`` keys). At the first summary that fails (the server down), the rest is
+    left to ``_summarise_theme``, which tries each once, as before."""
+    from synthese.summarise import summarise_theme
 
-    pending = [(cid, ideas, attempt) for cid, ideas, attempt
-               in _pending_summaries(run, llm, prompts, themes, args, vectors)
-               if not is_brief(list(vector_texts(_members(args, vectors, cid)[0])))]
+    pending = _pending_summaries(run, llm, prompts, themes, args, vectors)
     with Progress(len(pending), "Résumés des thèmes", run.progress, run.log) as bar:
         for _, ideas, attempt in pending:
             summary = summarise_theme(ideas, run.question_label, llm, prompts["summary"],
