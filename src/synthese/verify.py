@@ -96,6 +96,7 @@ def said_form(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
     return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
 
+
 _ENGLISH = re.compile(r"\b(?:the|is|are|was|were|and|of|to|their|they|this|that|with|for"
                       r"|just|do|does|not|have|has|it|its|can|will)\b", re.IGNORECASE)
 _FRENCH = re.compile(r"\b(?:le|la|les|des|est|sont|et|un|une|du|pour|avec|dans|qui|que|pas"
