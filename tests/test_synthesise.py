@@ -552,11 +552,13 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
     assert "« Le plus important est d'apprendre aux élèves" in conclusion[0]
     assert not any("adresse personnelle" in s.text for s in draft.sentences)
 
-    def cited_under(title: str) -> list[str]:
+    def cited_under(title: str, part: str = "") -> list[str]:
         theme = Theme(5, title, quotes[0], 0.2, {"condition": 2}, quotes, EMBED.embed(quotes),
                       quotes=quotes, idea_kinds=["condition"] * 2)
         draft = compose_synthesis([theme], Q, CachedLLM(Sentences()), PROMPT, EMBED.embed,
                                   SHARES, write=False)
+        if part:
+            return [s.text for s in draft.sentences if s.section == part]
         return [s.text for s in draft.sentences if s.cluster_ids == [5] and s.origin != "code"]
 
     # A title about its quote keeps both: « Titre : « quote » ».
@@ -567,6 +569,13 @@ def test_a_title_about_something_else_than_its_quote_gives_the_quote_alone():
     cited = cited_under("Apprendre aux élèves quand ne pas l'utiliser ou à…")
     assert cited and "« Le plus important est d'apprendre aux élèves" in cited[0]
     assert "…" not in cited[0] and " : « " not in cited[0]
+    # and the conclusion names it by that quote too, not by the cut title, a reformulation
+    # that can bend what the quote says (the demo's « Nous refusons l'intelligence
+    # artificielle pour supprimer des postes ou à alourdir… », 7 December 2026)
+    conclusion = cited_under("Apprendre aux élèves quand ne pas l'utiliser ou à…",
+                             "conclusion")
+    assert "« Le plus important est d'apprendre aux élèves" in conclusion[0]
+    assert "ou à…" not in " ".join(conclusion)
 
 
 def test_a_title_and_a_quote_that_share_only_a_word_said_everywhere_are_not_paired():

@@ -185,7 +185,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v37", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v38", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -465,14 +465,18 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         # postes ou à alourdir… », a fallback of three demo runs of 1-5 December 2026)
         # breaks the sentence it opens, before a quote that says it whole: the quote alone.
         repeated = repeats_title(theme.title, quote)
-        cited = f"« {quote} »" if apart or repeated \
-            or theme.title.endswith("…") else f"{theme.title} : « {quote} »"
+        alone = apart or repeated or theme.title.endswith("…")
+        cited = f"« {quote} »" if alone else f"{theme.title} : « {quote} »"
         # The conclusion names the theme as its sentence does: by the quote given alone.
         # A title the quote opens with can be a stub of it (« L'école élémentaire », the
         # model's title for « À l'école élémentaire, l'IA doit rester un outil pour
         # l'enseignant, pas pour les enfants », made « les conditions les plus demandées
-        # sont « L'école élémentaire » », 6 December 2026).
-        if apart or repeated:
+        # sont « L'école élémentaire » », 6 December 2026). A title cut short is a
+        # reformulation that can bend what the quote says: the demo's conclusion named the
+        # union's motion « Nous refusons l'intelligence artificielle pour supprimer des
+        # postes ou à alourdir… », which « refusons que l'intelligence artificielle serve
+        # de prétexte à supprimer des postes » does not say (7 December 2026).
+        if alone:
             draft.named[(section, theme.cluster_id)] = idea_title(quote)
         candidates.append((cited, "repli" if llm is not None else "citation"))
     first = split_sentences(theme.summary)[:1]
