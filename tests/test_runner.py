@@ -255,17 +255,26 @@ class SomeSummariesFailLLM(FakeLLM):
         return super().chat(messages, schema=schema, max_tokens=max_tokens)
 
 
+TOPICS = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
+          "La formation continue des enseignants manque cruellement",
+          "Les données personnelles des élèves partent chez des entreprises américaines",
+          "Le réseau wifi du collège tombe en panne chaque semaine"]
+
+
+def topics_export(tmp_path, topics, more=()):
+    """An export of 12 answers on each of ``topics`` (then the rows ``more``), which the
+    fake embedder groups in one theme per topic."""
+    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
+                       for i in range(12)] + list(more)
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return export
+
+
 def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
     from synthese.storage import Store
 
-    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
-              "La formation continue des enseignants manque cruellement",
-              "Les données personnelles des élèves partent chez des entreprises américaines",
-              "Le réseau wifi du collège tombe en panne chaque semaine"]
-    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
-                       for i in range(12)]
-    export = tmp_path / "export.csv"
-    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    export = topics_export(tmp_path, TOPICS)
     _, report = run(export, tmp_path, SomeSummariesFailLLM(), pseudonymiser)
     assert report.exists()
     store = Store(tmp_path / "s.duckdb", read_only=True)
@@ -282,16 +291,9 @@ def test_failed_theme_summaries_do_not_stop_the_run(tmp_path, pseudonymiser):
 
 def test_the_summaries_are_asked_before_the_titles_and_each_call_is_counted_once(
         tmp_path, pseudonymiser):
-    # llama.cpp re-reads only what differs from the last prompt: asked in turn per theme
-    # (title, summary, title…), each call re-read its whole few-shot prompt
-    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
-              "La formation continue des enseignants manque cruellement",
-              "Les données personnelles des élèves partent chez des entreprises américaines",
-              "Le réseau wifi du collège tombe en panne chaque semaine"]
-    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
-                       for i in range(12)]
-    export = tmp_path / "export.csv"
-    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # llama.cpp reuses the part of a prompt it has just read, and a title prompt and a
+    # summary prompt share nothing but their first template tokens (stages._summaries_first)
+    export = topics_export(tmp_path, TOPICS)
     llm = FakeLLM()
     done, _ = run(export, tmp_path, llm, pseudonymiser)
     asked = ["titre" if "titre" in str(c["schema"]) else "resume" if "resume" in str(c["schema"])
@@ -309,16 +311,10 @@ def test_the_summaries_are_asked_before_the_titles_and_each_call_is_counted_once
 def test_a_theme_of_brief_answers_is_summed_up_by_code_not_by_the_model(tmp_path, pseudonymiser):
     from synthese.storage import Store
 
-    topics = ["Les élèves trichent avec ChatGPT pendant les devoirs maison",
-              "La formation continue des enseignants manque cruellement",
-              "Les données personnelles des élèves partent chez des entreprises américaines"]
     # Answers of a few words, none of which the fake embedder tells apart: one theme.
     brief = ["Très bien.", "Pas pour.", "Tout à fait.", "Pas du tout.", "Pour.", "Bien.",
              "Comme ça.", "Et vous ?", "Pas pour nous.", "Aussi."]
-    rows = ["id;q"] + [f"R{t}{i};{text} ({i} fois cette année)." for t, text in enumerate(topics)
-                       for i in range(12)] + [f"B{i};{b}" for i, b in enumerate(brief * 2)]
-    export = tmp_path / "export.csv"
-    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    export = topics_export(tmp_path, TOPICS[:3], [f"B{i};{b}" for i, b in enumerate(brief * 2)])
     llm = FakeLLM()
     _, report = run(export, tmp_path, llm, pseudonymiser)
     store = Store(tmp_path / "s.duckdb", read_only=True)
