@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from synthese.keys import content_hash
 from synthese.kinds import is_ironic
 from synthese.llm import LLM, LLMError
 from synthese.prompts import Prompt
-from synthese.verify import PROSE_CHECKS
+from synthese.verify import PROSE_CHECKS, said_form
 
 PROMPTS = {"title": ("title_theme", 2), "summary": ("summarise_cluster", 2),
            "reduce": ("reduce_summaries", 2)}
@@ -302,8 +301,8 @@ class Title:
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
+    """Lower case, no accents, words only (``verify.said_form``, the one folding)."""
+    return said_form(text)
 
 
 def clean_title(text: str) -> str:
