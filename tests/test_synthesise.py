@@ -743,6 +743,40 @@ def test_the_quote_says_the_typical_word_in_the_sense_most_quotes_share():
     assert "gain de temps" in cited.lower() and "laisser le temps" not in cited
 
 
+def test_the_partner_is_the_themes_next_most_typical_word_not_the_one_said_most_beside():
+    # The demo's theme on time saved preparing lessons (7 December 2026): « prépar » is its
+    # typical word; « cours » goes with it in three quotes, « temps » in two, but « temps »
+    # is said by more of the theme's quotes. « Très utile pour préparer mes cours » told the
+    # theme; « Gain de temps énorme pour la préparation » says what its quotes share.
+    quotes = ["Très utile pour préparer mes cours, vraiment.",
+              "Gain de temps énorme pour la préparation !",
+              "Ça m'a réconcilié avec la préparation des cours.",
+              "Très utile pour préparer mes cours perso.",
+              "Gain de temps pour les préparations.",
+              "Pour préparer une séance, c'est pratique.",
+              "Tout le monde gagnera du temps.",
+              "On aura plus de temps pour l'humain.",
+              "Ça libère du temps pour écouter les élèves."]
+    theme = _quoted(1, "Les APC avec des exercices vraiment ciblés", quotes, "opportunite", 0.3)
+    cheat = ["Les élèves trichent aux devoirs maison.", "Copier-coller sans même relire.",
+             "La triche devient massive au lycée.", "Les rédactions sont toutes identiques.",
+             "On ne peut plus noter les devoirs.", "ChatGPT écrit les dissertations.",
+             "Les copies se ressemblent toutes.", "Aucun outil pour prouver la fraude."]
+    other = _quoted(2, "Les élèves trichent", cheat, "risque")
+    typical = typical_words([theme, other], frozenset())
+    assert typical[1] == "prepa"
+    assert typical_partners([theme, other], frozenset(), typical)[1] == "temps"
+    # A word no quote says with the typical word is no partner, however typical.
+    alone = _quoted(1, "La préparation", [q for q in quotes if "temps" not in q]
+                    + ["Le temps manque.", "Plus de temps pour l'humain.", "Du temps libre."],
+                    "opportunite", 0.3)
+    assert typical_partners([alone, other], frozenset(), {1: "prepa"})[1] == "cours"
+    assert representative_quote(theme, "opportunite", None, "prepa", "temps") \
+        == "Gain de temps énorme pour la préparation !"
+    draft = _citations([theme, other])
+    assert any("Gain de temps énorme pour la préparation" in s.text for s in draft.sentences)
+
+
 def test_a_quote_given_alone_is_the_most_central_not_the_closest_to_a_title_it_leaves():
     # The demo's biggest theme of risks on 5 December 2026: no quote pairs with its title,
     # and the one closest to it (« Nous refusons que l'IA serve à supprimer des postes »)

@@ -140,7 +140,7 @@ class SynthesisDraft:
     common: frozenset[str] = frozenset()
     # The word each theme's quotes share most (``typical_words``), by theme id.
     typical: dict[int, str] = field(default_factory=dict)
-    # The word said most often with it (``typical_partners``), by theme id.
+    # Its next most typical word, said with it (``typical_partners``), by theme id.
     partners: dict[int, str] = field(default_factory=dict)
 
 
@@ -185,7 +185,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v38", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v39", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -593,23 +593,27 @@ def typical_words(themes: list[Theme], common: frozenset[str],
 # A theme's typical word is said in several senses: a demo theme on time saved (« gain de
 # temps » in 4 of its 31 distinct quotes) was told by « Il y a un potentiel énorme, encore
 # faut-il nous laisser le temps d'expérimenter », its most central quote saying « temps »
-# (6 December 2026). The word said most often with it, by as many quotes as a typical word
-# needs (``TYPICAL_MIN_SHARE``), tells which sense the theme shares: the quote is then taken
-# among the candidates that say both, if any does.
+# (6 December 2026). The theme's next most typical word, said with it by one of its quotes,
+# tells which sense the theme shares: the quote is then taken among the candidates that say
+# both, if any does. The word said most often beside it told the sense less well: under
+# « prépar » (a demo theme on time saved preparing lessons, 7 December 2026), « cours »
+# (3 quotes) chose « Très utile pour préparer mes cours », where « temps », the theme's next
+# most typical word (8 of its 24 quotes), chooses « Gain de temps énorme pour la préparation »;
+# elsewhere it was a verb (« font ») or a function word (« soit »).
 def typical_partners(themes: list[Theme], common: frozenset[str], typical: dict[int, str],
                      counted: QuoteStems | None = None) -> dict[int, str]:
-    """For each theme with a typical word (``typical_words``), the content word its quotes
-    say most often with it (weighed as there), when enough of them do; neither the
+    """For each theme with a typical word (``typical_words``), its next most typical word
+    (weighed and bounded as there) that at least one of its quotes says with it; neither the
     question's nor one said everywhere (``common``). ``counted``: as for ``typical_words``."""
     counted = counted or QuoteStems.of(themes)
     stems, said, total = counted.stems, counted.said, counted.total
     out: dict[int, str] = {}
     for cluster_id, word in typical.items():
         quotes = counted.distinct.get(cluster_id, [])
-        counts = Counter(s for q in quotes if word in stems[q] for s in stems[q] - common
-                         - {word})
-        weights = {s: n * math.log(total / said[s]) for s, n in counts.items()
-                   if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
+        counts = Counter(s for q in quotes for s in stems[q] - common - {word})
+        together = set().union(*(stems[q] for q in quotes if word in stems[q]))
+        weights = {s: n / len(quotes) * math.log(total / said[s]) for s, n in counts.items()
+                   if n >= max(2, TYPICAL_MIN_SHARE * len(quotes)) and s in together}
         if weights:
             out[cluster_id] = max(sorted(weights), key=weights.__getitem__)
     return out
