@@ -527,12 +527,18 @@ def test_an_idea_that_points_back_at_what_was_said_before_it_never_titles_a_them
     for title in ("Va exactement dans le sens contraire", "C'est exactement l'inverse",
                   "L'IA, c'est aussi ça", "Les élèves font la même chose",
                   "Celui-ci ne sert à rien en classe", "C'est à l'école de le faire",
-                  "Personne n'ose le dire."):
+                  "Personne n'ose le dire.",
+                  "Dans cet esprit je propose que les solutions soient un abondement",
+                  "Pour ce faire il faut exiger des élus qu'ils s'engagent",
+                  "C'est pourquoi je refuse ces outils"):
         assert title_problem(title, [], question_similarity=0.1, **kw) \
             == "renvoie à ce qui précède", title
     for title in ("Le contraire de ce qu'on attend de l'école", "Ça aide les élèves dys",
                   "La même chose que les calculatrices", "Le faire faire par la machine",
-                  "Les élèves n'ont plus rien à faire"):
+                  "Les élèves n'ont plus rien à faire",
+                  "Je propose dans cet esprit un abondement",
+                  "Pour celles et ceux qui n'ont pas d'ordinateur",
+                  "Dans ce collège, le wifi ne marche pas"):
         assert title_problem(title, [], question_similarity=0.1, **kw) is None, title
     ideas = ["Une IA qui pense à la place des élèves, c'est exactement l'inverse",
              "Les élèves ne réfléchissent plus par eux-mêmes"]

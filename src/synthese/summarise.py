@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v33", members_key, model_id,
+    return content_hash("summary-v34", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -540,7 +540,14 @@ _REFERS_BACK = re.compile(
     r"|ces dernières)\b|\b(?:ça|cela|ceci)(?:\s+aussi)?\s*[.!…]*$"
     # an object pronoun before « faire » or « dire » at the end: « C'est à l'école de le
     # faire » titled a theme of a cached demo rerun with kinds v11 (do what?)
-    r"|\b(?:le|la|les|l')\s*(?:faire|dire)\s*[.!…]*$", re.IGNORECASE)
+    r"|\b(?:le|la|les|l')\s*(?:faire|dire)\s*[.!…]*$"
+    # a sentence that opens on what it follows from: « Dans cet esprit je propose que les
+    # solutions envisagées soient un abondement » opened the opportunities of 200 Grand Débat
+    # comments in a cached rerun (7 December 2026; in what spirit?), « Pour ce faire il faut
+    # exiger… » (do what?)
+    r"|^\W*(?:dans (?:cet esprit|ce sens|ce cas|ce cadre|cette optique|cette logique)"
+    r"|en ce sens|pour (?:cela|ça|ce faire)|à cet effet|de ce fait|c'est pourquoi"
+    r"|c'est pour (?:ça|cela))\b", re.IGNORECASE)
 
 
 def refers_back(text: str) -> bool:
