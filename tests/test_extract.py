@@ -291,37 +291,6 @@ def test_an_idea_that_copies_its_segment_cut_at_the_length_bound_is_the_whole_se
     assert second.text == "Triche des élèves avec ChatGPT" and second.flags == []
 
 
-def test_an_idea_the_grammar_stopped_before_the_bound_is_the_whole_segment_it_copies():
-    from synthese.extract import CUT_MIN_CHARS, MAX_IDEA_CHARS
-
-    # The grammar ends an idea when its next token no longer fits, before the bound: « …pour
-    # obtenir la » (87 characters; « solution » did not fit) was published in a demo
-    # summary on 7 December 2026.
-    photo = ("Pourtant, les élèves ont compris qu'il suffit de photographier l'énoncé pour "
-             "obtenir la solution rédigée.")
-    network = ("Ce qui bloque : le réseau du lycée filtre la plupart des services, les élèves "
-               "doivent utiliser leur téléphone.")
-    text = f"Un outil intéressant. {photo} {network}"
-    cut_photo = photo[:photo.index(" solution")]
-    cut_network = network[:network.index(" utiliser")]
-    assert CUT_MIN_CHARS <= len(cut_network) < len(cut_photo) < MAX_IDEA_CHARS - 1
-    # the second points at the segment before its own: moved, then found cut
-    e = _extract([_reply(_idea([2], cut_photo), _idea([2], cut_network))], text=text)
-    by_quote = {a.quote: a for a in e.arguments}
-    assert by_quote[photo].text == photo
-    assert "reformulation_remplacee" in by_quote[photo].flags
-    assert by_quote[network].text == network and by_quote[network].segments == [3]
-    # A copy that ends its sentence, or that stops under CUT_MIN_CHARS (the model's own
-    # choice of a clause), stays the model's.
-    whole = photo[:photo.index(" pour")] + "."
-    short = "Les élèves ont compris qu'il suffit de photographier l'énoncé"
-    assert len(short) < CUT_MIN_CHARS
-    for idea in (whole, short):
-        e = _extract([_reply(_idea([2], idea))], text=text)
-        assert e.arguments[0].text == idea
-        assert "reformulation_remplacee" not in e.arguments[0].flags
-
-
 def test_an_idea_said_again_inside_a_longer_one_on_the_same_segment_is_kept_once():
     e = _extract([_reply(_idea([2], "Les élèves trichent avec ChatGPT"),
                          _idea([2], "C'est grave, les élèves trichent avec ChatGPT"),

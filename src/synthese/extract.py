@@ -187,7 +187,7 @@ class Extraction:
 
 def extractor_key(model_id: str, prompt: Prompt) -> str:
     """Identity of an extraction setup: a new model, prompt or bound gives new arguments."""
-    return content_hash("extract-segments-v6", model_id, prompt.sha256, MAX_IDEA_CHARS,
+    return content_hash("extract-segments-v5", model_id, prompt.sha256, MAX_IDEA_CHARS,
                         MAX_SEGMENTS_PER_IDEA, CHUNK_CHARS, KINDS, KIND_RULES,
                         f"injection-v{INJECTION_VERSION}", f"overlap-{MIN_OVERLAP}",
                         f"short-{SHORT_ANSWER_WORDS}", f"segments-v{SEGMENTS_VERSION}")
@@ -419,33 +419,18 @@ def _whole_words(idea: str) -> str:
 
 # A cut idea that copies its segments this closely is their text, cut by the grammar.
 CUT_COPY_SIMILARITY = 90
-# The grammar ends an idea when its next token no longer fits in MAX_IDEA_CHARS, not only
-# at the bound: « Pourtant, les élèves ont compris qu'il suffit de photographier l'énoncé
-# pour obtenir la » (87 characters; « solution rédigée » did not fit) was published in a demo
-# summary on 7 December 2026, with « …mais elle est devenue mon » and « …à alourdir
-# notre ». The 67 copies of the demo's stored ideas (and 58 of 200 Grand Débat comments') that
-# stop before their segments' end without a final full stop are 75 to 88 characters long;
-# under 75, a copy that stops is the model's own choice of a clause (« Les élèves doivent
-# créer des comptes avec leur adresse personnelle », 66).
-CUT_MIN_CHARS = MAX_IDEA_CHARS - 15
 
 
 def _cut_copy(idea: str, segment_text: str) -> bool:
-    """Whether an idea the grammar cut (``CUT_MIN_CHARS`` characters or more) is the
-    segments' own text copied and stopped before their end, without a final full stop
+    """Whether an idea the grammar cut at MAX_IDEA_CHARS is the segments' own text copied
     (« Avant de parler d'usage en classe, il faudrait former les enseignants, et pas en
     deux »): 203 of the 934 demo ideas of the embedded 0.5B were 85-90 characters long,
     most of them published cut mid-phrase and titling themes so (« Pour trouver des exemples
     concrets qui parlent aux élèves, c'est assez »). Such an idea becomes the whole text it
     copies (docs/quality.md, « Whole ideas »)."""
-    if len(idea) < CUT_MIN_CHARS or len(segment_text) <= len(idea) \
-            or idea.rstrip().endswith((".", "!", "?", "…")):
+    if len(idea) < MAX_IDEA_CHARS - 1 or len(segment_text) <= len(idea):
         return False
-    copied, text = _norm(idea), _norm(segment_text)
-    if len(copied) >= len(text):
-        return False
-    found = fuzz.partial_ratio_alignment(copied, text)
-    return found.score >= CUT_COPY_SIMILARITY and bool(text[found.dest_end:].split())
+    return fuzz.partial_ratio(_norm(idea), _norm(segment_text)) >= CUT_COPY_SIMILARITY
 
 
 def _same_idea(kept: Argument, idea: str, numbers: list[int]) -> bool:
@@ -487,10 +472,7 @@ def keep_ideas(extraction: Extraction, items: list[IdeaOut], group: list[Segment
             if anchored != numbers:
                 numbers, flags = anchored, ["segment_corrige"]
             segment_text = " ".join(by_number[n].text for n in numbers)
-            # its quote does not say it, or it is a cut copy of the segments it was moved to
-            # (« Ce qui bloque : le réseau du lycée filtre la plupart des services, les élèves
-            # doivent », a demo idea pointing at the segment before its own)
-            if overlap(idea, segment_text) < MIN_OVERLAP or _cut_copy(idea, segment_text):
+            if overlap(idea, segment_text) < MIN_OVERLAP:  # its quote does not say it
                 idea, flags = segment_text, ["reformulation_remplacee"]
         # The same idea twice: kept once. Said again for other segments, it is a loop of the
         # model (« Garde difficile le mercredi » for segments 1 to 6): those segments stay
