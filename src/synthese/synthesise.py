@@ -570,6 +570,16 @@ class QuoteStems:
         said = Counter(s for quotes in distinct.values() for q in quotes for s in stems[q])
         return cls(distinct, stems, said, sum(map(len, distinct.values())))
 
+    def weights(self, cluster_id: int, common: frozenset[str]) -> dict[str, float]:
+        """The theme's content words (not ``common``) weighed as in class-based TF-IDF: the
+        share of its distinct quotes saying each, times log(quotes of all themes / quotes
+        saying it); only those said by two quotes and ``TYPICAL_MIN_SHARE`` of the theme's
+        or more."""
+        quotes = self.distinct.get(cluster_id, [])
+        counts = Counter(s for q in quotes for s in self.stems[q] - common)
+        return {s: n / len(quotes) * math.log(self.total / self.said[s])
+                for s, n in counts.items() if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
+
 
 def typical_words(themes: list[Theme], common: frozenset[str],
                   counted: QuoteStems | None = None) -> dict[int, str]:
@@ -579,12 +589,9 @@ def typical_words(themes: list[Theme], common: frozenset[str],
     more count, neither the question's nor those said everywhere (``common``); a theme with
     none has no typical word. ``counted``: ``QuoteStems.of(themes)``, when already made."""
     counted = counted or QuoteStems.of(themes)
-    stems, said, total = counted.stems, counted.said, counted.total
     out: dict[int, str] = {}
-    for cluster_id, quotes in counted.distinct.items():
-        counts = Counter(s for q in quotes for s in stems[q] - common)
-        weights = {s: n / len(quotes) * math.log(total / said[s])
-                   for s, n in counts.items() if n >= max(2, TYPICAL_MIN_SHARE * len(quotes))}
+    for cluster_id in counted.distinct:
+        weights = counted.weights(cluster_id, common)
         if weights:
             out[cluster_id] = max(sorted(weights), key=weights.__getitem__)
     return out
@@ -606,14 +613,12 @@ def typical_partners(themes: list[Theme], common: frozenset[str], typical: dict[
     (weighed and bounded as there) that at least one of its quotes says with it; neither the
     question's nor one said everywhere (``common``). ``counted``: as for ``typical_words``."""
     counted = counted or QuoteStems.of(themes)
-    stems, said, total = counted.stems, counted.said, counted.total
     out: dict[int, str] = {}
     for cluster_id, word in typical.items():
-        quotes = counted.distinct.get(cluster_id, [])
-        counts = Counter(s for q in quotes for s in stems[q] - common - {word})
-        together = set().union(*(stems[q] for q in quotes if word in stems[q]))
-        weights = {s: n / len(quotes) * math.log(total / said[s]) for s, n in counts.items()
-                   if n >= max(2, TYPICAL_MIN_SHARE * len(quotes)) and s in together}
+        together = set().union(*(counted.stems[q] for q in counted.distinct.get(cluster_id, [])
+                                 if word in counted.stems[q]))
+        weights = {s: w for s, w in counted.weights(cluster_id, common | {word}).items()
+                   if s in together}
         if weights:
             out[cluster_id] = max(sorted(weights), key=weights.__getitem__)
     return out
