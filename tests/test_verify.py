@@ -305,3 +305,48 @@ def test_an_idea_copied_and_cut_short_is_given_whole_and_a_run_said_again_is_rep
     again = [members["text"][0], sentences[0]]
     out = ground_summary(again, ideas[[0, 0]], members, ideas)
     assert [g.text for g in out] == [members["text"][0]]
+
+
+def test_an_idea_cut_short_by_the_grammar_is_published_as_its_whole_quote():
+    import pandas as pd
+
+    from synthese.verify import CUT_IDEA_CHARS, ground_summary, whole_idea
+
+    # Three ideas of the published demo of 7 December 2026, each put in a summary in place
+    # of an unsupported sentence of the model and published cut: one ends on « notre »,
+    # one on « mon », one copies its quote and stops before « dans les discussions… ».
+    quotes = [("Nous, enseignants syndiqués, refusons que l'intelligence artificielle serve de "
+               "prétexte à supprimer des postes ou à alourdir notre charge de travail déjà très "
+               "lourde."),
+              ("En CM1-CM2, je n'utilise pas l'IA avec les élèves directement, mais elle est "
+               "devenue mon assistante de préparation."),
+              ("Enseignante en maternelle depuis quinze ans, je suis très inquiète de voir "
+               "arriver l'IA dans les discussions sur l'école."),
+              "L'IA ne remplacera jamais la relation pédagogique entre l'enseignant et l'élève."]
+    texts = [("Nous refusons l'intelligence artificielle pour supprimer des postes ou à "
+              "alourdir notre"),
+             ("En CM1-CM2, je n'utilise pas l'IA avec les élèves directement, mais elle est "
+              "devenue mon"),
+             ("Enseignante en maternelle depuis quinze ans, je suis très inquiète de voir "
+              "arriver l'IA"),
+             "L'IA ne remplacera jamais la relation pédagogique"]
+    members = pd.DataFrame({"argument_id": list("abcd"), "text": texts, "quote": quotes})
+    ideas = np.eye(4, dtype=np.float32)
+    off = np.full((4, 4), 0.1, dtype=np.float32) + 0.3 * ideas  # unsupported, closest to each
+    out = ground_summary([f"Phrase {n} du modèle, sans appui." for n in range(4)], off,
+                         members, ideas)
+    assert [(g.origin, g.text) for g in out] == [
+        ("argument", quotes[0]), ("argument", quotes[1]), ("argument", quotes[2]),
+        ("argument", texts[3] + ".")]  # a short idea is kept as the model's reformulation
+    assert all(len(t) >= CUT_IDEA_CHARS for t in texts[:3])
+    # A long idea that ends finished, or says other words than its quote, stays as it is.
+    finished = texts[2] + " dans les discussions sur l'école."
+    assert whole_idea(finished, quotes[2]) == finished
+    reworded = ("Une inquiétude forte de voir arriver l'intelligence artificielle à la maternelle "
+                "et à l'école")
+    assert len(reworded) >= CUT_IDEA_CHARS
+    assert whole_idea(reworded, quotes[2]) == reworded
+    assert whole_idea(texts[0], None) == texts[0]
+    # The fallback of an empty summary is made of whole ideas too.
+    empty = ground_summary([], np.zeros((0, 4), np.float32), members, ideas, fallback=1)
+    assert [g.text for g in empty] == [quotes[0]]

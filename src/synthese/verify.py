@@ -69,11 +69,12 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 8  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 9  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
 # 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
 # 8: sentences said again compared without accents or punctuation (said_form)
+# 9: an idea cut short published as its whole quote (whole_idea)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -209,7 +210,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     A sentence that no idea of the theme supports, or that is not fit to publish
     (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
-    sentence kept beside it), so that no unsupported sentence is published unflagged; so is
+    sentence kept beside it; an idea cut short is its quote, ``whole_idea``), so that no
+    unsupported sentence is published unflagged; so is
     one that says again ``SHARED_RUN`` words in a row of a sentence already published. A
     sentence that copies an idea and stops before its end is replaced by that idea, whole
     (``copied_idea``). A sentence that says again what the summary already published (nearly
@@ -225,8 +227,10 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
         return any(float(v @ vector) >= SAID_AGAIN_COSINE for v in said) or any(
             fuzz.ratio(said_form(text), t) >= SAID_AGAIN_RATIO for t in seen)
 
+    quotes = list(members["quote"]) if "quote" in members else [None] * len(members)
+
     def idea(i: int) -> str:
-        return _as_sentence(members["text"].iloc[i])
+        return _as_sentence(whole_idea(members["text"].iloc[i], quotes[i]))
 
     checked = support(sentence_vectors, member_vectors)
     for sentence, vector, sup in zip(sentences, sentence_vectors, checked):
@@ -264,7 +268,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             said.append(vec)
             out.append(grounded)
     if not out:
-        out = [Grounded(_as_sentence(members["text"].iloc[i]), 1.0, True,
+        out = [Grounded(idea(i), 1.0, True,
                         [members["argument_id"].iloc[i]], "argument", None)
                for i in range(min(fallback, len(members)))]
     return out
@@ -306,6 +310,39 @@ def copied_idea(sentence: str, ideas: list[str]) -> int | None:
                     (".", "!", "?", "…")):
             return i
     return None
+
+
+# An idea this long, or longer, that stops without a full stop may be the grammar's cut:
+# the embedded model's ideas are bounded at 90 characters (extract.MAX_IDEA_CHARS), and the
+# lines grammar also ends one when the next token no longer fits, a few characters before
+# (« …pour obtenir la », 87 characters, « solution » did not fit). On the published demo of
+# 7 December 2026, no idea under 75 characters was cut so; 93 of 924 from 75 on were.
+CUT_IDEA_CHARS = 75
+CUT_COPY_SIMILARITY = 90  # as extract.CUT_COPY_SIMILARITY: a copy of the quote, cut
+
+
+def whole_idea(text: str, quote: str | None) -> str:
+    """An idea as a summary publishes it in place of a sentence of the model: the idea, or
+    its quote (the respondent's whole words) when the idea was cut short. Cut short: it is
+    ``CUT_IDEA_CHARS`` long or more, ends with no full stop, and either ends on a word a
+    French sentence does not end on (« …ou à alourdir notre », for « …ou à alourdir notre
+    charge de travail ») or copies its quote and stops before its end (« …je suis très
+    inquiète de voir arriver l'IA », for « …l'IA dans les discussions sur l'école »). The
+    published demo's summaries held six such sentences, one a whole summary: « …mais elle
+    est devenue mon. » (docs/quality.md, « Whole ideas in the summaries »)."""
+    text = " ".join(str(text).split())
+    if not isinstance(quote, str) or len(text) < CUT_IDEA_CHARS \
+            or text.endswith((".", "!", "?", "…")):
+        return text
+    quote = " ".join(quote.split())
+    idea, whole = said_form(text), said_form(quote)
+    if len(whole) <= len(idea):
+        return text
+    if _unfinished(text):
+        return quote
+    found = fuzz.partial_ratio_alignment(idea, whole)
+    copied = found is not None and found.score >= CUT_COPY_SIMILARITY
+    return quote if copied and whole[found.dest_end:].strip() else text
 
 
 def _as_sentence(text: str) -> str:
