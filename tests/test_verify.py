@@ -232,8 +232,8 @@ def test_a_summary_sentence_that_says_again_what_the_summary_said_is_left_out():
     # on the same subject that says something else is kept.
     other = "Un outil pour le professeur et pas pour les élèves, voilà ce qu'on demande."
     close = np.array([[1, 0, 0], [0.95, 0.3122, 0]], dtype=np.float32)
-    assert [g.text for g in ground_summary([sentences[0], other], close, members, ideas)] \
-        == [sentences[0]]
+    assert [g.text for g in ground_summary([sentences[0], other], close, members, ideas,
+                                           least=1)] == [sentences[0]]
     apart = np.array([[1, 0, 0], [0.8, 0.6, 0]], dtype=np.float32)
     assert [g.text for g in ground_summary([sentences[0], other], apart, members, ideas)] \
         == [sentences[0], other]
@@ -303,7 +303,7 @@ def test_an_idea_copied_and_cut_short_is_given_whole_and_a_run_said_again_is_rep
     assert copied_idea("Les élèves trichent avec", two) == 0
     # A copy cut short of an idea the summary already said is left out.
     again = [members["text"][0], sentences[0]]
-    out = ground_summary(again, ideas[[0, 0]], members, ideas)
+    out = ground_summary(again, ideas[[0, 0]], members, ideas, least=1)
     assert [g.text for g in out] == [members["text"][0]]
 
 
@@ -348,5 +348,42 @@ def test_an_idea_cut_short_by_the_grammar_is_published_as_its_whole_quote():
     assert whole_idea(reworded, quotes[2]) == reworded
     assert whole_idea(texts[0], None) == texts[0]
     # The fallback of an empty summary is made of whole ideas too.
-    empty = ground_summary([], np.zeros((0, 4), np.float32), members, ideas, fallback=1)
+    empty = ground_summary([], np.zeros((0, 4), np.float32), members, ideas, least=1)
     assert [g.text for g in empty] == [quotes[0]]
+
+
+def test_a_summary_has_two_to_four_sentences_and_none_too_short():
+    import pandas as pd
+
+    from synthese.verify import SUMMARY_LEAST, SUMMARY_MOST, ground_summary, summary_problem
+
+    members = pd.DataFrame({"argument_id": list("abcdef"), "text": [
+        "Il faut avancer prudemment, mais il faut y aller", "On manque de recul",
+        "Il faut d'abord nous former", "Interdire ne sert à rien, il faut éduquer",
+        "Créneaux dédiés dans nos emplois du temps", "Oui pour préparer, non pour évaluer"]})
+    ideas = np.eye(6, dtype=np.float32)
+    # The 0.5B's demo summary of 7 December 2026 copied its quotes one after the other,
+    # sixteen sentences: the first four are published.
+    sentences = [f"{t}." for t in members["text"]]
+    out = ground_summary(sentences, ideas, members, ideas)
+    assert [(g.origin, g.text) for g in out] == [("modele", t) for t in sentences[:SUMMARY_MOST]]
+    # A single sentence is followed by the most central idea it did not say.
+    out = ground_summary([sentences[2]], ideas[[2]], members, ideas)
+    assert [(g.origin, g.text) for g in out] == [("modele", sentences[2]),
+                                                 ("argument", sentences[0])]
+    assert len(out) == SUMMARY_LEAST
+    # Not with an idea too short to say anything (« Oui. », after « Évidemment oui. » in a
+    # Grand Débat theme): the next one.
+    yes = pd.DataFrame({"argument_id": list("xyz"), "text": [
+        "Évidemment oui", "Oui", "Les référendums sur les questions essentielles"]})
+    out = ground_summary(["Évidemment oui, bien sûr."], ideas[[0]], yes, np.eye(3, 6))
+    assert [g.text for g in out] == ["Évidemment oui, bien sûr.",
+                                     "Les référendums sur les questions essentielles."]
+    # « La question », the whole summary of a Grand Débat theme, supported by its ideas
+    # (cosine 0.8 here), is too short to publish: the closest idea stands in its place.
+    assert summary_problem("La question") == "trop courte"
+    assert summary_problem("On manque de recul.") is None
+    close = (0.6 * ideas[1] + 0.8 * ideas[5])[None, :]
+    out = ground_summary(["La question"], close, members, ideas)
+    assert [(g.origin, g.text, g.model_text) for g in out] == [
+        ("argument", sentences[5], "La question"), ("argument", sentences[0], None)]

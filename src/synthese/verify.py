@@ -69,12 +69,13 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 9  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 10  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
 # 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
 # 8: sentences said again compared without accents or punctuation (said_form)
 # 9: an idea cut short published as its whole quote (whole_idea)
+# 10: a summary of 2 to 4 sentences; a sentence of fewer than 3 words is too short
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -178,12 +179,26 @@ def repeated_phrase(text: str) -> str | None:
     return None
 
 
+# A summary sentence of fewer words says nothing of its theme: « La question » was the whole
+# summary the 0.5B wrote for a Grand Débat theme of ten arguments (7 December 2026).
+SUMMARY_MIN_WORDS = 3
+# A summary has 2 to 4 sentences, as its prompt asks (summarise_cluster.v2): the 0.5B wrote
+# up to 16 for a demo theme, most of them its quotes copied one after the other
+# (« Prudence, prudence. On manque de recul, prudence. Prudence quand même. … »), and a
+# single one, or none that held, for 7 of the demo's 31 themes and 16 of the Grand Débat's
+# 32 (7 December 2026).
+SUMMARY_LEAST, SUMMARY_MOST = 2, 4
+
+
 def summary_problem(text: str) -> str | None:
     """Why a sentence the model wrote for a summary is not published whatever its support,
-    or None: a ``prose_problem``, in the first person singular, or looping."""
+    or None: a ``prose_problem``, too short (``SUMMARY_MIN_WORDS``), in the first person
+    singular, or looping."""
     problem = prose_problem(text)
     if problem:
         return problem
+    if len(_words(text)) < SUMMARY_MIN_WORDS:
+        return "trop courte"
     if FIRST_PERSON.search(text):
         return "à la première personne"
     if repeated_phrase(text):
@@ -204,7 +219,8 @@ class Grounded:
 
 
 def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: pd.DataFrame,
-                   member_vectors: np.ndarray, fallback: int = 2) -> list[Grounded]:
+                   member_vectors: np.ndarray, least: int = SUMMARY_LEAST,
+                   most: int = SUMMARY_MOST) -> list[Grounded]:
     """Check each summary sentence against the theme's ideas, and replace it when it fails.
 
     A sentence that no idea of the theme supports, or that is not fit to publish
@@ -216,8 +232,11 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     sentence that copies an idea and stops before its end is replaced by that idea, whole
     (``copied_idea``). A sentence that says again what the summary already published (nearly
     the same words or vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``) is left out. A
-    summary that came out empty is made of the ``fallback`` most central ideas. ``members``
-    (argument_id, text) follow ``member_vectors`` and are ordered most central first.
+    summary publishes its first ``most`` sentences; one that came out with fewer than
+    ``least`` (or empty) takes the most central ideas it did not say, of
+    ``SUMMARY_MIN_WORDS`` words or more, up to ``least``.
+    ``members`` (argument_id, text, and quote when known) follow ``member_vectors`` and are
+    ordered most central first.
     """
     out: list[Grounded] = []
     seen: set[str] = set()
@@ -267,10 +286,21 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             seen.add(said_form(grounded.text))
             said.append(vec)
             out.append(grounded)
-    if not out:
-        out = [Grounded(idea(i), 1.0, True,
-                        [members["argument_id"].iloc[i]], "argument", None)
-               for i in range(min(fallback, len(members)))]
+        if len(out) == most:
+            break
+    # Too few: the most central ideas not said, not too short; short ones only when the
+    # summary would be empty otherwise.
+    for shortest in (SUMMARY_MIN_WORDS, 0):
+        for i in range(len(members)):
+            if len(out) >= least:
+                break
+            if len(_words(idea(i))) >= shortest and not said_again(idea(i), member_vectors[i]):
+                seen.add(said_form(idea(i)))
+                said.append(member_vectors[i])
+                out.append(Grounded(idea(i), 1.0, True, [members["argument_id"].iloc[i]],
+                                    "argument", None))
+        if out:
+            break
     return out
 
 
