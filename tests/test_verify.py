@@ -355,7 +355,13 @@ def test_an_idea_cut_short_by_the_grammar_is_published_as_its_whole_quote():
 def test_a_summary_has_two_to_four_sentences_and_none_too_short():
     import pandas as pd
 
-    from synthese.verify import SUMMARY_LEAST, SUMMARY_MOST, ground_summary, summary_problem
+    from synthese.verify import (
+        SUMMARY_LEAST,
+        SUMMARY_MAX_WORDS,
+        SUMMARY_MOST,
+        ground_summary,
+        summary_problem,
+    )
 
     members = pd.DataFrame({"argument_id": list("abcdef"), "text": [
         "Il faut avancer prudemment, mais il faut y aller", "On manque de recul",
@@ -383,6 +389,14 @@ def test_a_summary_has_two_to_four_sentences_and_none_too_short():
     # (cosine 0.8 here), is too short to publish: the closest idea stands in its place.
     assert summary_problem("La question") == "trop courte"
     assert summary_problem("On manque de recul.") is None
+    # A sentence of more than 40 words splices the theme's quotes (a Grand Débat summary).
+    spliced = ("Taxer les touristes comme le font bcp de pays, Taxer l'accès en voiture au "
+               "centre villes pour les non résidents, Autoriser les voitures avec plusieurs "
+               "passagers à accéder aux centre-villes, Parce que là, une personne à tourcoing "
+               "qui achète une maison à 150 000 euros (avec 145 000 euros).")
+    assert len(spliced.split()) > SUMMARY_MAX_WORDS
+    assert summary_problem(spliced) == "trop longue"
+    assert summary_problem(" ".join(spliced.split()[:SUMMARY_MAX_WORDS - 5]) + ".") is None
     close = (0.6 * ideas[1] + 0.8 * ideas[5])[None, :]
     out = ground_summary(["La question"], close, members, ideas)
     assert [(g.origin, g.text, g.model_text) for g in out] == [

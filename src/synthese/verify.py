@@ -69,13 +69,14 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 10  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 11  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
 # 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
 # 8: sentences said again compared without accents or punctuation (said_form)
 # 9: an idea cut short published as its whole quote (whole_idea)
 # 10: a summary of 2 to 4 sentences; a sentence of fewer than 3 words is too short
+# 11: a sentence of more than 40 words is too long (SUMMARY_MAX_WORDS)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -182,6 +183,13 @@ def repeated_phrase(text: str) -> str | None:
 # A summary sentence of fewer words says nothing of its theme: « La question » was the whole
 # summary the 0.5B wrote for a Grand Débat theme of ten arguments (7 December 2026).
 SUMMARY_MIN_WORDS = 3
+# A summary sentence of more words splices the theme's quotes with commas: each of the 11
+# distinct sentences of the model over 40 words in the demo and Grand Débat databases of
+# 7 December 2026 does (« Taxer les touristes comme le font bcp de pays, Taxer l'accès en
+# voiture au centre villes pour les non résidents, Autoriser les voitures… », 50 words; « …à
+# évaluer des travaux dont on ne sait pas qui l'a écrit, et à évaluer un travail dont on ne
+# sait pas qui l'a écrit », 43), up to 94 words.
+SUMMARY_MAX_WORDS = 40
 # A summary has 2 to 4 sentences, as its prompt asks (summarise_cluster.v2): the 0.5B wrote
 # up to 16 for a demo theme, most of them its quotes copied one after the other
 # (« Prudence, prudence. On manque de recul, prudence. Prudence quand même. … »), and a
@@ -192,13 +200,15 @@ SUMMARY_LEAST, SUMMARY_MOST = 2, 4
 
 def summary_problem(text: str) -> str | None:
     """Why a sentence the model wrote for a summary is not published whatever its support,
-    or None: a ``prose_problem``, too short (``SUMMARY_MIN_WORDS``), in the first person
-    singular, or looping."""
+    or None: a ``prose_problem``, too short or too long (``SUMMARY_MIN_WORDS``,
+    ``SUMMARY_MAX_WORDS``), in the first person singular, or looping."""
     problem = prose_problem(text)
     if problem:
         return problem
     if len(_words(text)) < SUMMARY_MIN_WORDS:
         return "trop courte"
+    if len(_words(text)) > SUMMARY_MAX_WORDS:
+        return "trop longue"
     if FIRST_PERSON.search(text):
         return "à la première personne"
     if repeated_phrase(text):
