@@ -10,6 +10,8 @@ For the latest completed run of the database it prints, as a Markdown table:
   idea;
 - themes with >= 5 % of respondents that the synthesis does not cite;
 - summary sentences supported, and the share of the model's own sentences supported;
+- summaries by their number of sentences, and summary sentences that publish an idea the
+  model's bound cut short (``cut_short``);
 - titles: distinct, keyword lists, closer to their own centroid than to any other, written by
   the model;
 - « autres / inclassables » share of the arguments;
@@ -24,6 +26,7 @@ import argparse
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,7 @@ from synthese.cluster import centroids, vector_texts
 from synthese.embed import make_embedder
 from synthese.storage import Store
 from synthese.summarise import content_stems
+from synthese.verify import said_form, whole_idea
 
 # The themes the demo was written around (data/raw/README.md), and words that name each.
 DEMO_THEMES = {
@@ -69,6 +73,22 @@ def words_not_in_answer(trace, question: str) -> float:
         prefixes = {a[:4] for a in said}
         saying += any(w[:4] not in prefixes for w in content_stems(str(idea)) - said - asked)
     return saying / len(ideas) if len(ideas) else 0.0
+
+
+def cut_short(checks, trace) -> int:
+    """Summary sentences that publish an idea the model's bound cut short (« …mais elle est
+    devenue mon. ») rather than its quote: the idea whole (``verify.whole_idea``) is not what
+    the sentence says."""
+    ideas = trace.drop_duplicates("argument_id").set_index("argument_id")
+    cut = 0
+    for text, origin, ids in zip(checks["text"], checks["origin"], checks["argument_ids"],
+                                 strict=True):
+        if origin != "argument" or ids is None or not len(ids) or ids[0] not in ideas.index:
+            continue
+        idea, quote = ideas.loc[ids[0], "argument_text"], ideas.loc[ids[0], "quote"]
+        bare = " ".join(str(idea).split())
+        cut += whole_idea(idea, quote) != bare and said_form(text) == said_form(bare)
+    return cut
 
 
 def figures(db: Path, demo: bool) -> dict:
@@ -116,6 +136,9 @@ def figures(db: Path, demo: bool) -> dict:
         "respondent coverage (of respondents with an idea)": covered / with_ideas if with_ideas else 0,
         "themes >= 5 % not cited": uncited,
         "summary sentences supported": float(checks["supported"].mean()) if len(checks) else 0.0,
+        "summaries by number of sentences": dict(sorted(Counter(
+            checks.groupby("summary_key").size().tolist()).items())),
+        "summary sentences of an idea cut short": cut_short(checks, trace),
         "model's summary sentences supported":
             float(((origin == "modele") & checks["supported"]).sum() / model_sentences)
             if model_sentences else 0.0,
