@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
-from synthese.extract import SHORT_FLAG
+from synthese.extract import CUT_COPY_SIMILARITY, SHORT_FLAG
 from synthese.injection import FLAG as INJECTION_FLAG
 from synthese.keys import content_hash
 
@@ -234,7 +234,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     """Check each summary sentence against the theme's ideas, and replace it when it fails.
 
     A sentence that no idea of the theme supports, or that is not fit to publish
-    (``summary_problem``: not French, unfinished, in the first person, looping), is replaced
+    (``summary_problem``: not French, unfinished, too short or too long, in the first
+    person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
     sentence kept beside it; an idea cut short is its quote, ``whole_idea``), so that no
     unsupported sentence is published unflagged; so is
@@ -355,10 +356,11 @@ def copied_idea(sentence: str, ideas: list[str]) -> int | None:
 # An idea this long, or longer, that stops without a full stop may be the grammar's cut:
 # the embedded model's ideas are bounded at 90 characters (extract.MAX_IDEA_CHARS), and the
 # lines grammar also ends one when the next token no longer fits, a few characters before
-# (« …pour obtenir la », 87 characters, « solution » did not fit). On the published demo of
-# 7 December 2026, no idea under 75 characters was cut so; 93 of 924 from 75 on were.
+# (« …pour obtenir la », 87 characters, « solution » did not fit). In the published demo of
+# 7 December 2026, 88 of the 924 distinct ideas were cut so, all 75 characters long or more
+# (45 end on a word no sentence ends on, 43 copy their quote); under 75, two end on such a
+# word and are whole (« Comparaison automatique avec la leur »). Grand Débat: 61 of 654.
 CUT_IDEA_CHARS = 75
-CUT_COPY_SIMILARITY = 90  # as extract.CUT_COPY_SIMILARITY: a copy of the quote, cut
 
 
 def whole_idea(text: str, quote: str | None) -> str:
@@ -369,7 +371,7 @@ def whole_idea(text: str, quote: str | None) -> str:
     charge de travail ») or copies its quote and stops before its end (« …je suis très
     inquiète de voir arriver l'IA », for « …l'IA dans les discussions sur l'école »). The
     published demo's summaries held six such sentences, one a whole summary: « …mais elle
-    est devenue mon. » (docs/quality.md, « Whole ideas in the summaries »)."""
+    est devenue mon. » (docs/quality.md, « Summaries of 2 to 4 whole sentences »)."""
     text = " ".join(str(text).split())
     if not isinstance(quote, str) or len(text) < CUT_IDEA_CHARS \
             or text.endswith((".", "!", "?", "…")):
