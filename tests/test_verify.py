@@ -401,3 +401,31 @@ def test_a_summary_has_two_to_four_sentences_and_none_too_short():
     out = ground_summary(["La question"], close, members, ideas)
     assert [(g.origin, g.text, g.model_text) for g in out] == [
         ("argument", sentences[5], "La question"), ("argument", sentences[0], None)]
+
+
+def test_a_sentence_whose_words_are_inside_one_published_is_said_again():
+    import pandas as pd
+
+    from synthese.verify import contained, ground_summary, said_form
+
+    # A demo summary of 7 December 2026: the whole letter several respondents copied, then
+    # its first part, an idea of another respondent who copied it up to « personnels ».
+    letter = ("Avant tout déploiement dans les établissements, nous demandons une formation "
+              "sur le temps de service, un cadre national clair sur la protection des données "
+              "des élèves et des personnels, et l'assurance qu'aucun outil ne sera imposé sans "
+              "concertation réelle des équipes pédagogiques.")
+    part = ("Avant tout déploiement dans les établissements, nous demandons une formation sur "
+            "le temps de service, un cadre national clair sur la protection des données des "
+            "élèves et des personnels.")
+    other = "Il faut un cadre clair et de la formation, sur le temps de travail."
+    members = pd.DataFrame({"argument_id": list("abc"), "text": [letter, part, other]})
+    ideas = np.eye(3, dtype=np.float32)
+    unsupported = np.full((2, 3), 0.1, dtype=np.float32) + 0.3 * ideas[:2]
+    out = ground_summary(["Une phrase du modèle.", "Une autre phrase du modèle."], unsupported,
+                         members, ideas)
+    assert [g.text for g in out] == [letter, other]  # not the part, said inside the letter
+    # Inside, word for word and whole words only, and four words or more.
+    assert contained(said_form(part), said_form(letter))
+    assert not contained(said_form("des élèves et des personnels"), said_form("les élèves"))
+    assert not contained("tout deploiement", said_form(letter))
+    assert not contained("out deploiement dans les", said_form(letter))  # « tout »

@@ -69,7 +69,7 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 11  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 12  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
 # 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
@@ -77,6 +77,7 @@ PROSE_CHECKS = 11  # 4: a summary's sentence in the first person or looping (sum
 # 9: an idea cut short published as its whole quote (whole_idea)
 # 10: a summary of 2 to 4 sentences; a sentence of fewer than 3 words is too short
 # 11: a sentence of more than 40 words is too long (SUMMARY_MAX_WORDS)
+# 12: a sentence whose words are inside one already published is said again (contained)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -88,6 +89,16 @@ PROSE_CHECKS = 11  # 4: a summary's sentence in the first person or looping (sum
 # « …candidats à savoir s'ils répondent »; « encourageants » and « encourants »).
 SAID_AGAIN_COSINE = 0.9
 SAID_AGAIN_RATIO = 85
+
+
+def contained(form: str, published: str) -> bool:
+    """Whether a sentence (``said_form``) of ``COPIED_MIN_WORDS`` words or more is, word for
+    word, inside one already published: the first part of a letter several respondents
+    copied, after the whole letter (« Avant tout déploiement dans les établissements, nous
+    demandons une formation sur le temps de service, un cadre national clair sur la
+    protection des données des élèves et des personnels. », a demo summary of 7 December
+    2026, whose first sentence went on « …et l'assurance qu'aucun outil ne sera imposé… »)."""
+    return len(form.split()) >= COPIED_MIN_WORDS and f" {form} " in f" {published} "
 
 
 def said_form(text: str) -> str:
@@ -242,7 +253,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     one that says again ``SHARED_RUN`` words in a row of a sentence already published. A
     sentence that copies an idea and stops before its end is replaced by that idea, whole
     (``copied_idea``). A sentence that says again what the summary already published (nearly
-    the same words or vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``) is left out. A
+    the same words or vector: ``SAID_AGAIN_RATIO``, ``SAID_AGAIN_COSINE``, or its words
+    inside a sentence published: ``contained``) is left out. A
     summary publishes its first ``most`` sentences; one that came out with fewer than
     ``least`` (or empty) takes the most central ideas it did not say, of
     ``SUMMARY_MIN_WORDS`` words or more, up to ``least``.
@@ -253,9 +265,11 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     seen: set[str] = set()
     said: list[np.ndarray] = []  # the vectors of the sentences published so far
 
-    def said_again(text: str, vector: np.ndarray) -> bool:
+    def said_again(text: str, vector: np.ndarray, inside: bool = True) -> bool:
+        form = said_form(text)
         return any(float(v @ vector) >= SAID_AGAIN_COSINE for v in said) or any(
-            fuzz.ratio(said_form(text), t) >= SAID_AGAIN_RATIO for t in seen)
+            fuzz.ratio(form, t) >= SAID_AGAIN_RATIO or (inside and contained(form, t))
+            for t in seen)
 
     quotes = list(members["quote"]) if "quote" in members else [None] * len(members)
 
@@ -283,10 +297,14 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             # the closest idea of the whole theme not said already (not only among the few
             # closest: when those are copies of sentences already published, as the ideas of
             # a text many respondents pasted are, the next one is taken); if every idea was
-            # said, the model's sentence is published flagged, so that the reader sees it
+            # said, the model's sentence is published flagged, so that the reader sees it. An
+            # idea inside a sentence published is a candidate, then left out below with the
+            # sentence it replaces: a theme of one pasted letter, whose ideas are all parts of
+            # it, would otherwise publish the model's unsupported sentence, flagged.
             closest = np.argsort(-(member_vectors @ vector), kind="stable")
             fresh = next((int(i) for i in closest
-                          if not said_again(idea(int(i)), member_vectors[int(i)])), None)
+                          if not said_again(idea(int(i)), member_vectors[int(i)], inside=False)),
+                         None)
             if fresh is None:
                 grounded, vec = Grounded(sentence, sup.score, False, ids, "modele", None), vector
             else:
