@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -216,9 +217,10 @@ def summary_problem(text: str) -> str | None:
     problem = prose_problem(text)
     if problem:
         return problem
-    if len(_words(text)) < SUMMARY_MIN_WORDS:
+    words = len(_words(text))
+    if words < SUMMARY_MIN_WORDS:
         return "trop courte"
-    if len(_words(text)) > SUMMARY_MAX_WORDS:
+    if words > SUMMARY_MAX_WORDS:
         return "trop longue"
     if FIRST_PERSON.search(text):
         return "à la première personne"
@@ -273,8 +275,14 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
 
     quotes = list(members["quote"]) if "quote" in members else [None] * len(members)
 
+    @functools.cache  # each candidate is tried against every sentence the model wrote
     def idea(i: int) -> str:
         return _as_sentence(whole_idea(members["text"].iloc[i], quotes[i]))
+
+    def publish(grounded: Grounded, vec: np.ndarray) -> None:
+        seen.add(said_form(grounded.text))
+        said.append(vec)
+        out.append(grounded)
 
     checked = support(sentence_vectors, member_vectors)
     for sentence, vector, sup in zip(sentences, sentence_vectors, checked):
@@ -312,9 +320,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
                                     "argument", sentence)
                 vec = member_vectors[fresh]
         if not said_again(grounded.text, vec):
-            seen.add(said_form(grounded.text))
-            said.append(vec)
-            out.append(grounded)
+            publish(grounded, vec)
         if len(out) == most:
             break
     # Too few: the most central ideas not said, not too short; short ones only when the
@@ -324,10 +330,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             if len(out) >= least:
                 break
             if len(_words(idea(i))) >= shortest and not said_again(idea(i), member_vectors[i]):
-                seen.add(said_form(idea(i)))
-                said.append(member_vectors[i])
-                out.append(Grounded(idea(i), 1.0, True, [members["argument_id"].iloc[i]],
-                                    "argument", None))
+                publish(Grounded(idea(i), 1.0, True, [members["argument_id"].iloc[i]],
+                                 "argument", None), member_vectors[i])
         if out:
             break
     return out
