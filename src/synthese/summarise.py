@@ -135,7 +135,7 @@ def summary_key(members_key: str, model_id: str, prompts: dict[str, Prompt], emb
                 support_threshold: float) -> str:
     """Identity of a theme's title and summary: its members, the model, the prompts, the
     bounds, and the embedder and threshold of the checks that accept or replace them."""
-    return content_hash("summary-v34", members_key, model_id,
+    return content_hash("summary-v35", members_key, model_id,
                         [prompts[k].sha256 for k in sorted(prompts)], SUMMARY_SCHEMA,
                         SUMMARY_IDEAS, SUMMARY_IDEA_CHARS,
                         TITLE_SCHEMA, SUMMARY_MAX_TOKENS, TITLE_WORDS, TITLE_IDEAS,
@@ -169,8 +169,20 @@ def is_brief(quotes: list[str]) -> bool:
     stems = [content_stems(_HEDGES.sub(" ", str(q))) for q in quotes]
     if not stems or sorted(map(len, stems))[(len(stems) - 1) // 2] > BRIEF_MAX_STEMS:
         return False
-    counts = Counter(w for s in stems for w in s)
+    # Nor is a word about the answer itself a shared subject: the same theme said
+    # « proposition » in 3 of its 23 quotes (« Excellente proposition ! ») and « propose »
+    # in one, 17.4 % of them, so it was named, « Ce n'est qu'un exemple », and led the
+    # synthesis's opportunities with « En changeant le systeme integralement (je vais bientot
+    # mettre un debut de proposition dans les debat libre) » (7 December 2026).
+    counts = Counter(w for q in quotes for w in _subject_stems(_HEDGES.sub(" ", str(q))))
     return max(counts.values(), default=0) <= BRIEF_MAX_SHARED * len(stems)
+
+
+def _subject_stems(text: str) -> set[str]:
+    """``content_stems`` without the nouns about the answer itself (``_ABOUT_THE_ANSWER``,
+    singular or plural)."""
+    return {w[:5] for w in _content_words(_fold(text))
+            if w not in _ABOUT_THE_ANSWER and w.removesuffix("s") not in _ABOUT_THE_ANSWER}
 
 
 def brief_examples(quotes: list[str], k: int = 2) -> list[str]:
@@ -201,9 +213,10 @@ _HEDGES = re.compile(r"\b(?:par exemple|en fait|en effet|à la fois|du reste|de 
 # Nouns that speak of the answer itself, not of its subject (« Avis partagé », « Question
 # complexe », « Bonne question », « Pas d'opinion »): never the word brief answers repeat.
 # A cached rerun of the demo with kinds v11 gave « les mots qui y reviennent le plus :
-# « avis » (5 réponses), « question » (4) ».
+# « avis » (5 réponses), « question » (4) ». « Bonne idée », « Excellente proposition ! »
+# judge what was proposed, in a word, as « Bonne question » does.
 _ABOUT_THE_ANSWER = frozenset({"avis", "question", "reponse", "opinion", "sentiment", "remarque",
-                               "chose", "sujet", "point"})
+                               "chose", "sujet", "point", "idee", "proposition"})
 
 
 def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
