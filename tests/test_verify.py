@@ -403,6 +403,48 @@ def test_a_summary_has_two_to_four_sentences_and_none_too_short():
         ("argument", sentences[5], "La question"), ("argument", sentences[0], None)]
 
 
+def test_an_idea_that_stands_in_a_summary_is_neither_too_short_nor_a_presentation():
+    import pandas as pd
+
+    from synthese.kinds import is_presentation
+    from synthese.verify import ground_summary
+
+    # A demo theme of 7 December 2026: the model copied « Prudence, prudence. », too short to
+    # publish; the idea in its place was that same idea, published all the same.
+    members = pd.DataFrame({"argument_id": list("abcd"), "text": [
+        "Prudence, prudence", "Prudence quand même", "On manque de recul, prudence",
+        "Il faut avancer prudemment, mais il faut y aller"]})
+    ideas = np.eye(4, dtype=np.float32)
+    close = (0.9 * ideas[0] + 0.3 * ideas[1] + 0.2 * ideas[2])[None, :]
+    close /= np.linalg.norm(close)
+    out = ground_summary(["Prudence, prudence."], close, members, ideas)
+    first = out[0]
+    assert (first.origin, first.text, first.model_text) == (
+        "argument", "Prudence quand même.", "Prudence, prudence.")
+    assert all(g.text != "Prudence, prudence." for g in out)
+    # A respondent saying who they are says nothing of the theme: the next closest idea.
+    assert is_presentation("Je suis professeur des écoles en CE1 dans une école de quartier "
+                           "prioritaire.")
+    assert is_presentation("J'enseigne dans une classe unique en zone rurale.")
+    assert not is_presentation("Enseignante en maternelle depuis quinze ans, je suis très "
+                               "inquiète de voir arriver l'IA dans les discussions sur l'école.")
+    assert not is_presentation("Au lycée pro, beaucoup de mes élèves n'ont qu'un téléphone.")
+    who = pd.DataFrame({"argument_id": list("xyz"), "text": [
+        "Je suis professeur des écoles en CE1 dans une école de quartier prioritaire",
+        "En formation, on nous parle très peu de la maternelle",
+        "L'IA est en train de détruire ce que nous essayons de construire"]})
+    copied = ["Je suis professeur des écoles en CE1 dans une école de quartier prioritaire."]
+    out = ground_summary(copied, np.eye(3, dtype=np.float32)[[0]], who, np.eye(3) * 0.98
+                         + 0.01)
+    assert [g.text for g in out] == [
+        "En formation, on nous parle très peu de la maternelle.",
+        "L'IA est en train de détruire ce que nous essayons de construire."]
+    # Ideas all unfit: a summary is still never empty.
+    alone = who.iloc[[0]]
+    out = ground_summary(copied, np.eye(3, dtype=np.float32)[[0]], alone, np.eye(3)[[0]])
+    assert [g.text for g in out] == copied
+
+
 def test_a_sentence_whose_words_are_inside_one_published_is_said_again():
     import pandas as pd
 

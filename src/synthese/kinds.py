@@ -332,6 +332,15 @@ _PRESENTATION = re.compile(
     r"|cpe\b|directeur|directrice|principale?\b|proviseure?\b)", re.IGNORECASE)
 
 
+def is_presentation(text: str) -> bool:
+    """Whether a respondent's sentence only says who they are (« Je suis professeur des écoles
+    en CE1 dans une école de quartier prioritaire. »): it opens on their role
+    (``_PRESENTATION``) and states no view (``kind_of`` finds an observation). « Enseignante en
+    maternelle depuis quinze ans, je suis très inquiète… » states one."""
+    folded = _fold(text).strip()
+    return _PRESENTATION.search(folded) is not None and kind_of(folded) == "constat"
+
+
 # A segment that opens on a turn (« Cela dit, les familles favorisées sauront accompagner
 # leurs enfants… » after a benefit, a demo answer) does not carry on the view before it: it
 # turns against it.

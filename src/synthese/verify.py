@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 from synthese.extract import CUT_COPY_SIMILARITY, SHORT_FLAG
 from synthese.injection import FLAG as INJECTION_FLAG
 from synthese.keys import content_hash
+from synthese.kinds import is_presentation
 
 # Cosine similarity above which a sentence counts as supported by an argument. Chosen on
 # the demo data with the default embedder: see docs/traceability.md.
@@ -70,7 +71,7 @@ def best_themes(sentence_vector: np.ndarray, theme_of: np.ndarray, candidate_vec
 
 # The version of prose_problem. It is part of the summary key (the stored summary is the
 # grounded one), so a change redoes the summaries, from the cached model calls.
-PROSE_CHECKS = 12  # 4: a summary's sentence in the first person or looping (summary_problem)
+PROSE_CHECKS = 13  # 4: a summary's sentence in the first person or looping (summary_problem)
 # 5: a summary's sentence that says again one it already published (ground_summary)
 # 6: a loop of any length, or around a linking word (repeated_phrase)
 # 7: an idea copied and cut short, a run of words said again (copied_idea, repeats_published)
@@ -79,6 +80,8 @@ PROSE_CHECKS = 12  # 4: a summary's sentence in the first person or looping (sum
 # 10: a summary of 2 to 4 sentences; a sentence of fewer than 3 words is too short
 # 11: a sentence of more than 40 words is too long (SUMMARY_MAX_WORDS)
 # 12: a sentence whose words are inside one already published is said again (contained)
+# 13: an idea that replaces a sentence or fills a summary is not too short, nor a
+#     respondent's presentation of themselves (ground_summary's fit)
 
 # A sentence this close to one already published says it again: a cosine of 0.9 (the bound
 # of the synthesis's sentences, synthesise._drop_repeats, and of the summaries'), or, in a
@@ -250,7 +253,8 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     (``summary_problem``: not French, unfinished, too short or too long, in the first
     person, looping), is replaced
     by the idea closest to it, in the respondent's words (``origin="argument"``, the model's
-    sentence kept beside it; an idea cut short is its quote, ``whole_idea``), so that no
+    sentence kept beside it; an idea cut short is its quote, ``whole_idea``; an idea too
+    short or only a respondent's presentation only when no other is left), so that no
     unsupported sentence is published unflagged; so is
     one that says again ``SHARED_RUN`` words in a row of a sentence already published. A
     sentence that copies an idea and stops before its end is replaced by that idea, whole
@@ -259,7 +263,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     inside a sentence published: ``contained``) is left out. A
     summary publishes its first ``most`` sentences; one that came out with fewer than
     ``least`` (or empty) takes the most central ideas it did not say, of
-    ``SUMMARY_MIN_WORDS`` words or more, up to ``least``.
+    ``SUMMARY_MIN_WORDS`` words or more and not a presentation, up to ``least``.
     ``members`` (argument_id, text, and quote when known) follow ``member_vectors`` and are
     ordered most central first.
     """
@@ -278,6 +282,15 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     @functools.cache  # each candidate is tried against every sentence the model wrote
     def idea(i: int) -> str:
         return _as_sentence(whole_idea(members["text"].iloc[i], quotes[i]))
+
+    def fit(i: int) -> bool:
+        """Whether an idea can stand for the model's sentence: not too short, as that sentence
+        must not be (« Prudence, prudence. » took the place of the model's « Prudence,
+        prudence. », a demo summary of 7 December 2026), and not a respondent's presentation
+        of themselves (``kinds.is_presentation``), which says who, not what: « Je suis
+        professeur des écoles en CE1 dans une école de quartier prioritaire. » stood in a
+        demo summary for the model's copy of it, refused in the first person."""
+        return len(_words(idea(i))) >= SUMMARY_MIN_WORDS and not is_presentation(idea(i))
 
     def publish(grounded: Grounded, vec: np.ndarray) -> None:
         seen.add(said_form(grounded.text))
@@ -309,10 +322,11 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             # idea inside a sentence published is a candidate, then left out below with the
             # sentence it replaces: a theme of one pasted letter, whose ideas are all parts of
             # it, would otherwise publish the model's unsupported sentence, flagged.
-            closest = np.argsort(-(member_vectors @ vector), kind="stable")
-            fresh = next((int(i) for i in closest
-                          if not said_again(idea(int(i)), member_vectors[int(i)], inside=False)),
-                         None)
+            # An idea fit to stand in a summary first (``fit``), any other when none is left.
+            closest = [int(i) for i in np.argsort(-(member_vectors @ vector), kind="stable")]
+            fresh = next((i for fits in (True, False) for i in closest
+                          if (not fits or fit(i))
+                          and not said_again(idea(i), member_vectors[i], inside=False)), None)
             if fresh is None:
                 grounded, vec = Grounded(sentence, sup.score, False, ids, "modele", None), vector
             else:
@@ -323,13 +337,13 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
             publish(grounded, vec)
         if len(out) == most:
             break
-    # Too few: the most central ideas not said, not too short; short ones only when the
+    # Too few: the most central ideas not said and fit (``fit``); others only when the
     # summary would be empty otherwise.
-    for shortest in (SUMMARY_MIN_WORDS, 0):
+    for fits in (True, False):
         for i in range(len(members)):
             if len(out) >= least:
                 break
-            if len(_words(idea(i))) >= shortest and not said_again(idea(i), member_vectors[i]):
+            if (not fits or fit(i)) and not said_again(idea(i), member_vectors[i]):
                 publish(Grounded(idea(i), 1.0, True, [members["argument_id"].iloc[i]],
                                  "argument", None), member_vectors[i])
         if out:
