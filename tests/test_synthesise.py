@@ -464,6 +464,21 @@ def test_a_quote_that_points_back_at_what_was_said_before_it_is_not_taken():
     assert representative_quote(alone, "risque") == whole.rstrip(".")
 
 
+def test_a_quote_that_announces_what_follows_it_is_not_taken():
+    # 200 Grand Débat comments: the line before a list of conditions led the opportunities,
+    # « Aux référendums d initiative gouvernementale ou citoyenne à conditionde ».
+    quotes = ["Oui aux référendums d initiative gouvernementale ou citoyenne à conditionde:",
+              "Il faut donc tirer au sort des citoyens pour participer à toutes nouvelles lois."]
+    theme = _quoted(9, "Les référendums d'initiative citoyenne", quotes, "condition")
+    assert representative_quote(theme, "condition") == quotes[1].rstrip(".")
+    said = " ".join(s.text for s in _citations([theme]).sentences)
+    assert "tirer au sort" in said and "conditionde" not in said
+    # A colon inside a quote announces nothing left unsaid.
+    inside = "Deux conditions : définir les sujets et respecter le résultat du vote."
+    assert representative_quote(_quoted(9, theme.title, [inside], "condition"),
+                                "condition") == inside.rstrip(".")
+
+
 def test_a_quote_with_a_pseudonymisation_mark_is_given_only_when_none_other_is():
     quotes = ["J'enseigne au [ETABLISSEMENT_1], [ADRESSE], où nous n'avons toujours pas de wifi.",
               "Dans mon collège, le wifi ne fonctionne pas dans la moitié des salles.",

@@ -185,7 +185,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v39", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v40", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -629,7 +629,8 @@ def representative_quote(theme: Theme, kind: str, title: np.ndarray | None = Non
     """A central quote of the theme among its ideas of ``kind`` (all its ideas if it has
     none of that kind) that reads as a whole sentence of 5 to 40 words, three content words
     or more, in the respondent's words, that does not point back at what was said before it
-    (``refers_back``), without its opening connective or final full stop;
+    (``refers_back``) nor announce what follows it (a final colon), without its opening
+    connective or final full stop;
     None if none. Given the theme's typical ``word`` (``typical_words``), only those of the
     ``QUOTE_CANDIDATES`` most central that say it are candidates, if any does; of the
     candidates, the most central one, or, given the ``title``'s vector, the one closest to
@@ -687,7 +688,11 @@ def _eligible_quotes(theme: Theme, kind: str) -> dict[str, int]:
         # as a quote cut short.
         if said.endswith(("...", "…")) and text and not text.endswith("…"):
             text += "…"
-        if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1]
+        # Nor does one that announces what follows it (« Oui aux référendums d initiative
+        # gouvernementale ou citoyenne à conditionde: », then the conditions in a list) read
+        # alone: it led the opportunities of 200 Grand Débat comments, cut before its
+        # conditions (7 December 2026).
+        if (QUOTE_WORDS[0] <= len(text.split()) <= QUOTE_WORDS[1] and not said.endswith(":")
                 and len(content_stems(text)) >= MIN_CONTENT_WORDS
                 and prose_problem(text) is None and "«" not in text
                 and not refers_back(text)):
