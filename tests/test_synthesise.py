@@ -479,6 +479,24 @@ def test_a_quote_that_announces_what_follows_it_is_not_taken():
                                 "condition") == inside.rstrip(".")
 
 
+def test_a_list_mark_does_not_open_a_quote_and_an_exclaiming_title_is_no_heading():
+    # Two Grand Débat quotes of 7 December 2026, the dash glued to the word.
+    quotes = ["-au niveau national, aider les petites communes à développer les lignes de bus.",
+              "-20 % de TVA sur les transports en commun pour les petites communes."]
+    theme = _quoted(9, "Les transports des petites communes", quotes, "condition")
+    assert representative_quote(theme, "condition") == (
+        "Au niveau national, aider les petites communes à développer les lignes de bus")
+    # Before a figure, the dash is a minus.
+    assert representative_quote(_quoted(9, theme.title, quotes[1:], "condition"),
+                                "condition") == quotes[1].rstrip(".")
+    # « …qui est pollueur ! : « Par le principe du pollueur payeur! » »: the quote alone.
+    payer = ["Par le principe du pollueur payeur, chacun paie ce qu'il pollue vraiment.",
+             "Que les entreprises qui polluent paient la dépollution des rivières."]
+    shouted = _quoted(9, "En s'entendant sur qui est pollueur !", payer, "condition")
+    said = " ".join(s.text for s in _citations([shouted]).sentences)
+    assert "pollueur ! :" not in said and "« Par le principe du pollueur payeur" in said
+
+
 def test_a_quote_with_a_pseudonymisation_mark_is_given_only_when_none_other_is():
     quotes = ["J'enseigne au [ETABLISSEMENT_1], [ADRESSE], où nous n'avons toujours pas de wifi.",
               "Dans mon collège, le wifi ne fonctionne pas dans la moitié des salles.",

@@ -185,7 +185,7 @@ def synthesis_key(clustering_id: str, summary_keys: list[str], model_id: str, pr
                   mode: str, embed_model_id: str) -> str:
     """Identity of a synthesis: the themes' summaries (in order), the model, prompt and
     mode, and the check of its sentences."""
-    return content_hash("synthesis-v40", clustering_id, summary_keys, model_id, prompt.sha256,
+    return content_hash("synthesis-v41", clustering_id, summary_keys, model_id, prompt.sha256,
                         mode, MAX_THEMES_PER_SECTION, CONNECTIVES, OTHER_SECTION_SHARE,
                         OTHER_SECTION_IDEAS, QUOTE_CANDIDATES, TITLE_QUOTE_MIN, COMMON_STEMS,
                         TYPICAL_MIN_SHARE, BRIEF_WORDS, embed_model_id, SUPPORT_THRESHOLD, PROSE_CHECKS,
@@ -465,7 +465,10 @@ def _theme_sentence(draft: SynthesisDraft, theme: Theme, section: str, question:
         # postes ou à alourdir… », a fallback of three demo runs of 1-5 December 2026)
         # breaks the sentence it opens, before a quote that says it whole: the quote alone.
         repeated = repeats_title(theme.title, quote)
-        alone = apart or repeated or theme.title.endswith("…")
+        # So does a title that exclaims or asks (« En s'entendant sur qui est pollueur ! »,
+        # an idea titling a Grand Débat theme, read « …pollueur ! : « Par le principe du
+        # pollueur payeur! » », 7 December 2026): it is no heading.
+        alone = apart or repeated or theme.title.endswith(("…", "!", "?"))
         cited = f"« {quote} »" if alone else f"{theme.title} : « {quote} »"
         # The conclusion names the theme as its sentence does: by the quote given alone.
         # A title the quote opens with can be a stub of it (« L'école élémentaire », the
@@ -673,6 +676,13 @@ def central_quotes(theme: Theme, kind: str) -> list[str]:
     return list(_eligible_quotes(theme, kind))[:QUOTE_CANDIDATES]
 
 
+# A dash or bullet that opens a quote marks an item of the respondent's list, not a word:
+# « -au niveau national, aider les petites communes… », « -developper le recyclage… » (two
+# Grand Débat quotes of 7 December 2026, the dash glued to the word, which segments.py
+# does not take for a bullet). Not before a figure: « -20 % » is a number.
+_LIST_MARK = re.compile(r"^[-–—•*·▪►]+\s*(?=[^\W\d_])")
+
+
 def _eligible_quotes(theme: Theme, kind: str) -> dict[str, int]:
     """The quotes ``representative_quote`` may give (see there), most central first, each
     with its index in the theme's quotes."""
@@ -681,7 +691,7 @@ def _eligible_quotes(theme: Theme, kind: str) -> dict[str, int]:
         range(len(theme.quotes)))
     eligible: dict[str, int] = {}
     for i in chosen:
-        said = strip_openers(" ".join(str(theme.quotes[i]).split()))
+        said = strip_openers(_LIST_MARK.sub("", " ".join(str(theme.quotes[i]).split())))
         text = said.rstrip(" .;:,")
         # A respondent who trails off (« …le wifi ne fonctionne pas dans la moitié des
         # salles, alors l'IA... ») says more than the words left without the dots, which read
