@@ -400,7 +400,7 @@ def test_a_theme_of_brief_answers_is_told_by_its_quotes_and_titled_with_two_of_t
     assert is_brief(hedged)
     assert not is_brief([h.replace("Par exemple", "Le vote blanc") for h in hedged])
     # Nor is a word about the answer itself (« Excellente proposition ! », « Bonne idée »):
-    # a Grand Débat theme of « Oui » said « proposition » in 4 of its 23 quotes.
+    # a Grand Débat theme of « Oui » said « proposition » or « propose » in 4 of its 23 quotes.
     judged = ["Oui.", "Évidemment oui.", "OUI", "Oui, bien sûr.", "Excellente proposition !",
               "Bonne proposition.", "Pas de proposition.", "Non.", "Je suis pour.",
               "Plutôt d'accord.", "Bonne idée.", "Mauvaise idée.", "Idées reçues."]
