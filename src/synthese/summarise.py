@@ -166,23 +166,19 @@ def is_brief(quotes: list[str]) -> bool:
     ``BRIEF_MAX_SHARED`` of them."""
     # Without the phrases that only link or hedge: « par exemple : », twice repeated, made
     # a Grand Débat theme of « Oui » and « Évidemment » share « exemple » (6 December 2026).
-    stems = [content_stems(_HEDGES.sub(" ", str(q))) for q in quotes]
-    if not stems or sorted(map(len, stems))[(len(stems) - 1) // 2] > BRIEF_MAX_STEMS:
+    # The content words of each quote (``content_stems`` cuts them to 5 letters).
+    words = [_content_words(_fold(_HEDGES.sub(" ", str(q)))) for q in quotes]
+    sizes = sorted(len({w[:5] for w in said}) for said in words)
+    if not sizes or sizes[(len(sizes) - 1) // 2] > BRIEF_MAX_STEMS:
         return False
     # Nor is a word about the answer itself a shared subject: the same theme said
     # « proposition » in 3 of its 23 quotes (« Excellente proposition ! ») and « propose »
     # in one, 17.4 % of them, so it was named, « Ce n'est qu'un exemple », and led the
     # synthesis's opportunities with « En changeant le systeme integralement (je vais bientot
     # mettre un debut de proposition dans les debat libre) » (7 December 2026).
-    counts = Counter(w for q in quotes for w in _subject_stems(_HEDGES.sub(" ", str(q))))
-    return max(counts.values(), default=0) <= BRIEF_MAX_SHARED * len(stems)
-
-
-def _subject_stems(text: str) -> set[str]:
-    """``content_stems`` without the nouns about the answer itself (``_ABOUT_THE_ANSWER``,
-    singular or plural)."""
-    return {w[:5] for w in _content_words(_fold(text))
-            if w not in _ABOUT_THE_ANSWER and w.removesuffix("s") not in _ABOUT_THE_ANSWER}
+    counts = Counter(stem for said in words
+                     for stem in {w[:5] for w in said if not _about_the_answer(w)})
+    return max(counts.values(), default=0) <= BRIEF_MAX_SHARED * len(sizes)
 
 
 def brief_examples(quotes: list[str], k: int = 2) -> list[str]:
@@ -219,6 +215,17 @@ _ABOUT_THE_ANSWER = frozenset({"avis", "question", "reponse", "opinion", "sentim
                                "chose", "sujet", "point", "idee", "proposition"})
 
 
+def _singular(folded: str) -> str:
+    """A folded word without its plural mark (« questions » -> « question »), as the brief
+    answers' words are counted; words of four letters keep theirs (« avis »)."""
+    return folded[:-1] if folded.endswith(("s", "x")) and len(folded) > 4 else folded
+
+
+def _about_the_answer(folded: str) -> bool:
+    """Whether a folded word is one of ``_ABOUT_THE_ANSWER``, singular or plural."""
+    return _singular(folded) in _ABOUT_THE_ANSWER
+
+
 def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
                   ) -> list[tuple[str, int, list[int]]]:
     """``brief_words``, with the positions of the quotes that say each word."""
@@ -234,9 +241,9 @@ def _brief_counts(quotes: list[str], common: frozenset[str] | set[str]
             if token.pos_ not in ("NOUN", "PROPN") or not content_stems(token.text):
                 continue
             folded = _fold(token.text)
-            bare = folded[:-1] if folded.endswith(("s", "x")) and len(folded) > 4 else folded
+            bare = _singular(folded)
             name = (token.pos_ == "PROPN" and token.i > 0) or not token.text[1:].islower()
-            if bare not in _ABOUT_THE_ANSWER and not content_stems(bare) & common:
+            if not _about_the_answer(folded) and not content_stems(bare) & common:
                 said.setdefault(bare, token.text if name else token.text.lower())
         for bare, form in said.items():
             forms.setdefault(bare, Counter())[form] += 1

@@ -283,6 +283,7 @@ def ground_summary(sentences: list[str], sentence_vectors: np.ndarray, members: 
     def idea(i: int) -> str:
         return _as_sentence(whole_idea(members["text"].iloc[i], quotes[i]))
 
+    @functools.cache  # asked again for each sentence of the model that is replaced
     def fit(i: int) -> bool:
         """Whether an idea can stand for the model's sentence: not too short, as that sentence
         must not be (« Prudence, prudence. » took the place of the model's « Prudence,
